@@ -1,0 +1,48 @@
+# QEMU with CXL Type-2 passthrough: build machinery.
+# Upstream QEMU is a pinned dependency; see README.rst and mk/.
+
+-include config.mk
+
+TOP := $(abspath .)
+export QEMU_TARBALL TARGETS QEMU_CONFIGURE_EXTRA
+
+.PHONY: all run check deps base assemble build refresh-patches clean distclean help
+
+all: build
+
+help:
+	@echo "make run              build, then start aarch64 virt with a CXL topology"
+	@echo "make check            build, then run our tests and the covered qtests"
+	@echo "make deps             install the Debian packages (as root)"
+	@echo "make build            assemble build/qemu and build into build/obj"
+	@echo "make refresh-patches  turn commits in build/qemu into patches/"
+	@echo "make clean            remove build/obj (keeps the assembled tree)"
+	@echo "make distclean        remove build/ entirely"
+
+deps:
+	@mk/deps.sh install
+
+base:
+	@mk/base.sh
+
+assemble:
+	@mk/deps.sh verify
+	@mk/assemble.sh
+
+build: assemble
+	@mk/build.sh
+
+run: build
+	@mk/run.sh
+
+check: build
+	@mk/check.sh
+
+refresh-patches:
+	@mk/refresh-patches.sh
+
+clean:
+	rm -rf build/obj build/bin
+
+distclean:
+	rm -rf build config.mk

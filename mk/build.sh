@@ -1,0 +1,62 @@
+#!/bin/sh
+# Configure (when needed) and build QEMU out of tree in build/obj/, then link
+# the programs into build/bin/. Extra ninja targets may be given as arguments.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+tree="$top/build/qemu"
+obj="$top/build/obj"
+targets=${TARGETS:-aarch64-softmmu,x86_64-softmmu}
+
+cc=gcc
+if command -v ccache >/dev/null 2>&1; then
+    # configure writes the compiler into meson's cross file, so meson never
+    # adds ccache on its own: name it here.
+    cc="ccache gcc"
+    # Hash paths relative to the checkout, so that clones and worktrees at
+    # other places share the cache.
+    export CCACHE_BASEDIR="$top" CCACHE_NOHASHDIR=1
+fi
+
+# A host operator's build: both system emulators with their default devices
+# (vfio-pci and vfio-user-pci among them), KVM where the host has it, and
+# nothing else: no docs, user mode, tools or optional UI/backends.
+set -- --target-list="$targets" \
+    --cc="$cc" \
+    --python=/usr/bin/python3 \
+    --without-default-features \
+    --enable-kvm --enable-tcg --enable-fdt=system \
+    --disable-docs --disable-user --disable-tools \
+    --disable-install-blobs \
+    ${QEMU_CONFIGURE_EXTRA:-}
+
+"$top/mk/firmware.sh" src "$tree"
+
+args=$(printf '%s\n' "$@")
+if [ ! -f "$obj/build.ninja" ] || [ "$(cat "$obj/configure.args" 2>/dev/null)" != "$args" ]; then
+    echo "build: configuring QEMU in build/obj"
+    rm -rf "$obj"
+    mkdir -p "$obj"
+    (cd "$obj" && "$tree/configure" "$@") > "$top/build/configure.log" 2>&1 || {
+        tail -n 30 "$top/build/configure.log" >&2
+        echo "error: configure failed; full log in build/configure.log" >&2
+        exit 1
+    }
+    printf '%s\n' "$args" > "$obj/configure.args"
+fi
+
+programs=""
+for t in $(echo "$targets" | tr ',' ' '); do
+    programs="$programs qemu-system-${t%-softmmu}"
+done
+# Further programs of ours (mk/programs: one ninja target a line).
+extra=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$top/mk/programs" 2>/dev/null || true)
+
+echo "build: ninja $programs $extra ${NINJA_TARGETS:-}"
+ninja -C "$obj" $programs $extra ${NINJA_TARGETS:-}
+
+"$top/mk/firmware.sh" bundle "$obj"
+mkdir -p "$top/build/bin"
+for p in $programs $extra; do
+    ln -sfn "../obj/$p" "$top/build/bin/$(basename "$p")"
+done
