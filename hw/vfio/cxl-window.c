@@ -124,9 +124,8 @@ bool vfio_cxl_window_claim(PCIDevice *pdev, uint64_t size,
     PXBCXLDev *pxb;
 
     if (!rp || !object_dynamic_cast(OBJECT(rp), VFIO_CXL_ROOT_PORT)) {
-        error_setg(errp, "CXL Type-2 passthrough needs the device directly "
-                   "below a CXL root port, but it is on bus '%s'",
-                   bus->qbus.name);
+        error_setg(errp, "the device must sit directly below a CXL root "
+                   "port (cxl-rp), but it is on bus '%s'", bus->qbus.name);
         error_append_hint(errp, "Use -device pxb-cxl,id=cxl.1,... "
                           "-device cxl-rp,bus=cxl.1,id=rp0,... and put the "
                           "device on bus=rp0, or set cxl=off to pass it "

@@ -21,6 +21,8 @@
 #include "libqtest.h"
 #include "qobject/qdict.h"
 #include "qemu/units.h"
+#include "qemu/bswap.h"
+#include "standard-headers/linux/pci_regs.h"
 
 #define ACCEL_DEFAULT_PATH  "contrib/vfio-user-cxl-accel/vfio-user-cxl-accel"
 
@@ -414,11 +416,13 @@ static void expect_startup_error(const char *args, const char *msg)
                           g_getenv("QTEST_QEMU_BINARY"), args);
     g_shell_parse_argv(cmd, NULL, &argv, &err);
     g_assert_no_error(err);
-    g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
+    g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
                  &err_out, &status, &err);
     g_assert_no_error(err);
     g_test_message("stderr: %s", err_out);
-    g_assert_false(g_spawn_check_wait_status(status, NULL));
+    g_assert_false(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* Not killed by timeout(1) either: QEMU itself refused to start. */
+    g_assert_false(WIFEXITED(status) && WEXITSTATUS(status) == 124);
     g_assert_nonnull(strstr(err_out, msg));
 }
 
@@ -434,7 +438,8 @@ typedef struct TopologyCase {
 static const TopologyCase topology_cases[] = {
     {
         "not-under-root-port", NULL, "", ",\"bus\":\"pcie.0\"", "256M",
-        "needs the device directly below a CXL root port",
+        "the device must sit directly below a CXL root port (cxl-rp), but it "
+        "is on bus 'pcie.0'",
     }, {
         "no-window", ",cxl-fmw.0.targets.0=cxl.2,cxl-fmw.0.size=4G",
         "-device pxb-cxl,bus_nr=20,bus=pcie.0,id=cxl.2 ", NULL, "256M",
