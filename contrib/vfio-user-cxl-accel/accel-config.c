@@ -26,8 +26,9 @@
 #define ACCEL_COMMAND_WMASK     (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | \
                                  PCI_COMMAND_PARITY | PCI_COMMAND_SERR | \
                                  PCI_COMMAND_INTX_DISABLE)
-#define ACCEL_STATUS_W1CMASK    (PCI_STATUS_PARITY | PCI_STATUS_SIG_TARGET_ABORT \
-                                 | PCI_STATUS_REC_TARGET_ABORT | \
+#define ACCEL_STATUS_W1CMASK    (PCI_STATUS_PARITY | \
+                                 PCI_STATUS_SIG_TARGET_ABORT | \
+                                 PCI_STATUS_REC_TARGET_ABORT | \
                                  PCI_STATUS_REC_MASTER_ABORT | \
                                  PCI_STATUS_SIG_SYSTEM_ERROR | \
                                  PCI_STATUS_DETECTED_PARITY)

@@ -10,6 +10,7 @@
 
 #include "qemu/osdep.h"
 #include <getopt.h>
+#include "qemu/cutils.h"
 #include "accel-model.h"
 #include "vfio-user-server.h"
 
@@ -110,8 +111,6 @@ int main(int argc, char **argv)
 
     accel_options_init(&o);
     while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-        char *end;
-
         switch (c) {
         case OPT_SOCKET:
             socket_path = optarg;
@@ -131,9 +130,7 @@ int main(int argc, char **argv)
             o.firmware_committed = false;
             break;
         case OPT_DECODERS:
-            errno = 0;
-            o.decoders = strtoul(optarg, &end, 10);
-            if (errno || *end || end == optarg) {
+            if (qemu_strtoui(optarg, NULL, 10, &o.decoders) < 0) {
                 fprintf(stderr, "vfio-user-cxl-accel: invalid --decoders "
                         "'%s'\n", optarg);
                 return EXIT_FAILURE;

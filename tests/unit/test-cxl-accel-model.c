@@ -553,9 +553,10 @@ static void test_dvsec_control_lock(void)
     g_assert_cmpuint(ctrl, ==, R_CXL_DVSEC_CTRL_IO_ENABLE_MASK);
     cfg_wr(a, DVSEC(CXL_DVSEC_CTRL), 2, 0xffff);
     ctrl = cfg_rd(a, DVSEC(CXL_DVSEC_CTRL), 2);
-    g_assert_cmpuint(ctrl, ==, 0xffff & ~(R_CXL_DVSEC_CTRL_RSVDP13_MASK |
-                                          R_CXL_DVSEC_CTRL_RSVDP15_MASK |
-                                          R_CXL_DVSEC_CTRL_P2P_MEM_ENABLE_MASK));
+    g_assert_cmphex(ctrl, ==,
+                    0xffff & ~(R_CXL_DVSEC_CTRL_RSVDP13_MASK |
+                               R_CXL_DVSEC_CTRL_RSVDP15_MASK |
+                               R_CXL_DVSEC_CTRL_P2P_MEM_ENABLE_MASK));
 
     /* Lock: Control turns read-only, Lock is write-once */
     cfg_wr(a, DVSEC(CXL_DVSEC_CTRL), 2, R_CXL_DVSEC_CTRL_MEM_ENABLE_MASK);
@@ -773,8 +774,8 @@ static void test_bar_accel_regs(void)
     /* Scratch: RW, and the same memory the client maps */
     bar_wr(a, r + ACCEL_REG_SCRATCH, 0xdeadbeef);
     g_assert_cmpuint(bar_rd(a, r + ACCEL_REG_SCRATCH), ==, 0xdeadbeef);
-    g_assert_cmpuint((uint32_t)ldl_le_p(a->bar + r + ACCEL_REG_SCRATCH), ==,
-                     0xdeadbeef);
+    g_assert_cmphex((uint32_t)ldl_le_p(a->bar + r + ACCEL_REG_SCRATCH),
+                    ==, 0xdeadbeef);
     stl_le_p(a->bar + r + ACCEL_REG_SCRATCH_AREA, 0x12345678);
     g_assert_cmpuint(bar_rd(a, r + ACCEL_REG_SCRATCH_AREA), ==, 0x12345678);
     /* Reset: scratch back to 0, identity rewritten */
