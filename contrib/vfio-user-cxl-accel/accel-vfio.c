@@ -218,8 +218,13 @@ int accel_vfio_region_info(CXLAccel *a, uint32_t index, uint32_t argsz,
     }
     info.argsz = full->len;
     if (argsz < full->len) {
-        /* The caller retries with argsz; the fd comes with that reply */
+        /*
+         * The caller retries with argsz; the fd comes with that reply.
+         * Unlike the kernel, do not flag CAPS without a chain: QEMU's
+         * vfio-user client refuses CAPS with a cap_offset of 0.
+         */
         info.cap_offset = 0;
+        info.flags &= ~VFIO_REGION_INFO_FLAG_CAPS;
         *fd = -1;
         g_byte_array_append(out, (uint8_t *)&info, sizeof(info));
         return 0;

@@ -958,6 +958,7 @@ static void test_region_info(void)
     memcpy(&small, out->data, sizeof(small));
     g_assert_cmpuint(small.argsz, ==, dpa->argsz);
     g_assert_cmpuint(small.cap_offset, ==, 0);
+    g_assert_cmpuint(small.flags & VFIO_REGION_INFO_FLAG_CAPS, ==, 0);
     g_assert_cmpint(fd, ==, -1);
 
     g_assert_cmpint(accel_vfio_region_info(a, VFIO_PCI_NUM_REGIONS + 2, 4096,
