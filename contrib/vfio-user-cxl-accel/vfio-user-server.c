@@ -65,6 +65,14 @@ static const char *const command_names[VFIO_USER_MAX] = {
     [VFIO_USER_REGION_WRITE_MULTI] = "REGION_WRITE_MULTI",
 };
 
+/* Set by a signal: stop serving, even in the middle of a session */
+static volatile sig_atomic_t *vfu_stop;
+
+static bool interrupted(void)
+{
+    return errno == EINTR && !(vfu_stop && *vfu_stop);
+}
+
 static const char *command_name(unsigned cmd)
 {
     return cmd < VFIO_USER_MAX && command_names[cmd] ? command_names[cmd] :
@@ -79,7 +87,7 @@ static bool read_full(int fd, void *buf, size_t len)
     while (len) {
         ssize_t n = read(fd, p, len);
 
-        if (n < 0 && errno == EINTR) {
+        if (n < 0 && interrupted()) {
             continue;
         }
         if (n <= 0) {
@@ -108,7 +116,7 @@ static bool recv_header(int fd, VfuMsg *m)
 
     do {
         n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-    } while (n < 0 && errno == EINTR);
+    } while (n < 0 && interrupted());
     if (n <= 0) {
         return false;
     }
@@ -534,6 +542,7 @@ bool vfu_server_run(CXLAccel *a, const char *path, bool quiet,
     bool ok = true;
     int lfd;
 
+    vfu_stop = stop;
     if (strlen(path) >= sizeof(addr.sun_path)) {
         g_set_error(errp, G_FILE_ERROR, G_FILE_ERROR_NAMETOOLONG,
                     "socket path %s is too long", path);

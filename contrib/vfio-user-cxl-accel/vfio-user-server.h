@@ -17,8 +17,9 @@
 #define ACCEL_MAX_FDS           8
 
 /*
- * Listen on the UNIX socket path and serve one client at a time, forever
- * (or until *stop becomes true between clients). Each new client gets a
+ * Listen on the UNIX socket path and serve one client at a time until
+ * *stop becomes true (set from a signal handler installed without
+ * SA_RESTART, so that it interrupts a session too). Each new client gets a
  * fresh open-time snapshot of the device. Returns false with errp set if
  * the socket cannot be set up.
  */

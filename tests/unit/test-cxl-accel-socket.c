@@ -182,6 +182,56 @@ static uint32_t comp_regs_io(int fd, bool write, uint64_t off,
     return *err || write ? 0 : ldl_le_p(buf + 16);
 }
 
+/* BAR 2: sparse areas, the shared fd, and the registers behind them */
+static void check_bar(int fd)
+{
+    struct vfio_region_info_cap_sparse_mmap *sp;
+    struct vfio_region_info *ri;
+    uint8_t buf[256], req[32] = { 0 };
+    uint32_t err;
+    uint8_t *map;
+    int rfd;
+    size_t n;
+
+    stl_le_p(req, sizeof(buf));
+    stl_le_p(req + 8, VFIO_PCI_BAR0_REGION_INDEX + ACCEL_REG_BAR);
+    n = call(fd, VFIO_USER_DEVICE_GET_REGION_INFO, req, sizeof(req), buf,
+             sizeof(buf), &rfd, &err);
+    g_assert_cmpuint(err, ==, 0);
+    g_assert_cmpint(rfd, >=, 0);
+    ri = (struct vfio_region_info *)buf;
+    g_assert_cmpuint(n, ==, ri->argsz);
+    g_assert_cmpuint(ri->flags & VFIO_REGION_INFO_FLAG_CAPS, !=, 0);
+    g_assert_cmpuint(ri->cap_offset, ==, sizeof(*ri));
+    sp = (void *)(buf + ri->cap_offset);
+    g_assert_cmpuint(sp->header.id, ==, VFIO_REGION_INFO_CAP_SPARSE_MMAP);
+    g_assert_cmpuint(sp->nr_areas, ==, 1);
+    g_assert_cmpuint(sp->areas[0].offset, ==, 0);
+    g_assert_cmpuint(sp->areas[0].size, ==, 2 * MiB - 64 * KiB);
+
+    /* The mapped area shows the registers REGION_READ/WRITE see */
+    map = mmap(NULL, sp->areas[0].size, PROT_READ | PROT_WRITE, MAP_SHARED,
+               rfd, ri->offset + sp->areas[0].offset);
+    g_assert_true(map != MAP_FAILED);
+    close(rfd);
+    g_assert_cmphex(ldl_le_p(map + ACCEL_REG_ID), ==, ACCEL_ID_VALUE);
+    stl_le_p(map + ACCEL_REG_SCRATCH, 0xcafe);
+    memset(req, 0, sizeof(req));
+    stq_le_p(req, ACCEL_REG_SCRATCH);
+    stl_le_p(req + 8, VFIO_PCI_BAR0_REGION_INDEX + ACCEL_REG_BAR);
+    stl_le_p(req + 12, 4);
+    n = call(fd, VFIO_USER_REGION_READ, req, 16, buf, sizeof(buf), NULL,
+             &err);
+    g_assert_cmpuint(err, ==, 0);
+    g_assert_cmpuint(n, ==, 20);
+    g_assert_cmphex(ldl_le_p(buf + 16), ==, 0xcafe);
+    /* A reset clears the scratch register in the shared memory */
+    call(fd, VFIO_USER_DEVICE_RESET, NULL, 0, buf, sizeof(buf), NULL, &err);
+    g_assert_cmpuint(err, ==, 0);
+    g_assert_cmphex(ldl_le_p(map + ACCEL_REG_SCRATCH), ==, 0);
+    munmap(map, 2 * MiB - 64 * KiB);
+}
+
 static void test_session(void)
 {
     const size_t full = sizeof(struct vfio_device_info) + ACCEL_CXL_CAP_SIZE;
@@ -273,6 +323,19 @@ static void test_session(void)
     g_assert_cmpuint(err, ==, EINVAL);
     comp_regs_io(fd, false, base_hi + 1, 4, 0, &err);
     g_assert_cmpuint(err, ==, EINVAL);
+
+    check_bar(fd);
+
+    /* DEVICE_RESET: the shadow is re-taken, BASE reads 0 again */
+    call(fd, VFIO_USER_DEVICE_RESET, NULL, 0, buf, sizeof(buf), NULL, &err);
+    g_assert_cmpuint(err, ==, 0);
+    g_assert_cmpuint(comp_regs_io(fd, false, base_hi, 4, 0, &err), ==, 0);
+    comp_regs_io(fd, true, base_hi, 4, 0x10, &err);
+    close(fd);
+
+    /* A client that goes away mid-message does not take the server down */
+    fd = connect_server();
+    g_assert_cmpint(write(fd, "\1\0\1", 3), ==, 3);
     close(fd);
 
     /* A new client gets a fresh snapshot: BASE reads 0 again */
