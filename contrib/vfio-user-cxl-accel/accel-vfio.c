@@ -246,14 +246,23 @@ int accel_vfio_irq_info(CXLAccel *a, uint32_t index,
     /*
      * The device raises no interrupts. One INTx line is reported as a
      * PCI function has (Interrupt Pin 0 keeps a VMM from wiring it);
-     * MSI and MSI-X have no vectors and there is no error/request IRQ.
+     * MSI and MSI-X have no vectors. The error and request IRQs exist, as
+     * vfio-pci reports them for a PCIe device, so that the VMM registers
+     * its notifiers; they never fire.
      */
-    if (index == VFIO_PCI_INTX_IRQ_INDEX) {
+    switch (index) {
+    case VFIO_PCI_INTX_IRQ_INDEX:
         info->flags |= VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED;
         info->count = 1;
-    } else {
+        break;
+    case VFIO_PCI_ERR_IRQ_INDEX:
+    case VFIO_PCI_REQ_IRQ_INDEX:
+        info->count = 1;
+        break;
+    default:
         info->flags |= VFIO_IRQ_INFO_NORESIZE;
         info->count = 0;
+        break;
     }
     return 0;
 }

@@ -978,6 +978,10 @@ static void test_irq_info(void)
     g_assert_cmpint(accel_vfio_irq_info(a, VFIO_PCI_MSIX_IRQ_INDEX, &info),
                     ==, 0);
     g_assert_cmpuint(info.count, ==, 0);
+    g_assert_cmpint(accel_vfio_irq_info(a, VFIO_PCI_ERR_IRQ_INDEX, &info),
+                    ==, 0);
+    g_assert_cmpuint(info.count, ==, 1);
+    g_assert_cmpuint(info.flags & VFIO_IRQ_INFO_EVENTFD, !=, 0);
     g_assert_cmpint(accel_vfio_irq_info(a, VFIO_PCI_NUM_IRQS, &info), ==,
                     -EINVAL);
     accel_free(a);
