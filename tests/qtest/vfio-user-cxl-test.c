@@ -131,7 +131,7 @@ static char *cmdline(Accel *a, const char *machine_extra,
                      const char *dev_extra)
 {
     return g_strdup_printf(
-        "-M %s,cxl=on%s -m 1G "
+        "-M %s,cxl=on%s -m 1G -nodefaults "
         "-device pxb-cxl,bus_nr=%d,bus=pcie.0,id=cxl.1,"
         "hdm_for_passthrough=true "
         "-device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2 "
@@ -401,6 +401,85 @@ static void test_cxl_off(void)
     accel_stop(&a);
 }
 
+/* Offset of the PCI Express capability of bus:00.0. */
+static int pcie_cap(QTestState *qts, int bus)
+{
+    int pos = cfg_readl(qts, bus, PCI_CAPABILITY_LIST) & 0xfc;
+
+    while (pos) {
+        uint32_t hdr = cfg_readl(qts, bus, pos);
+
+        if ((hdr & 0xff) == PCI_CAP_ID_EXP) {
+            return pos;
+        }
+        pos = (hdr >> 8) & 0xfc;
+    }
+    g_assert_not_reached();
+}
+
+static void check_memory_file(QTestState *qts, Accel *a, uint64_t base)
+{
+    uint32_t val;
+    int fd = open(a->mem, O_RDONLY);
+
+    g_assert_cmpint(fd, >=, 0);
+    qtest_writel(qts, base + 0x4000, 0xc0ffee00);
+    g_assert_cmpint(pread(fd, &val, 4, 0x4000), ==, 4);
+    g_assert_cmphex(le32_to_cpu(val), ==, 0xc0ffee00);
+    close(fd);
+}
+
+static void test_hotplug(void)
+{
+    g_autofree char *args = NULL;
+    g_autofree char *mtree = NULL;
+    uint64_t base, bar;
+    QTestState *qts;
+    Accel a, b;
+    int exp;
+
+    if (skip_without_accel()) {
+        return;
+    }
+    accel_start(&a, "--mem-size 256M");
+    args = cmdline(&a, NULL, NULL);
+    qts = qtest_init(args);
+    base = window_base(qts);
+    check_memory_file(qts, &a, base);
+
+    /* Unplug: the guest's part is to power the slot off. */
+    qtest_qmp_device_del_send(qts, "accel0");
+    exp = pcie_cap(qts, HB_BUS);
+    cfg_writel(qts, HB_BUS, exp + PCI_EXP_SLTCTL,
+               (cfg_readl(qts, HB_BUS, exp + PCI_EXP_SLTCTL) & 0xffff) |
+               PCI_EXP_SLTCTL_PWR_OFF | PCI_EXP_SLTCTL_PWR_IND_OFF);
+    qtest_qmp_eventwait(qts, "DEVICE_DELETED");
+    mtree = qtest_hmp(qts, "info mtree");
+    g_assert_null(strstr(mtree, "cxl-memory"));
+    g_assert_null(strstr(mtree, "vfio-cxl-comp-regs"));
+    g_clear_pointer(&mtree, g_free);
+    accel_stop(&a);
+
+    /* Hot-add a device: placed in the window right away. */
+    cfg_writel(qts, HB_BUS, exp + PCI_EXP_SLTCTL,
+               (cfg_readl(qts, HB_BUS, exp + PCI_EXP_SLTCTL) & 0xffff &
+                ~(PCI_EXP_SLTCTL_PCC | PCI_EXP_SLTCTL_PIC)) |
+               PCI_EXP_SLTCTL_PWR_ON | PCI_EXP_SLTCTL_PWR_IND_ON);
+    accel_start(&b, "--mem-size 512M");
+    qtest_qmp_assert_success(qts, "{ 'execute': 'device_add', 'arguments': "
+                             "{ 'driver': 'vfio-user-pci', 'id': 'accel1', "
+                             "'bus': 'rp0', 'socket': { 'type': 'unix', "
+                             "'path': %s } } }", b.sock);
+    mtree = qtest_hmp(qts, "info mtree");
+    g_assert_nonnull(strstr(mtree, "cxl-memory"));
+    check_memory_file(qts, &b, base);
+    bar = map_bar(qts);
+    check_decoder(qts, hdm_block(qts, bar), base, 512 * MiB);
+
+    qtest_quit(qts);
+    accel_stop(&b);
+}
+
 /* Run QEMU with @args; it must fail at startup with @msg on stderr. */
 static void expect_startup_error(const char *args, const char *msg)
 {
@@ -535,6 +614,7 @@ int main(int argc, char **argv)
     qtest_add_func("vfio-user-cxl/reset", test_reset);
     qtest_add_func("vfio-user-cxl/migration-blocked", test_migration_blocked);
     qtest_add_func("vfio-user-cxl/cxl-off", test_cxl_off);
+    qtest_add_func("vfio-user-cxl/hotplug", test_hotplug);
     for (i = 0; i < ARRAY_SIZE(topology_cases); i++) {
         g_autofree char *name = g_strdup_printf("vfio-user-cxl/topology/%s",
                                                 topology_cases[i].name);
