@@ -17,6 +17,7 @@
  */
 
 #include "qemu/osdep.h"
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include "libqtest.h"
 #include "qobject/qdict.h"
@@ -88,6 +89,12 @@ static bool skip_without_accel(void)
     return false;
 }
 
+/* The emulator must not outlive a test that aborts. */
+static void accel_child_setup(gpointer data)
+{
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
 /* Start the emulator with @args (space separated) and wait for its socket */
 static void accel_start(Accel *a, const char *args)
 {
@@ -104,8 +111,8 @@ static void accel_start(Accel *a, const char *args)
                           a->sock, a->mem, args);
     g_shell_parse_argv(cmd, NULL, &argv, &err);
     g_assert_no_error(err);
-    g_spawn_async(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                  &a->pid, &err);
+    g_spawn_async(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                  accel_child_setup, NULL, &a->pid, &err);
     g_assert_no_error(err);
     for (i = 0; i < 500 && !g_file_test(a->sock, G_FILE_TEST_EXISTS); i++) {
         g_usleep(10 * 1000);
@@ -127,19 +134,26 @@ static void accel_stop(Accel *a)
 }
 
 /* The standard topology, with @machine_extra and @dev_extra appended. */
-static char *cmdline(Accel *a, const char *machine_extra,
-                     const char *dev_extra)
+static char *cmdline_hb(Accel *a, const char *machine_extra,
+                        const char *dev_extra, bool hb_decoders)
 {
     return g_strdup_printf(
         "-M %s,cxl=on%s -m 1G -nodefaults "
         "-device pxb-cxl,bus_nr=%d,bus=pcie.0,id=cxl.1,"
-        "hdm_for_passthrough=true "
+        "hdm_for_passthrough=%s "
         "-device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2 "
         "-device '{\"driver\":\"vfio-user-pci\",\"id\":\"accel0\","
         "\"socket\":{\"path\":\"%s\",\"type\":\"unix\"}%s}'",
         arch()->machine, machine_extra ? machine_extra :
         ",cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G",
-        HB_BUS, a->sock, dev_extra ? dev_extra : ",\"bus\":\"rp0\"");
+        HB_BUS, hb_decoders ? "on" : "off", a->sock,
+        dev_extra ? dev_extra : ",\"bus\":\"rp0\"");
+}
+
+static char *cmdline(Accel *a, const char *machine_extra,
+                     const char *dev_extra)
+{
+    return cmdline_hb(a, machine_extra, dev_extra, true);
 }
 
 /* Config space of bus:00.0, through ECAM (virt) or 0xcf8/0xcfc (q35). */
@@ -187,12 +201,19 @@ static uint64_t map_bar(QTestState *qts)
     return bar;
 }
 
-/* The window's base, from the memory tree. */
-static uint64_t window_base(QTestState *qts)
+/* The address of memory region @name, from the memory tree. */
+static uint64_t mtree_addr(QTestState *qts, const char *name)
 {
     g_autofree char *mtree = qtest_hmp(qts, "info mtree");
-    char *line = strstr(mtree, ": cxl-fixed-memory-region");
+    g_autofree char *pattern = g_strdup_printf(": %s", name);
+    char *line = mtree;
     uint64_t base;
+
+    /* The whole name, not a prefix of a longer one. */
+    do {
+        line = strstr(line + 1, pattern);
+    } while (line && line[strlen(pattern)] != '\r' &&
+             line[strlen(pattern)] != '\n');
 
     g_assert_nonnull(line);
     while (line > mtree && line[-1] != '\n') {
@@ -202,18 +223,20 @@ static uint64_t window_base(QTestState *qts)
     return base;
 }
 
+static uint64_t window_base(QTestState *qts)
+{
+    return mtree_addr(qts, "cxl-fixed-memory-region");
+}
+
 /* Offset of the register page: BAR offset 0 unless the block is there. */
 static uint64_t regs_page(QTestState *qts, uint64_t bar)
 {
     return qtest_readl(qts, bar) == ACCEL_ID_VALUE ? bar : bar + 64 * KiB;
 }
 
-/* Guest view of the HDM decoder block: walk the capability array. */
-static uint64_t hdm_block(QTestState *qts, uint64_t bar)
+/* HDM decoder block of the CXL.cachemem registers at @cm, or 0. */
+static uint64_t hdm_find(QTestState *qts, uint64_t cm)
 {
-    uint64_t page = regs_page(qts, bar);
-    uint64_t cm = bar + qtest_readl(qts, page + ACCEL_REG_BLOCK_OFF_LO) +
-                  CXL_CM_OFFSET;
     uint32_t hdr = qtest_readl(qts, cm);
     unsigned i;
 
@@ -225,7 +248,24 @@ static uint64_t hdm_block(QTestState *qts, uint64_t bar)
             return cm + (entry >> 20);
         }
     }
-    g_assert_not_reached();
+    return 0;
+}
+
+/* Guest view of the device's HDM decoder block, through the BAR. */
+static uint64_t hdm_block(QTestState *qts, uint64_t bar)
+{
+    uint64_t page = regs_page(qts, bar);
+    uint64_t hdm = hdm_find(qts, bar + CXL_CM_OFFSET +
+                            qtest_readl(qts, page + ACCEL_REG_BLOCK_OFF_LO));
+
+    g_assert_cmphex(hdm, !=, 0);
+    return hdm;
+}
+
+/* The host bridge's HDM decoder block (its CHBCR), or 0 if it has none. */
+static uint64_t hb_hdm_block(QTestState *qts)
+{
+    return hdm_find(qts, mtree_addr(qts, "pxb-cxl-host") + CXL_CM_OFFSET);
 }
 
 static void check_decoder(QTestState *qts, uint64_t hdm, uint64_t base,
@@ -281,6 +321,9 @@ static void test_memory_and_registers(const void *data)
     /* The decoder the guest sees: committed and locked at the window. */
     hdm = hdm_block(qts, bar);
     check_decoder(qts, hdm, base, 512 * MiB);
+    /* The host bridge decoder agrees, with the root port as only target. */
+    check_decoder(qts, hb_hdm_block(qts), base, 512 * MiB);
+    g_assert_cmphex(qtest_readl(qts, hb_hdm_block(qts) + 0x24), ==, 0);
 
     /* Accelerator registers reach the emulator (sparse-mmapped). */
     page = regs_page(qts, bar);
@@ -298,6 +341,41 @@ static void test_memory_and_registers(const void *data)
     g_assert_cmphex(qtest_readb(qts, hdm + HDM_DEC0_BASE_HI), ==,
                     (base >> 32) & 0xff);
 
+    qtest_quit(qts);
+    accel_stop(&a);
+}
+
+static void check_memory_file(QTestState *qts, Accel *a, uint64_t base)
+{
+    uint32_t val;
+    int fd = open(a->mem, O_RDONLY);
+
+    g_assert_cmpint(fd, >=, 0);
+    qtest_writel(qts, base + 0x4000, 0xc0ffee00);
+    g_assert_cmpint(pread(fd, &val, 4, 0x4000), ==, 4);
+    g_assert_cmphex(le32_to_cpu(val), ==, 0xc0ffee00);
+    close(fd);
+}
+
+/* pxb-cxl hdm_for_passthrough=off, one root port: no host bridge decoder */
+static void test_hb_passthrough(void)
+{
+    g_autofree char *args = NULL;
+    uint64_t base, bar;
+    QTestState *qts;
+    Accel a;
+
+    if (skip_without_accel()) {
+        return;
+    }
+    accel_start(&a, "--mem-size 256M");
+    args = cmdline_hb(&a, NULL, NULL, false);
+    qts = qtest_init(args);
+    base = window_base(qts);
+    g_assert_cmphex(hb_hdm_block(qts), ==, 0);
+    check_memory_file(qts, &a, base);
+    bar = map_bar(qts);
+    check_decoder(qts, hdm_block(qts, bar), base, 256 * MiB);
     qtest_quit(qts);
     accel_stop(&a);
 }
@@ -339,6 +417,7 @@ static void test_reset(void)
     bar = map_bar(qts);
     g_assert_cmphex(qtest_readl(qts, page + ACCEL_REG_SCRATCH), ==, 0);
     check_decoder(qts, hdm, base, 512 * MiB);
+    check_decoder(qts, hb_hdm_block(qts), base, 512 * MiB);
     /* Device memory keeps its contents. */
     g_assert_cmphex(qtest_readq(qts, base + 0x3000), ==,
                     0x1122334455667788ULL);
@@ -415,18 +494,6 @@ static int pcie_cap(QTestState *qts, int bus)
         pos = (hdr >> 8) & 0xfc;
     }
     g_assert_not_reached();
-}
-
-static void check_memory_file(QTestState *qts, Accel *a, uint64_t base)
-{
-    uint32_t val;
-    int fd = open(a->mem, O_RDONLY);
-
-    g_assert_cmpint(fd, >=, 0);
-    qtest_writel(qts, base + 0x4000, 0xc0ffee00);
-    g_assert_cmpint(pread(fd, &val, 4, 0x4000), ==, 4);
-    g_assert_cmphex(le32_to_cpu(val), ==, 0xc0ffee00);
-    close(fd);
 }
 
 static void test_hotplug(void)
@@ -612,6 +679,8 @@ int main(int argc, char **argv)
                         "--mem-size 512M --block-at middle",
                         test_memory_and_registers);
     qtest_add_func("vfio-user-cxl/reset", test_reset);
+    qtest_add_func("vfio-user-cxl/host-bridge-passthrough",
+                   test_hb_passthrough);
     qtest_add_func("vfio-user-cxl/migration-blocked", test_migration_blocked);
     qtest_add_func("vfio-user-cxl/cxl-off", test_cxl_off);
     qtest_add_func("vfio-user-cxl/hotplug", test_hotplug);
