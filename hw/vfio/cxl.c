@@ -291,11 +291,28 @@ static bool vfio_cxl_map_memory(VFIOCXL *cxl, Error **errp)
 
 static void vfio_cxl_free(VFIOCXL *cxl)
 {
-    if (cxl->mem.vbasedev) {
-        if (cxl->mem.nr_mmaps) {
-            vfio_cxl_dma_skip_del(&cxl->mem.mmaps[0].mem);
+    VFIORegion *mem = &cxl->mem;
+    int i;
+
+    if (mem->vbasedev) {
+        if (mem->nr_mmaps) {
+            vfio_cxl_dma_skip_del(&mem->mmaps[0].mem);
         }
-        vfio_region_finalize(&cxl->mem);
+        /*
+         * On a failed realize the device's children still include these
+         * MemoryRegions, which vfio_region_finalize() frees: unparent them
+         * first. When the device itself is finalized they are already gone
+         * and this does nothing.
+         */
+        for (i = 0; i < mem->nr_mmaps; i++) {
+            if (mem->mmaps[i].mmap) {
+                object_unparent(OBJECT(&mem->mmaps[i].mem));
+            }
+        }
+        if (mem->mem) {
+            object_unparent(OBJECT(mem->mem));
+        }
+        vfio_region_finalize(mem);
     }
     if (memory_region_size(&cxl->regs)) {
         object_unparent(OBJECT(&cxl->regs));

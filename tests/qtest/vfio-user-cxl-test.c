@@ -283,6 +283,31 @@ static void check_decoder(QTestState *qts, uint64_t hdm, uint64_t base,
     g_assert_cmphex(qtest_readl(qts, hdm + HDM_DEC0_SIZE_HI), ==, size >> 32);
 }
 
+/* Run QEMU with @args; it must fail at startup with @msg on stderr. */
+static void expect_startup_error(const char *args, const char *msg)
+{
+    g_autofree char *cmd = NULL;
+    g_autofree char *out = NULL;
+    g_autofree char *err_out = NULL;
+    g_autoptr(GError) err = NULL;
+    g_auto(GStrv) argv = NULL;
+    int status;
+
+    /* timeout(1): should QEMU start after all, the test must not hang. */
+    cmd = g_strdup_printf("timeout 60 %s -S -display none -accel qtest %s",
+                          g_getenv("QTEST_QEMU_BINARY"), args);
+    g_shell_parse_argv(cmd, NULL, &argv, &err);
+    g_assert_no_error(err);
+    g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
+                 &err_out, &status, &err);
+    g_assert_no_error(err);
+    g_test_message("stderr: %s", err_out);
+    g_assert_false(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* Not killed by timeout(1) either: QEMU itself refused to start. */
+    g_assert_false(WIFEXITED(status) && WEXITSTATUS(status) == 124);
+    g_assert_nonnull(strstr(err_out, msg));
+}
+
 static void test_memory_and_registers(const void *data)
 {
     const char *accel_args = data;
@@ -340,6 +365,9 @@ static void test_memory_and_registers(const void *data)
                     qtest_readl(qts, hdm + HDM_DEC0_CTRL) & 0xffff);
     g_assert_cmphex(qtest_readb(qts, hdm + HDM_DEC0_BASE_HI), ==,
                     (base >> 32) & 0xff);
+    /* An 8-byte access is split into its two dwords. */
+    g_assert_cmphex(qtest_readq(qts, hdm + HDM_DEC0_BASE_LO) & ~0xfffffffULL,
+                    ==, base);
 
     qtest_quit(qts);
     accel_stop(&a);
@@ -455,6 +483,75 @@ static void test_migration_blocked(void)
     accel_stop(&a);
 }
 
+/* A device that does not report CXL: plain PCI, unless cxl=on insists. */
+static void test_not_cxl(void)
+{
+    g_autofree char *args = NULL;
+    g_autofree char *mtree = NULL;
+    uint64_t bar;
+    QTestState *qts;
+    Accel a;
+
+    if (skip_without_accel()) {
+        return;
+    }
+    accel_start(&a, "--mem-size 256M --no-firmware-committed");
+    args = cmdline(&a, NULL, NULL);
+    qts = qtest_init(args);
+    bar = map_bar(qts);
+    g_assert_cmphex(qtest_readl(qts, regs_page(qts, bar) + ACCEL_REG_ID), ==,
+                    ACCEL_ID_VALUE);
+    mtree = qtest_hmp(qts, "info mtree");
+    g_assert_null(strstr(mtree, "cxl-memory"));
+    qtest_quit(qts);
+    accel_stop(&a);
+
+    accel_start(&a, "--mem-size 256M --no-firmware-committed");
+    g_free(args);
+    args = cmdline(&a, NULL, ",\"bus\":\"rp0\",\"cxl\":\"on\"");
+    expect_startup_error(args, "cxl=on, but the device is not a CXL Type-2 "
+                         "device");
+    accel_stop(&a);
+}
+
+/* A realize that fails late (migration blocker refused) leaves nothing. */
+static void test_realize_failure_cleanup(void)
+{
+    g_autofree char *args = NULL;
+    g_autofree char *mtree = NULL;
+    QTestState *qts;
+    QDict *rsp;
+    Accel a;
+
+    if (skip_without_accel()) {
+        return;
+    }
+    accel_start(&a, "--mem-size 256M");
+    /* The device is hot-added below; cold-plug only the topology. */
+    args = g_strdup_printf("-only-migratable -M %s,cxl=on,"
+                           "cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G "
+                           "-m 1G -nodefaults "
+                           "-device pxb-cxl,bus_nr=%d,bus=pcie.0,id=cxl.1,"
+                           "hdm_for_passthrough=on "
+                           "-device cxl-rp,port=0,bus=cxl.1,id=rp0,"
+                           "chassis=0,slot=2", arch()->machine, HB_BUS);
+    qts = qtest_init(args);
+    rsp = qtest_qmp(qts, "{ 'execute': 'device_add', 'arguments': "
+                    "{ 'driver': 'vfio-user-pci', 'id': 'accel0', "
+                    "'bus': 'rp0', 'socket': { 'type': 'unix', "
+                    "'path': %s } } }", a.sock);
+    g_assert_true(qdict_haskey(rsp, "error"));
+    g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(rsp, "error"),
+                                          "desc"),
+                            "does not support migration"));
+    qobject_unref(rsp);
+    mtree = qtest_hmp(qts, "info mtree");
+    g_assert_null(strstr(mtree, "cxl-memory"));
+    g_assert_null(strstr(mtree, "vfio-cxl-comp-regs"));
+    qtest_quit(qts);
+    accel_stop(&a);
+}
+
 static void test_cxl_off(void)
 {
     g_autofree char *args = NULL;
@@ -545,31 +642,6 @@ static void test_hotplug(void)
 
     qtest_quit(qts);
     accel_stop(&b);
-}
-
-/* Run QEMU with @args; it must fail at startup with @msg on stderr. */
-static void expect_startup_error(const char *args, const char *msg)
-{
-    g_autofree char *cmd = NULL;
-    g_autofree char *out = NULL;
-    g_autofree char *err_out = NULL;
-    g_autoptr(GError) err = NULL;
-    g_auto(GStrv) argv = NULL;
-    int status;
-
-    /* timeout(1): should QEMU start after all, the test must not hang. */
-    cmd = g_strdup_printf("timeout 60 %s -S -display none -accel qtest %s",
-                          g_getenv("QTEST_QEMU_BINARY"), args);
-    g_shell_parse_argv(cmd, NULL, &argv, &err);
-    g_assert_no_error(err);
-    g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
-                 &err_out, &status, &err);
-    g_assert_no_error(err);
-    g_test_message("stderr: %s", err_out);
-    g_assert_false(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    /* Not killed by timeout(1) either: QEMU itself refused to start. */
-    g_assert_false(WIFEXITED(status) && WEXITSTATUS(status) == 124);
-    g_assert_nonnull(strstr(err_out, msg));
 }
 
 typedef struct TopologyCase {
@@ -683,6 +755,9 @@ int main(int argc, char **argv)
                    test_hb_passthrough);
     qtest_add_func("vfio-user-cxl/migration-blocked", test_migration_blocked);
     qtest_add_func("vfio-user-cxl/cxl-off", test_cxl_off);
+    qtest_add_func("vfio-user-cxl/not-cxl", test_not_cxl);
+    qtest_add_func("vfio-user-cxl/realize-failure-cleanup",
+                   test_realize_failure_cleanup);
     qtest_add_func("vfio-user-cxl/hotplug", test_hotplug);
     for (i = 0; i < ARRAY_SIZE(topology_cases); i++) {
         g_autofree char *name = g_strdup_printf("vfio-user-cxl/topology/%s",
