@@ -170,6 +170,13 @@ bool vfio_cxl_window_claim(PCIDevice *pdev, uint64_t size,
         return false;
     }
 
+    if (!fw->base) {
+        error_setg(errp, "CXL Fixed Memory Window %d has no guest physical "
+                   "address: it did not fit in the machine's memory map",
+                   fw->index);
+        return false;
+    }
+
     claim->offset = vfio_cxl_window_free_offset(fw, size);
     if (claim->offset + size > fw->size) {
         error_setg(errp, "CXL Fixed Memory Window %d (0x%" PRIx64 " bytes) "

@@ -252,6 +252,11 @@ static bool vfio_cxl_describe(VFIOCXL *cxl, struct vfio_device_info *info,
                    VFIO_CXL_DECODER, dec.ctrl);
         return false;
     }
+    if (cxl->desc.flags & VFIO_CXL_CAP_CACHE_CAPABLE) {
+        warn_report("vfio %s: the CXL device is Cache_Capable; QEMU does not "
+                    "write back and invalidate its cache before a "
+                    "guest-initiated reset", vbasedev->name);
+    }
     if (dec.size != cxl->desc.mem_size) {
         error_setg(errp, "HDM decoder %d decodes 0x%" PRIx64 " bytes but "
                    "the device memory region has 0x%" PRIx64,

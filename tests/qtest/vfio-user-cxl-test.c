@@ -750,6 +750,9 @@ int main(int argc, char **argv)
     qtest_add_data_func("vfio-user-cxl/memory/block-at-middle",
                         "--mem-size 512M --block-at middle",
                         test_memory_and_registers);
+    qtest_add_data_func("vfio-user-cxl/memory/cache-capable",
+                        "--mem-size 512M --cache-capable",
+                        test_memory_and_registers);
     qtest_add_func("vfio-user-cxl/reset", test_reset);
     qtest_add_func("vfio-user-cxl/host-bridge-passthrough",
                    test_hb_passthrough);
