@@ -330,6 +330,9 @@ static void test_memory_and_registers(const void *data)
     /* Guest writes in the window land in the emulator's memory file. */
     fd = open(a.mem, O_RDWR);
     g_assert_cmpint(fd, >=, 0);
+    qtest_writel(qts, base, 0x600dcafe);
+    g_assert_cmpint(pread(fd, &val, 4, 0), ==, 4);
+    g_assert_cmphex(le32_to_cpu((uint32_t)val), ==, 0x600dcafe);
     qtest_writeq(qts, base + 0x1000, 0x0123456789abcdefULL);
     qtest_writel(qts, base + 512 * MiB - 4, 0xfeedf00d);
     g_assert_cmpint(pread(fd, &val, 8, 0x1000), ==, 8);
