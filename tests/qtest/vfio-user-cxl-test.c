@@ -269,6 +269,16 @@ static uint64_t hb_hdm_block(QTestState *qts)
 }
 
 static void check_decoder(QTestState *qts, uint64_t hdm, uint64_t base,
+                          uint64_t size);
+
+/* Decoder @n of the block at @hdm: its registers are 0x20 bytes apart. */
+static void check_decoder_n(QTestState *qts, uint64_t hdm, unsigned n,
+                            uint64_t base, uint64_t size)
+{
+    check_decoder(qts, hdm + 0x20 * n, base, size);
+}
+
+static void check_decoder(QTestState *qts, uint64_t hdm, uint64_t base,
                           uint64_t size)
 {
     uint32_t ctrl = qtest_readl(qts, hdm + HDM_DEC0_CTRL);
@@ -386,6 +396,64 @@ static void check_memory_file(QTestState *qts, Accel *a, uint64_t base)
     g_assert_cmpint(pread(fd, &val, 4, 0x4000), ==, 4);
     g_assert_cmphex(le32_to_cpu(val), ==, 0xc0ffee00);
     close(fd);
+}
+
+static void check_memory_file_at(QTestState *qts, Accel *a, uint64_t gpa)
+{
+    uint32_t val;
+    int fd = open(a->mem, O_RDONLY);
+
+    g_assert_cmpint(fd, >=, 0);
+    qtest_writel(qts, gpa, 0xabcd0123);
+    g_assert_cmpint(pread(fd, &val, 4, 0), ==, 4);
+    g_assert_cmphex(le32_to_cpu(val), ==, 0xabcd0123);
+    close(fd);
+}
+
+/*
+ * Two devices on two root ports of one host bridge share its window: each
+ * gets its own 256 MiB aligned range and its own host bridge decoder.
+ */
+static void test_shared_window(void)
+{
+    g_autofree char *args = NULL;
+    uint64_t base, hb;
+    QTestState *qts;
+    Accel a, b;
+
+    if (skip_without_accel()) {
+        return;
+    }
+    accel_start(&a, "--mem-size 256M");
+    accel_start(&b, "--mem-size 512M");
+    args = g_strdup_printf(
+        "-M %s,cxl=on,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G "
+        "-m 1G -nodefaults "
+        "-device pxb-cxl,bus_nr=%d,bus=pcie.0,id=cxl.1 "
+        "-device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2 "
+        "-device cxl-rp,port=1,bus=cxl.1,id=rp1,chassis=0,slot=3 "
+        "-device '{\"driver\":\"vfio-user-pci\",\"bus\":\"rp0\","
+        "\"socket\":{\"path\":\"%s\",\"type\":\"unix\"}}' "
+        "-device '{\"driver\":\"vfio-user-pci\",\"bus\":\"rp1\","
+        "\"socket\":{\"path\":\"%s\",\"type\":\"unix\"}}'",
+        arch()->machine, HB_BUS, a.sock, b.sock);
+    qts = qtest_init(args);
+    base = window_base(qts);
+
+    check_memory_file_at(qts, &a, base);
+    check_memory_file_at(qts, &b, base + 256 * MiB);
+
+    /* Two root ports: the host bridge has decoders, one per device. */
+    hb = hb_hdm_block(qts);
+    g_assert_cmphex(hb, !=, 0);
+    check_decoder_n(qts, hb, 0, base, 256 * MiB);
+    g_assert_cmphex(qtest_readl(qts, hb + 0x24), ==, 0);
+    check_decoder_n(qts, hb, 1, base + 256 * MiB, 512 * MiB);
+    g_assert_cmphex(qtest_readl(qts, hb + 0x20 + 0x24), ==, 1);
+
+    qtest_quit(qts);
+    accel_stop(&a);
+    accel_stop(&b);
 }
 
 /* pxb-cxl hdm_for_passthrough=off, one root port: no host bridge decoder */
@@ -757,6 +825,7 @@ int main(int argc, char **argv)
                         "--mem-size 512M --cache-capable",
                         test_memory_and_registers);
     qtest_add_func("vfio-user-cxl/reset", test_reset);
+    qtest_add_func("vfio-user-cxl/shared-window", test_shared_window);
     qtest_add_func("vfio-user-cxl/host-bridge-passthrough",
                    test_hb_passthrough);
     qtest_add_func("vfio-user-cxl/migration-blocked", test_migration_blocked);
