@@ -34,7 +34,6 @@
 #include "cxl-dma.h"
 #include "cxl-hdm.h"
 #include "cxl-window.h"
-#include "vfio-helpers.h"
 #include "trace.h"
 
 /* The decoder firmware commits, and the only one the v2 UAPI describes. */
