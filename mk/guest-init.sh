@@ -85,13 +85,16 @@ for f in /sys/bus/pci/devices/*; do
     fi
 done
 
-# Device memory through the window: read what the host wrote at
-# cxldemo.host_off, write a pattern at cxldemo.guest_off.
-base=$(arg cxldemo.base)
-if [ -n "$base" ]; then
+# Device memory through the window. The VMM programs the accelerator's
+# decoder at the window base, so the first window byte is the first byte of
+# device memory: read what the host wrote at cxldemo.host_off, write
+# cxldemo.pattern at cxldemo.guest_off.
+if [ -n "$(arg cxldemo)" ] && [ -n "$root_decoder" ]; then
+    base=$(cat "$root_decoder/start")
     host_off=$(arg cxldemo.host_off)
     guest_off=$(arg cxldemo.guest_off)
     pattern=$(arg cxldemo.pattern)
+    say "== device memory at the window base $base"
     result host_pattern "$(devmem $((base + host_off)) 64)"
     devmem $((base + guest_off)) 64 "$pattern"
     result guest_pattern "$(devmem $((base + guest_off)) 64)"
