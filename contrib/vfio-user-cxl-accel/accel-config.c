@@ -1,0 +1,320 @@
+/*
+ * Emulated CXL Type-2 accelerator: PCI configuration space
+ *
+ * A PCIe endpoint with a PCI Express capability, the CXL Device DVSEC and
+ * the Register Locator DVSEC. Writes follow a per-byte writable mask and
+ * write-1-to-clear mask, like PCI hardware; on top of that the CXL Device
+ * DVSEC follows the v2 vfio-cxl emulation rules (reference facts 3.4):
+ * Control is RWL with IO_Enable held at 1, Lock is RWO, Status is RW1C,
+ * Control2 "Initiate" bits go to hardware and read back 0, and Range Base
+ * Low keeps only [31:28].
+ *
+ * Copyright (c) 2026 QEMU CXL Type-2 team
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#include "standard-headers/linux/pci_regs.h"
+#include "accel-model.h"
+
+/* Device Control bits a guest may change; FLR is handled as an action */
+#define ACCEL_DEVCTL_WMASK      0x7fff
+#define ACCEL_DEVSTA_W1CMASK    (PCI_EXP_DEVSTA_CED | PCI_EXP_DEVSTA_NFED | \
+                                 PCI_EXP_DEVSTA_FED | PCI_EXP_DEVSTA_URD)
+#define ACCEL_COMMAND_WMASK     (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | \
+                                 PCI_COMMAND_PARITY | PCI_COMMAND_SERR | \
+                                 PCI_COMMAND_INTX_DISABLE)
+#define ACCEL_STATUS_W1CMASK    (PCI_STATUS_PARITY | \
+                                 PCI_STATUS_SIG_TARGET_ABORT | \
+                                 PCI_STATUS_REC_TARGET_ABORT | \
+                                 PCI_STATUS_REC_MASTER_ABORT | \
+                                 PCI_STATUS_SIG_SYSTEM_ERROR | \
+                                 PCI_STATUS_DETECTED_PARITY)
+#define ACCEL_PCIE_CAP_VERSION  2
+#define ACCEL_PCIE_CAP_SIZE     0x3c
+
+#define DVSEC(reg)              (ACCEL_DVSEC_DEV_OFFSET + (reg))
+
+static void set_w(uint8_t *p, unsigned off, uint16_t v)
+{
+    stw_le_p(p + off, v);
+}
+
+static void set_l(uint8_t *p, unsigned off, uint32_t v)
+{
+    stl_le_p(p + off, v);
+}
+
+static uint16_t get_w(const uint8_t *p, unsigned off)
+{
+    return lduw_le_p(p + off);
+}
+
+static bool dvsec_locked(const CXLAccel *a)
+{
+    return get_w(a->cfg, DVSEC(CXL_DVSEC_LOCK)) &
+           R_CXL_DVSEC_LOCK_CONFIG_LOCK_MASK;
+}
+
+static void init_header(CXLAccel *a)
+{
+    uint64_t bar_mask = ~(uint64_t)(ACCEL_REG_BAR_SIZE - 1);
+    unsigned bar = PCI_BASE_ADDRESS_0 + 4 * ACCEL_REG_BAR;
+
+    set_w(a->cfg, PCI_VENDOR_ID, ACCEL_PCI_VENDOR_ID);
+    set_w(a->cfg, PCI_DEVICE_ID, ACCEL_PCI_DEVICE_ID);
+    set_w(a->cfg, PCI_STATUS, PCI_STATUS_CAP_LIST);
+    set_l(a->cfg, PCI_CLASS_REVISION,
+          ACCEL_PCI_CLASS_CODE << 8 | ACCEL_PCI_REVISION);
+    a->cfg[PCI_HEADER_TYPE] = PCI_HEADER_TYPE_NORMAL;
+    set_w(a->cfg, PCI_SUBSYSTEM_VENDOR_ID, ACCEL_PCI_VENDOR_ID);
+    set_w(a->cfg, PCI_SUBSYSTEM_ID, ACCEL_PCI_DEVICE_ID);
+    a->cfg[PCI_CAPABILITY_LIST] = ACCEL_PCIE_CAP_OFFSET;
+    /* No INTx: Interrupt Pin stays 0, so a VMM sets up no INTx route. */
+
+    set_w(a->cfg_wmask, PCI_COMMAND, ACCEL_COMMAND_WMASK);
+    set_w(a->cfg_w1cmask, PCI_STATUS, ACCEL_STATUS_W1CMASK);
+    a->cfg_wmask[PCI_CACHE_LINE_SIZE] = 0xff;
+    a->cfg_wmask[PCI_INTERRUPT_LINE] = 0xff;
+
+    /* The register BAR: 64-bit memory, sized by its writable bits */
+    set_l(a->cfg, bar, PCI_BASE_ADDRESS_MEM_TYPE_64);
+    set_l(a->cfg_wmask, bar, (uint32_t)bar_mask);
+    set_l(a->cfg_wmask, bar + 4, bar_mask >> 32);
+}
+
+static void init_pcie_cap(CXLAccel *a)
+{
+    unsigned cap = ACCEL_PCIE_CAP_OFFSET;
+
+    a->cfg[cap + PCI_CAP_LIST_ID] = PCI_CAP_ID_EXP;
+    a->cfg[cap + PCI_CAP_LIST_NEXT] = 0;
+    set_w(a->cfg, cap + PCI_EXP_FLAGS,
+          ACCEL_PCIE_CAP_VERSION | PCI_EXP_TYPE_ENDPOINT << 4);
+    /* FLR capable: the device advertises VFIO_DEVICE_FLAGS_RESET */
+    set_l(a->cfg, cap + PCI_EXP_DEVCAP, PCI_EXP_DEVCAP_FLR);
+    set_w(a->cfg_wmask, cap + PCI_EXP_DEVCTL, ACCEL_DEVCTL_WMASK);
+    set_w(a->cfg_w1cmask, cap + PCI_EXP_DEVSTA, ACCEL_DEVSTA_W1CMASK);
+}
+
+static uint32_t ext_cap_header(unsigned id, unsigned ver, unsigned next)
+{
+    uint32_t v = 0;
+
+    v = FIELD_DP32(v, PCIE_EXT_CAP_HDR, ID, id);
+    v = FIELD_DP32(v, PCIE_EXT_CAP_HDR, VER, ver);
+    return FIELD_DP32(v, PCIE_EXT_CAP_HDR, NEXT, next);
+}
+
+static uint32_t dvsec_header1(unsigned rev, unsigned len)
+{
+    uint32_t v = 0;
+
+    v = FIELD_DP32(v, DVSEC_HDR1, VENDOR, CXL_VENDOR_ID);
+    v = FIELD_DP32(v, DVSEC_HDR1, REV, rev);
+    return FIELD_DP32(v, DVSEC_HDR1, LEN, len);
+}
+
+static void init_device_dvsec(CXLAccel *a)
+{
+    uint8_t *c = a->cfg, *w = a->cfg_wmask;
+    uint64_t size = a->opts.mem_size;
+    uint16_t cap = 0, ctrl = 0, ctrl_wmask, ctrl2_wmask;
+    uint32_t size_lo = 0, cap2 = 0, cap3 = 0;
+
+    set_l(c, DVSEC(0), ext_cap_header(PCI_EXT_CAP_ID_DVSEC,
+                                      PCIE_EXT_CAP_DVSEC_VER,
+                                      ACCEL_DVSEC_REGLOC_OFFSET));
+    set_l(c, DVSEC(PCIE_DVSEC_HEADER1_OFFSET),
+          dvsec_header1(PCIE_CXL31_DEVICE_DVSEC_REVID,
+                        PCIE_CXL_DEVICE_DVSEC_LENGTH));
+    set_w(c, DVSEC(PCIE_DVSEC_ID_OFFSET), PCIE_CXL_DEVICE_DVSEC);
+
+    cap = FIELD_DP32(cap, CXL_DVSEC_CAP, IO_CAPABLE, 1);
+    cap = FIELD_DP32(cap, CXL_DVSEC_CAP, MEM_CAPABLE, 1);
+    cap = FIELD_DP32(cap, CXL_DVSEC_CAP, HDM_COUNT, 1);
+    if (a->opts.cache_capable) {
+        cap = FIELD_DP32(cap, CXL_DVSEC_CAP, CACHE_CAPABLE, 1);
+        cap = FIELD_DP32(cap, CXL_DVSEC_CAP, CACHE_WBI_CAPABLE, 1);
+    }
+    set_w(c, DVSEC(CXL_DVSEC_CAP), cap);
+
+    /* Firmware enabled CXL.io and CXL.mem (and CXL.cache if capable) */
+    ctrl = FIELD_DP32(ctrl, CXL_DVSEC_CTRL, IO_ENABLE, 1);
+    ctrl = FIELD_DP32(ctrl, CXL_DVSEC_CTRL, MEM_ENABLE,
+                      a->opts.firmware_committed);
+    ctrl = FIELD_DP32(ctrl, CXL_DVSEC_CTRL, CACHE_ENABLE,
+                      a->opts.cache_capable && a->opts.firmware_committed);
+    set_w(c, DVSEC(CXL_DVSEC_CTRL), ctrl);
+    set_w(c, DVSEC(CXL_DVSEC_CAP2), cap2);
+    set_w(c, DVSEC(CXL_DVSEC_CAP3), cap3);
+
+    /*
+     * Control is RWL: IO_Enable is held at 1 (not writable), bits 13 and
+     * 15 are RsvdP, bit 12 is reserved without P2P_Mem_Capable.
+     */
+    ctrl_wmask = UINT16_MAX & ~(R_CXL_DVSEC_CTRL_IO_ENABLE_MASK |
+                                R_CXL_DVSEC_CTRL_RSVDP13_MASK |
+                                R_CXL_DVSEC_CTRL_RSVDP15_MASK);
+    if (!FIELD_EX32(cap3, CXL_DVSEC_CAP3, P2P_MEM_CAPABLE)) {
+        ctrl_wmask &= ~R_CXL_DVSEC_CTRL_P2P_MEM_ENABLE_MASK;
+    }
+    set_w(w, DVSEC(CXL_DVSEC_CTRL), ctrl_wmask);
+
+    /* Status: Viral_Status is RW1CS, everything else RsvdZ */
+    set_w(a->cfg_w1cmask, DVSEC(CXL_DVSEC_STATUS),
+          R_CXL_DVSEC_STATUS_VIRAL_MASK);
+
+    /* Control2: [15:6] RsvdP; bits 4 and 5 RsvdP unless capable */
+    ctrl2_wmask = R_CXL_DVSEC_CTRL2_DISABLE_CACHING_MASK |
+                  R_CXL_DVSEC_CTRL2_INITIATE_WBI_MASK |
+                  R_CXL_DVSEC_CTRL2_INITIATE_CXL_RESET_MASK |
+                  R_CXL_DVSEC_CTRL2_RESET_MEM_CLR_EN_MASK;
+    if (FIELD_EX32(cap3, CXL_DVSEC_CAP3, VOLATILE_HDM_CONFIGURABILITY)) {
+        ctrl2_wmask |= R_CXL_DVSEC_CTRL2_DESIRED_VOLATILE_HDM_MASK;
+        set_w(a->cfg_w1cmask, DVSEC(CXL_DVSEC_STATUS2),
+              R_CXL_DVSEC_STATUS2_VOLATILE_HDM_PRES_ERR_MASK);
+    }
+    if (FIELD_EX32(cap2, CXL_DVSEC_CAP2, MOD_COMPLETION_CAPABLE)) {
+        ctrl2_wmask |= R_CXL_DVSEC_CTRL2_MOD_COMPLETION_EN_MASK;
+    }
+    set_w(w, DVSEC(CXL_DVSEC_CTRL2), ctrl2_wmask);
+
+    /* Lock: RWO bit 0, [15:1] RsvdP */
+    set_w(w, DVSEC(CXL_DVSEC_LOCK), R_CXL_DVSEC_LOCK_CONFIG_LOCK_MASK);
+
+    /* Range 1 reports the device memory, valid and active (media ready) */
+    size_lo = FIELD_DP32(size_lo, CXL_DVSEC_RANGE_SIZE_LO, MEM_INFO_VALID, 1);
+    size_lo = FIELD_DP32(size_lo, CXL_DVSEC_RANGE_SIZE_LO, MEM_ACTIVE, 1);
+    size_lo |= (uint32_t)size & R_CXL_DVSEC_RANGE_SIZE_LO_SIZE_LOW_MASK;
+    set_l(c, DVSEC(CXL_DVSEC_R1_SIZE_HI), size >> 32);
+    set_l(c, DVSEC(CXL_DVSEC_R1_SIZE_LO), size_lo);
+
+    /* Range bases are kept as written; Base Low [27:0] reads 0 */
+    set_l(w, DVSEC(CXL_DVSEC_R1_BASE_HI), UINT32_MAX);
+    set_l(w, DVSEC(CXL_DVSEC_R1_BASE_LO),
+          R_CXL_DVSEC_RANGE_BASE_LO_BASE_LOW_MASK);
+    set_l(w, DVSEC(CXL_DVSEC_R2_BASE_HI), UINT32_MAX);
+    set_l(w, DVSEC(CXL_DVSEC_R2_BASE_LO),
+          R_CXL_DVSEC_RANGE_BASE_LO_BASE_LOW_MASK);
+}
+
+static void init_regloc_dvsec(CXLAccel *a)
+{
+    unsigned base = ACCEL_DVSEC_REGLOC_OFFSET;
+    unsigned entry = base + CXL_REGLOC_ENTRIES_OFFSET;
+    uint64_t off = accel_block_offset(a);
+    uint32_t lo = 0;
+
+    set_l(a->cfg, base, ext_cap_header(PCI_EXT_CAP_ID_DVSEC,
+                                       PCIE_EXT_CAP_DVSEC_VER, 0));
+    set_l(a->cfg, base + PCIE_DVSEC_HEADER1_OFFSET,
+          dvsec_header1(REG_LOC_DVSEC_REVID, ACCEL_REGLOC_LENGTH));
+    set_w(a->cfg, base + PCIE_DVSEC_ID_OFFSET, REG_LOC_DVSEC);
+
+    lo = FIELD_DP32(lo, CXL_REGLOC_LO, BIR, ACCEL_REG_BAR);
+    lo = FIELD_DP32(lo, CXL_REGLOC_LO, BLOCK_ID, CXL_REGLOC_BLOCK_COMPONENT);
+    lo |= (uint32_t)off & R_CXL_REGLOC_LO_OFFSET_LOW_MASK;
+    set_l(a->cfg, entry, lo);
+    set_l(a->cfg, entry + 4, off >> 32);
+}
+
+void accel_config_init(CXLAccel *a)
+{
+    memset(a->cfg, 0, sizeof(a->cfg));
+    memset(a->cfg_wmask, 0, sizeof(a->cfg_wmask));
+    memset(a->cfg_w1cmask, 0, sizeof(a->cfg_w1cmask));
+    init_header(a);
+    init_pcie_cap(a);
+    init_device_dvsec(a);
+    init_regloc_dvsec(a);
+}
+
+void accel_config_raise_viral(CXLAccel *a)
+{
+    uint16_t st = get_w(a->cfg, DVSEC(CXL_DVSEC_STATUS));
+
+    set_w(a->cfg, DVSEC(CXL_DVSEC_STATUS), st | R_CXL_DVSEC_STATUS_VIRAL_MASK);
+}
+
+int accel_config_read(CXLAccel *a, uint64_t off, void *buf, size_t len)
+{
+    if (off > ACCEL_CFG_SIZE || len > ACCEL_CFG_SIZE - off) {
+        return -EINVAL;
+    }
+    memcpy(buf, a->cfg + off, len);
+    return 0;
+}
+
+static bool in_reg(uint64_t addr, unsigned reg, unsigned size)
+{
+    return addr >= reg && addr < reg + size;
+}
+
+/* Actions of Control2 and Device Control, after the bytes were stored */
+static void config_actions(CXLAccel *a, bool flr)
+{
+    unsigned ctrl2 = DVSEC(CXL_DVSEC_CTRL2);
+    uint16_t v = get_w(a->cfg, ctrl2);
+    uint16_t st2 = get_w(a->cfg, DVSEC(CXL_DVSEC_STATUS2));
+
+    /*
+     * Initiate WBI and Initiate CXL Reset are passed to the hardware and
+     * are cleared in the shadow, so they read back as 0. The hardware
+     * reports completion in Status2.
+     */
+    if (v & R_CXL_DVSEC_CTRL2_INITIATE_WBI_MASK) {
+        a->wbi_count++;
+        st2 |= R_CXL_DVSEC_STATUS2_CACHE_INVALID_MASK;
+    }
+    if (v & R_CXL_DVSEC_CTRL2_INITIATE_CXL_RESET_MASK) {
+        a->cxl_reset_count++;
+        st2 |= R_CXL_DVSEC_STATUS2_CXL_RESET_COMPLETE_MASK;
+    }
+    set_w(a->cfg, DVSEC(CXL_DVSEC_STATUS2), st2);
+    set_w(a->cfg, ctrl2, v & ~(R_CXL_DVSEC_CTRL2_INITIATE_WBI_MASK |
+                               R_CXL_DVSEC_CTRL2_INITIATE_CXL_RESET_MASK));
+
+    /* Lock is write-once: once set, it stops being writable */
+    if (dvsec_locked(a)) {
+        set_w(a->cfg_wmask, DVSEC(CXL_DVSEC_LOCK), 0);
+    }
+
+    /* Initiate Function Level Reset, as the kernel's vfio-pci does */
+    if (flr) {
+        accel_reset(a);
+    }
+}
+
+int accel_config_write(CXLAccel *a, uint64_t off, const void *buf,
+                       size_t len)
+{
+    const uint8_t *val = buf;
+    unsigned devctl_hi = ACCEL_PCIE_CAP_OFFSET + PCI_EXP_DEVCTL + 1;
+    bool flr = false;
+    size_t i;
+
+    if (off > ACCEL_CFG_SIZE || len > ACCEL_CFG_SIZE - off) {
+        return -EINVAL;
+    }
+    for (i = 0; i < len; i++) {
+        uint64_t addr = off + i;
+        uint8_t wmask = a->cfg_wmask[addr];
+        uint8_t w1c = a->cfg_w1cmask[addr];
+
+        /* After CONFIG_LOCK, Control is read-only until the next open */
+        if (in_reg(addr, DVSEC(CXL_DVSEC_CTRL), 2) && dvsec_locked(a)) {
+            continue;
+        }
+        a->cfg[addr] = (a->cfg[addr] & ~wmask) | (val[i] & wmask);
+        a->cfg[addr] &= ~(val[i] & w1c);
+        /* The FLR bit is not stored: it always reads 0 */
+        if (addr == devctl_hi && (val[i] << 8) & PCI_EXP_DEVCTL_BCR_FLR) {
+            flr = true;
+        }
+    }
+    config_actions(a, flr);
+    return 0;
+}

@@ -1,0 +1,249 @@
+/*
+ * Emulated CXL Type-2 accelerator: CXL.cachemem registers and the
+ * COMP_REGS shadow of the HDM decoders
+ *
+ * hw_cachemem is the device's real register state as firmware left it:
+ * with --firmware-committed, decoder 0 maps the whole device memory at a
+ * host physical address, committed and locked. shadow is what the v2
+ * kernel shows the VMM through the COMP_REGS region: a snapshot taken at
+ * open and after reset in which every committed+locked decoder has LOCK
+ * cleared and BASE zeroed (so the VMM can program a guest address), and
+ * which then follows the v2 write rules of reference facts 3.3. The
+ * hardware decoders are never written, as with the kernel.
+ *
+ * Copyright (c) 2026 QEMU CXL Type-2 team
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#include "accel-model.h"
+
+#define HDM_REG(rel)    ((ACCEL_HDM_OFFSET + (rel)) / 4)
+
+/* Register offset of decoder n's register reg (reg as for decoder 0) */
+static unsigned decoder_reg(unsigned n, unsigned reg)
+{
+    return reg + CXL_HDM_DECODER_STRIDE * n;
+}
+
+/* Decoder Count field value for a number of decoders (1 or even) */
+static unsigned decoder_count_field(unsigned count)
+{
+    return count == 1 ? 0 : count / 2;
+}
+
+unsigned accel_hdm_count(const CXLAccel *a)
+{
+    return a->opts.decoders;
+}
+
+uint64_t accel_comp_regs_size(const CXLAccel *a)
+{
+    return ACCEL_HDM_OFFSET + CXL_HDM_DECODER_FIRST +
+           CXL_HDM_DECODER_STRIDE * accel_hdm_count(a);
+}
+
+static uint32_t cap_entry(unsigned id, unsigned ver, unsigned ptr)
+{
+    uint32_t v = 0;
+
+    v = FIELD_DP32(v, CXL_CAP_HDR, ID, id);
+    v = FIELD_DP32(v, CXL_CAP_HDR, VER, ver);
+    return FIELD_DP32(v, CXL_CAP_HDR, PTR, ptr);
+}
+
+void accel_hdm_hw_init(CXLAccel *a)
+{
+    uint32_t *hw = a->hw_cachemem;
+    bool no_hdm = a->opts.fault == ACCEL_FAULT_COMP_REGS_NO_HDM;
+    uint32_t hdr = 0, cap = 0, ctrl = 0;
+    uint64_t size = a->opts.mem_size;
+
+    memset(a->hw_cachemem, 0, sizeof(a->hw_cachemem));
+
+    /*
+     * Capability header array: RAS, then HDM Decoder. The comp-regs-no-hdm
+     * fault leaves the HDM entry out (the registers stay where they are).
+     */
+    hdr = FIELD_DP32(hdr, CXL_CAP_ARRAY_HDR, ID, CXL_CAP_ID_CAPABILITY);
+    hdr = FIELD_DP32(hdr, CXL_CAP_ARRAY_HDR, VER, CXL_CAP_ARRAY_VER);
+    hdr = FIELD_DP32(hdr, CXL_CAP_ARRAY_HDR, CACHEMEM_VER, CXL_CACHEMEM_VER);
+    hdr = FIELD_DP32(hdr, CXL_CAP_ARRAY_HDR, ARRAY_SIZE, no_hdm ? 1 : 2);
+    hw[0] = hdr;
+    hw[1] = cap_entry(CXL_CAP_ID_RAS, CXL_RAS_CAP_VER, ACCEL_RAS_OFFSET);
+    if (!no_hdm) {
+        hw[2] = cap_entry(CXL_CAP_ID_HDM, CXL_HDM_CAP_VER, ACCEL_HDM_OFFSET);
+    }
+
+    /*
+     * HDM Decoder Capability: no poison-on-decode-error, no UIO, a device
+     * (no target list), 256 B-granular address bits supported.
+     */
+    cap = FIELD_DP32(cap, CXL_HDM_CAP, DECODER_COUNT,
+                     decoder_count_field(accel_hdm_count(a)));
+    cap = FIELD_DP32(cap, CXL_HDM_CAP, INTERLEAVE_A11TO8, 1);
+    cap = FIELD_DP32(cap, CXL_HDM_CAP, INTERLEAVE_A14TO12, 1);
+    hw[HDM_REG(A_CXL_HDM_CAP)] = cap;
+
+    if (!a->opts.firmware_committed) {
+        return;
+    }
+
+    /* Firmware: decoders enabled, decoder 0 committed and locked */
+    hw[HDM_REG(A_CXL_HDM_GLOBAL_CTRL)] =
+        R_CXL_HDM_GLOBAL_CTRL_HDM_DECODER_ENABLE_MASK;
+    hw[HDM_REG(A_CXL_HDM_DEC_BASE_LO)] = (uint32_t)ACCEL_FW_HOST_BASE;
+    hw[HDM_REG(A_CXL_HDM_DEC_BASE_HI)] = ACCEL_FW_HOST_BASE >> 32;
+    hw[HDM_REG(A_CXL_HDM_DEC_SIZE_LO)] = (uint32_t)size;
+    hw[HDM_REG(A_CXL_HDM_DEC_SIZE_HI)] = size >> 32;
+    ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT, 1);
+    ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, COMMIT, 1);
+    ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, COMMITTED, 1);
+    hw[HDM_REG(A_CXL_HDM_DEC_CTRL)] = ctrl;
+}
+
+void accel_hdm_snapshot(CXLAccel *a)
+{
+    unsigned n;
+
+    memcpy(a->shadow, a->hw_cachemem, sizeof(a->shadow));
+
+    for (n = 0; n < accel_hdm_count(a); n++) {
+        uint32_t *ctrl = &a->shadow[HDM_REG(decoder_reg(n,
+                                                        A_CXL_HDM_DEC_CTRL))];
+
+        if (FIELD_EX32(*ctrl, CXL_HDM_DEC_CTRL, COMMITTED) &&
+            FIELD_EX32(*ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT)) {
+            *ctrl = FIELD_DP32(*ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT, 0);
+            a->shadow[HDM_REG(decoder_reg(n, A_CXL_HDM_DEC_BASE_LO))] = 0;
+            a->shadow[HDM_REG(decoder_reg(n, A_CXL_HDM_DEC_BASE_HI))] = 0;
+        }
+    }
+}
+
+/* Decoder Control bits that are reserved for this device */
+static uint32_t ctrl_reserved_mask(const CXLAccel *a)
+{
+    uint32_t hdm_cap = a->hw_cachemem[HDM_REG(A_CXL_HDM_CAP)];
+    uint32_t m = R_CXL_HDM_DEC_CTRL_RSVD15_MASK |
+                 R_CXL_HDM_DEC_CTRL_RSVD28_MASK |
+                 /* UIG/UIW: not used by a device */
+                 R_CXL_HDM_DEC_CTRL_UIG_MASK |
+                 R_CXL_HDM_DEC_CTRL_UIW_MASK;
+
+    if (!FIELD_EX32(hdm_cap, CXL_HDM_CAP, UIO_CAPABLE)) {
+        m |= R_CXL_HDM_DEC_CTRL_UIO_MASK | R_CXL_HDM_DEC_CTRL_ISP_MASK;
+    }
+    if (!a->opts.cache_capable) {
+        m |= R_CXL_HDM_DEC_CTRL_BI_MASK;
+    }
+    return m;
+}
+
+static void decoder_ctrl_write(CXLAccel *a, uint32_t *ctrl, uint32_t val)
+{
+    /* Bits whose shadow value a write never changes */
+    const uint32_t keep = R_CXL_HDM_DEC_CTRL_COMMITTED_MASK |
+                          R_CXL_HDM_DEC_CTRL_ERR_NOT_COMMITTED_MASK |
+                          R_CXL_HDM_DEC_CTRL_TARGET_TYPE_MASK;
+    uint32_t v;
+
+    if (FIELD_EX32(*ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT)) {
+        /*
+         * Locked: the only change accepted is releasing LOCK (the v2
+         * "LOCK->0 reprogram path"), which touches nothing else.
+         */
+        if (!FIELD_EX32(val, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT)) {
+            *ctrl = FIELD_DP32(*ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT, 0);
+        }
+        return;
+    }
+
+    v = val & ~ctrl_reserved_mask(a);
+    v = (v & ~keep) | (*ctrl & keep);
+    /* There is no hardware commit to wait for: COMMITTED follows COMMIT */
+    v = FIELD_DP32(v, CXL_HDM_DEC_CTRL, COMMITTED,
+                   FIELD_EX32(v, CXL_HDM_DEC_CTRL, COMMIT));
+    *ctrl = v;
+}
+
+/* A write at offset rel from hdm_decoder_offset */
+static void hdm_write(CXLAccel *a, unsigned rel, uint32_t val)
+{
+    uint32_t *regs = &a->shadow[ACCEL_HDM_OFFSET / 4];
+    uint32_t hdm_cap = a->hw_cachemem[HDM_REG(A_CXL_HDM_CAP)];
+    unsigned n, reg;
+    uint32_t *ctrl;
+
+    if (rel == A_CXL_HDM_GLOBAL_CTRL) {
+        uint32_t wmask = R_CXL_HDM_GLOBAL_CTRL_HDM_DECODER_ENABLE_MASK;
+
+        /* [31:2] reserved; poison enable only if the cap supports it */
+        if (FIELD_EX32(hdm_cap, CXL_HDM_CAP, POISON_ON_ERR_CAP)) {
+            wmask |= R_CXL_HDM_GLOBAL_CTRL_POISON_ON_ERR_EN_MASK;
+        }
+        regs[rel / 4] = val & wmask;
+        return;
+    }
+    if (rel < CXL_HDM_DECODER_FIRST) {
+        return;                 /* Capability (read-only) and reserved */
+    }
+
+    n = (rel - CXL_HDM_DECODER_FIRST) / CXL_HDM_DECODER_STRIDE;
+    reg = rel - CXL_HDM_DECODER_STRIDE * n;
+    if (n >= accel_hdm_count(a)) {
+        return;
+    }
+    ctrl = &regs[decoder_reg(n, A_CXL_HDM_DEC_CTRL) / 4];
+
+    switch (reg) {
+    case A_CXL_HDM_DEC_BASE_LO:
+    case A_CXL_HDM_DEC_SIZE_LO:
+        if (!FIELD_EX32(*ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT)) {
+            regs[rel / 4] = val & CXL_HDM_ADDR_LO_MASK;
+        }
+        break;
+    case A_CXL_HDM_DEC_BASE_HI:
+    case A_CXL_HDM_DEC_SIZE_HI:
+        if (!FIELD_EX32(*ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT)) {
+            regs[rel / 4] = val;
+        }
+        break;
+    case A_CXL_HDM_DEC_CTRL:
+        decoder_ctrl_write(a, ctrl, val);
+        break;
+    default:
+        /* DPA skip and the reserved dword: writes discarded */
+        break;
+    }
+}
+
+/* COMP_REGS allows aligned 32-bit accesses only, like the kernel's */
+static bool comp_regs_access_ok(const CXLAccel *a, uint64_t off, size_t len)
+{
+    return len == 4 && off % 4 == 0 && off < accel_comp_regs_size(a);
+}
+
+int accel_comp_regs_read(CXLAccel *a, uint64_t off, void *buf, size_t len)
+{
+    if (!comp_regs_access_ok(a, off, len)) {
+        return -EINVAL;
+    }
+    stl_le_p(buf, a->shadow[off / 4]);
+    return 0;
+}
+
+int accel_comp_regs_write(CXLAccel *a, uint64_t off, const void *buf,
+                          size_t len)
+{
+    if (!comp_regs_access_ok(a, off, len)) {
+        return -EINVAL;
+    }
+    /* Below the HDM decoder block the snapshot is read-only */
+    if (off >= ACCEL_HDM_OFFSET) {
+        hdm_write(a, off - ACCEL_HDM_OFFSET, ldl_le_p(buf));
+    }
+    return 0;
+}

@@ -1,0 +1,155 @@
+/*
+ * Emulated CXL Type-2 accelerator: the device model
+ *
+ * The model is what the kernel's vfio-pci (v2 vfio-cxl UAPI) would show a
+ * VMM for a real firmware-committed CXL Type-2 device: PCI config space
+ * with the CXL DVSECs and their emulation rules, the register BAR with the
+ * component block and the accelerator registers, the COMP_REGS shadow of
+ * the HDM decoders and the device memory. It knows nothing of sockets;
+ * vfio-user-server.c carries it over the vfio-user protocol and the unit
+ * tests drive it directly.
+ *
+ * Copyright (c) 2026 QEMU CXL Type-2 team
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef VFIO_USER_CXL_ACCEL_MODEL_H
+#define VFIO_USER_CXL_ACCEL_MODEL_H
+
+#include <linux/vfio.h>
+#include "qemu/units.h"
+#include "accel-regs.h"
+#include "cxl-regs.h"
+
+typedef enum AccelBlockAt {
+    ACCEL_BLOCK_AT_END,         /* topology A of the kernel's rules */
+    ACCEL_BLOCK_AT_START,       /* topology B */
+    ACCEL_BLOCK_AT_MIDDLE,      /* topology C */
+} AccelBlockAt;
+
+/*
+ * --fault modes: each one makes the server describe the device in one
+ * malformed way, so that the QEMU side's checks can be tested.
+ */
+typedef enum AccelFault {
+    ACCEL_FAULT_NONE,
+    ACCEL_FAULT_CAP_BAD_DPA_INDEX,    /* dpa_region_index: no such region */
+    ACCEL_FAULT_CAP_BAD_COMP_INDEX,   /* comp_regs_region_index: no such */
+    ACCEL_FAULT_DPA_WRONG_SUBTYPE,    /* memory region has subtype 2 */
+    ACCEL_FAULT_COMP_REGS_NO_HDM,     /* cap array lacks the HDM cap */
+    ACCEL_FAULT_HDM_OFFSET_OUTSIDE_BAR, /* hdm_regs_offset >= BAR size */
+    ACCEL_FAULT_CAP_TRUNCATED,        /* CXL device cap only 16 bytes long */
+    ACCEL_FAULT_DPA_SIZE_ZERO,        /* memory region of size 0 */
+    ACCEL_FAULT_CAP_BAD_VERSION,      /* CXL device cap version 2 */
+    ACCEL_FAULT__MAX,
+} AccelFault;
+
+typedef struct AccelOptions {
+    uint64_t mem_size;
+    const char *mem_file;       /* NULL: anonymous memfd */
+    unsigned decoders;
+    bool firmware_committed;
+    bool cache_capable;
+    AccelBlockAt block_at;
+    AccelFault fault;
+} AccelOptions;
+
+#define ACCEL_DEFAULT_MEM_SIZE  (256 * MiB)
+
+/* PCI configuration space layout */
+#define ACCEL_CFG_SIZE          0x1000  /* PCIe extended config space */
+#define ACCEL_PCIE_CAP_OFFSET   0x40
+#define ACCEL_DVSEC_DEV_OFFSET  0x100   /* CXL Device DVSEC */
+#define ACCEL_DVSEC_REGLOC_OFFSET 0x140 /* Register Locator DVSEC */
+#define ACCEL_REGLOC_LENGTH     (CXL_REGLOC_ENTRIES_OFFSET + \
+                                 CXL_REGLOC_ENTRY_SIZE)
+
+/*
+ * CXL.cachemem area (component offset 0x1000, COMP_REGS offset 0):
+ * the capability header array, then the RAS and HDM Decoder capabilities.
+ */
+#define ACCEL_CACHEMEM_SIZE     0x1000
+#define ACCEL_RAS_OFFSET        0x100
+#define ACCEL_HDM_OFFSET        0x200   /* hdm_decoder_offset */
+
+/*
+ * Host physical base at which "firmware" committed decoder 0. The shadow
+ * hides it (BASE reads 0), as the v2 kernel does.
+ */
+#define ACCEL_FW_HOST_BASE      0x4000000000ULL
+
+/* Region indices of the CXL regions */
+#define ACCEL_DPA_REGION        (VFIO_PCI_NUM_REGIONS + 0)
+#define ACCEL_COMP_REGS_REGION  (VFIO_PCI_NUM_REGIONS + 1)
+
+typedef struct CXLAccel {
+    AccelOptions opts;
+
+    /* Config space contents, writable bits and write-1-to-clear bits */
+    uint8_t cfg[ACCEL_CFG_SIZE];
+    uint8_t cfg_wmask[ACCEL_CFG_SIZE];
+    uint8_t cfg_w1cmask[ACCEL_CFG_SIZE];
+
+    /* The "hardware" CXL.cachemem registers, as firmware left them */
+    uint32_t hw_cachemem[ACCEL_CACHEMEM_SIZE / 4];
+    /* The COMP_REGS shadow the VMM sees, from the snapshot of hw_cachemem */
+    uint32_t shadow[ACCEL_CACHEMEM_SIZE / 4];
+
+    /* Register BAR backing (shared with the client for the sparse areas) */
+    int bar_fd;
+    uint8_t *bar;
+
+    /* Device memory backing */
+    int mem_fd;
+
+    /* Side effects that went "to hardware", for tests and the log */
+    unsigned wbi_count;
+    unsigned cxl_reset_count;
+    unsigned reset_count;
+} CXLAccel;
+
+/* accel-options.c */
+void accel_options_init(AccelOptions *o);
+bool accel_parse_size(const char *str, uint64_t *size, GError **errp);
+bool accel_options_check(const AccelOptions *o, GError **errp);
+const char *accel_fault_name(AccelFault f);
+bool accel_fault_parse(const char *name, AccelFault *f);
+bool accel_block_at_parse(const char *name, AccelBlockAt *b);
+
+/* accel-model.c */
+CXLAccel *accel_new(const AccelOptions *o, GError **errp);
+void accel_free(CXLAccel *a);
+/* A client connected: take the open-time snapshot. */
+void accel_open(CXLAccel *a);
+/* VFIO_DEVICE_RESET (FLR): re-take the snapshot, keep device memory. */
+void accel_reset(CXLAccel *a);
+/* Whether the device is exposed as CXL (v2: a firmware-committed decoder) */
+bool accel_cxl_exposed(const CXLAccel *a);
+uint64_t accel_block_offset(const CXLAccel *a);
+uint64_t accel_regs_offset(const CXLAccel *a);
+/* hdm_regs_offset of the CXL device cap: block offset + 0x1000 */
+uint64_t accel_hdm_regs_offset(const CXLAccel *a);
+unsigned accel_hdm_count(const CXLAccel *a);
+uint64_t accel_comp_regs_size(const CXLAccel *a);
+int accel_bar_read(CXLAccel *a, uint64_t off, void *buf, size_t len);
+int accel_bar_write(CXLAccel *a, uint64_t off, const void *buf, size_t len);
+int accel_mem_read(CXLAccel *a, uint64_t off, void *buf, size_t len);
+int accel_mem_write(CXLAccel *a, uint64_t off, const void *buf, size_t len);
+
+/* accel-config.c: config space and the DVSEC rules */
+void accel_config_init(CXLAccel *a);
+int accel_config_read(CXLAccel *a, uint64_t off, void *buf, size_t len);
+int accel_config_write(CXLAccel *a, uint64_t off, const void *buf,
+                       size_t len);
+/* Hardware raising Viral (for tests of the RW1C status bit) */
+void accel_config_raise_viral(CXLAccel *a);
+
+/* accel-hdm.c: CXL.cachemem registers and the HDM shadow rules */
+void accel_hdm_hw_init(CXLAccel *a);
+void accel_hdm_snapshot(CXLAccel *a);
+int accel_comp_regs_read(CXLAccel *a, uint64_t off, void *buf, size_t len);
+int accel_comp_regs_write(CXLAccel *a, uint64_t off, const void *buf,
+                          size_t len);
+
+#endif

@@ -1,0 +1,157 @@
+/*
+ * Emulated CXL Type-2 accelerator: option values and their checks
+ *
+ * Copyright (c) 2026 QEMU CXL Type-2 team
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include <linux/vfio.h>
+#include "qemu/units.h"
+#include "accel-model.h"
+
+static const char *const fault_names[ACCEL_FAULT__MAX] = {
+    [ACCEL_FAULT_NONE] = "none",
+    [ACCEL_FAULT_CAP_BAD_DPA_INDEX] = "cap-bad-dpa-index",
+    [ACCEL_FAULT_CAP_BAD_COMP_INDEX] = "cap-bad-comp-index",
+    [ACCEL_FAULT_DPA_WRONG_SUBTYPE] = "dpa-wrong-subtype",
+    [ACCEL_FAULT_COMP_REGS_NO_HDM] = "comp-regs-no-hdm",
+    [ACCEL_FAULT_HDM_OFFSET_OUTSIDE_BAR] = "hdm-offset-outside-bar",
+    [ACCEL_FAULT_CAP_TRUNCATED] = "cap-truncated",
+    [ACCEL_FAULT_DPA_SIZE_ZERO] = "dpa-size-zero",
+    [ACCEL_FAULT_CAP_BAD_VERSION] = "cap-bad-version",
+};
+
+void accel_options_init(AccelOptions *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->mem_size = ACCEL_DEFAULT_MEM_SIZE;
+    o->decoders = 1;
+    o->firmware_committed = true;
+    o->block_at = ACCEL_BLOCK_AT_END;
+    o->fault = ACCEL_FAULT_NONE;
+}
+
+const char *accel_fault_name(AccelFault f)
+{
+    return f < ACCEL_FAULT__MAX ? fault_names[f] : NULL;
+}
+
+bool accel_fault_parse(const char *name, AccelFault *f)
+{
+    unsigned i;
+
+    for (i = 0; i < ACCEL_FAULT__MAX; i++) {
+        if (!strcmp(name, fault_names[i])) {
+            *f = i;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool accel_block_at_parse(const char *name, AccelBlockAt *b)
+{
+    if (!strcmp(name, "end")) {
+        *b = ACCEL_BLOCK_AT_END;
+    } else if (!strcmp(name, "start")) {
+        *b = ACCEL_BLOCK_AT_START;
+    } else if (!strcmp(name, "middle")) {
+        *b = ACCEL_BLOCK_AT_MIDDLE;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/*
+ * A decimal number of bytes with an optional binary suffix K, M, G or T
+ * (either case). Deliberately strict: no fractions, no hex, no spaces, so
+ * that a typo is an error rather than a surprising size.
+ */
+bool accel_parse_size(const char *str, uint64_t *size, GError **errp)
+{
+    uint64_t val = 0;
+    unsigned shift = 0;
+    const char *p = str;
+
+    if (!g_ascii_isdigit(*p)) {
+        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "invalid size '%s': expected a number with an optional "
+                    "K, M, G or T suffix", str);
+        return false;
+    }
+    for (; g_ascii_isdigit(*p); p++) {
+        unsigned digit = *p - '0';
+
+        if (val > (UINT64_MAX - digit) / 10) {
+            goto too_big;
+        }
+        val = val * 10 + digit;
+    }
+    switch (g_ascii_toupper(*p)) {
+    case '\0':
+        break;
+    case 'K':
+        shift = 10;
+        break;
+    case 'M':
+        shift = 20;
+        break;
+    case 'G':
+        shift = 30;
+        break;
+    case 'T':
+        shift = 40;
+        break;
+    default:
+        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "invalid size '%s': unknown suffix '%s'", str, p);
+        return false;
+    }
+    if (*p != '\0' && p[1] != '\0') {
+        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "invalid size '%s': trailing characters after the "
+                    "suffix", str);
+        return false;
+    }
+    if (shift && val > (UINT64_MAX >> shift)) {
+        goto too_big;
+    }
+    *size = val << shift;
+    return true;
+
+too_big:
+    g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "invalid size '%s': too large", str);
+    return false;
+}
+
+bool accel_options_check(const AccelOptions *o, GError **errp)
+{
+    /*
+     * HDM decoders map memory in 256 MiB granules (BASE/SIZE [27:0] are
+     * reserved), so a device memory of another size cannot be decoded.
+     */
+    if (o->mem_size == 0 || o->mem_size % CXL_HDM_GRANULE) {
+        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--mem-size %" PRIu64 " is not a non-zero multiple of "
+                    "256 MiB (the HDM decoder granule)", o->mem_size);
+        return false;
+    }
+    /* The Decoder Count field encodes 1 or an even number up to 16. */
+    if (o->decoders < 1 || o->decoders > CXL_HDM_MAX_DECODERS ||
+        (o->decoders > 1 && o->decoders % 2)) {
+        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--decoders %u: the HDM Decoder Count field can only "
+                    "encode 1, 2, 4, 6, ... 16", o->decoders);
+        return false;
+    }
+    if (o->fault >= ACCEL_FAULT__MAX) {
+        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "unknown fault mode");
+        return false;
+    }
+    return true;
+}

@@ -1,0 +1,75 @@
+/*
+ * Emulated CXL Type-2 accelerator: PCI identity, BAR layout and the
+ * accelerator register set
+ *
+ * This header is the contract with tests and guest drivers: it says where
+ * things are in the device's register BAR and what the accelerator
+ * registers do.
+ *
+ * Copyright (c) 2026 QEMU CXL Type-2 team
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef VFIO_USER_CXL_ACCEL_ACCEL_REGS_H
+#define VFIO_USER_CXL_ACCEL_ACCEL_REGS_H
+
+/*
+ * PCI identity. Red Hat's vendor ID with a device ID outside the range
+ * QEMU's own devices use; the class is "processing accelerator", which
+ * keeps the device clear of the Type-3 memory-device class (0x0502) that
+ * the kernel refuses to treat as Type-2.
+ */
+#define ACCEL_PCI_VENDOR_ID      0x1b36
+#define ACCEL_PCI_DEVICE_ID      0x0cf2
+#define ACCEL_PCI_REVISION       0x01
+#define ACCEL_PCI_CLASS_CODE     0x120000    /* base 0x12, sub 0, prog-if 0 */
+
+/*
+ * The register BAR: a 64-bit, non-prefetchable memory BAR holding the
+ * 64 KiB CXL component register block and, outside that block, a 4 KiB
+ * page of accelerator registers.
+ */
+#define ACCEL_REG_BAR            2
+#define ACCEL_REG_BAR_SIZE       (2 * MiB)
+
+/*
+ * Where the component block sits in the BAR (--block-at), one per
+ * topology of the kernel's sparse-mmap rules:
+ *   end:    [BAR_SIZE - 64K, BAR_SIZE)   sparse area [0, off)
+ *   start:  [0, 64K)                     sparse area [64K, BAR_SIZE)
+ *   middle: [1M, 1M + 64K)               sparse areas [0, off), [off + 64K,
+ *                                        BAR_SIZE)
+ */
+#define ACCEL_BLOCK_MIDDLE_OFFSET (1 * MiB)
+
+/*
+ * The accelerator register page is at BAR offset 0, or right after the
+ * component block when the block is at the start of the BAR; see
+ * accel_regs_offset(). It lies in an mmap-able sparse area, so the
+ * registers are plain memory shared with the client: the device writes
+ * the read-only values at open and at every reset, and the server drops
+ * REGION_WRITEs to them, but a client that maps the area can overwrite
+ * them (as it could overwrite a real device's RAM-like register file).
+ */
+#define ACCEL_REGS_SIZE          0x1000
+
+/* Identity: reads ACCEL_ID_VALUE ("CXL2" in ASCII). Read-only. */
+#define ACCEL_REG_ID             0x00
+#define ACCEL_ID_VALUE           0x43584c32
+/* Version of this register set: major in [31:16], minor in [15:0]. RO. */
+#define ACCEL_REG_VERSION        0x04
+#define ACCEL_VERSION_VALUE      0x00010000
+/* Scratch: read/write, zero at open and reset. */
+#define ACCEL_REG_SCRATCH        0x08
+/* Device-memory size in bytes, low and high dwords. Read-only. */
+#define ACCEL_REG_MEM_SIZE_LO    0x10
+#define ACCEL_REG_MEM_SIZE_HI    0x14
+/* Component block offset in the BAR, low and high dwords. Read-only. */
+#define ACCEL_REG_BLOCK_OFF_LO   0x18
+#define ACCEL_REG_BLOCK_OFF_HI   0x1c
+/* Second scratch area: 0x100..0x1ff read/write, zero at open and reset. */
+#define ACCEL_REG_SCRATCH_AREA   0x100
+#define ACCEL_REG_SCRATCH_AREA_SIZE 0x100
+
+#endif

@@ -1,0 +1,193 @@
+/*
+ * CXL register layouts the emulated CXL Type-2 accelerator implements
+ *
+ * The CXL Device DVSEC, the Register Locator DVSEC, the CXL.cachemem
+ * capability header array and the HDM Decoder Capability structure, as
+ * described by CXL r3.1/r4.0 (sections 8.1.3, 8.1.9, 8.2.4 and 8.2.4.20).
+ * DVSEC offsets come from QEMU's hw/cxl/cxl_pci.h structures; bit fields
+ * are declared here with REG32/FIELD so that no code uses a bare number.
+ *
+ * Copyright (c) 2026 QEMU CXL Type-2 team
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef VFIO_USER_CXL_ACCEL_CXL_REGS_H
+#define VFIO_USER_CXL_ACCEL_CXL_REGS_H
+
+#include "hw/registerfields.h"
+#include "hw/cxl/cxl_pci.h"
+
+/* PCIe extended capability header (PCIe r6 7.6.3) */
+REG32(PCIE_EXT_CAP_HDR, 0)
+    FIELD(PCIE_EXT_CAP_HDR, ID, 0, 16)
+    FIELD(PCIE_EXT_CAP_HDR, VER, 16, 4)
+    FIELD(PCIE_EXT_CAP_HDR, NEXT, 20, 12)
+
+#define PCIE_EXT_CAP_DVSEC_VER 1
+
+/* DVSEC Header 1, at PCIE_DVSEC_HEADER1_OFFSET in every DVSEC */
+REG32(DVSEC_HDR1, PCIE_DVSEC_HEADER1_OFFSET)
+    FIELD(DVSEC_HDR1, VENDOR, 0, 16)
+    FIELD(DVSEC_HDR1, REV, 16, 4)
+    FIELD(DVSEC_HDR1, LEN, 20, 12)
+
+/*
+ * CXL Device DVSEC (DVSEC ID 0). The register offsets are those of
+ * QEMU's CXLDVSECDevice; the bit definitions follow CXL r4.0 8.1.3.
+ */
+#define CXL_DVSEC_CAP       offsetof(CXLDVSECDevice, cap)
+#define CXL_DVSEC_CTRL      offsetof(CXLDVSECDevice, ctrl)
+#define CXL_DVSEC_STATUS    offsetof(CXLDVSECDevice, status)
+#define CXL_DVSEC_CTRL2     offsetof(CXLDVSECDevice, ctrl2)
+#define CXL_DVSEC_STATUS2   offsetof(CXLDVSECDevice, status2)
+#define CXL_DVSEC_LOCK      offsetof(CXLDVSECDevice, lock)
+#define CXL_DVSEC_CAP2      offsetof(CXLDVSECDevice, cap2)
+#define CXL_DVSEC_R1_SIZE_HI offsetof(CXLDVSECDevice, range1_size_hi)
+#define CXL_DVSEC_R1_SIZE_LO offsetof(CXLDVSECDevice, range1_size_lo)
+#define CXL_DVSEC_R1_BASE_HI offsetof(CXLDVSECDevice, range1_base_hi)
+#define CXL_DVSEC_R1_BASE_LO offsetof(CXLDVSECDevice, range1_base_lo)
+#define CXL_DVSEC_R2_SIZE_HI offsetof(CXLDVSECDevice, range2_size_hi)
+#define CXL_DVSEC_R2_SIZE_LO offsetof(CXLDVSECDevice, range2_size_lo)
+#define CXL_DVSEC_R2_BASE_HI offsetof(CXLDVSECDevice, range2_base_hi)
+#define CXL_DVSEC_R2_BASE_LO offsetof(CXLDVSECDevice, range2_base_lo)
+#define CXL_DVSEC_CAP3      offsetof(CXLDVSECDevice, cap3)
+
+/* 16-bit registers, declared with REG32 only to get FIELD() masks */
+REG32(CXL_DVSEC_CAP, 0)
+    FIELD(CXL_DVSEC_CAP, CACHE_CAPABLE, 0, 1)
+    FIELD(CXL_DVSEC_CAP, IO_CAPABLE, 1, 1)
+    FIELD(CXL_DVSEC_CAP, MEM_CAPABLE, 2, 1)
+    FIELD(CXL_DVSEC_CAP, MEM_HWINIT_MODE, 3, 1)
+    FIELD(CXL_DVSEC_CAP, HDM_COUNT, 4, 2)
+    FIELD(CXL_DVSEC_CAP, CACHE_WBI_CAPABLE, 6, 1)
+    FIELD(CXL_DVSEC_CAP, CXL_RESET_CAPABLE, 7, 1)
+
+REG32(CXL_DVSEC_CTRL, 0)
+    FIELD(CXL_DVSEC_CTRL, CACHE_ENABLE, 0, 1)
+    FIELD(CXL_DVSEC_CTRL, IO_ENABLE, 1, 1)
+    FIELD(CXL_DVSEC_CTRL, MEM_ENABLE, 2, 1)
+    FIELD(CXL_DVSEC_CTRL, P2P_MEM_ENABLE, 12, 1)
+    FIELD(CXL_DVSEC_CTRL, RSVDP13, 13, 1)
+    FIELD(CXL_DVSEC_CTRL, VIRAL_ENABLE, 14, 1)
+    FIELD(CXL_DVSEC_CTRL, RSVDP15, 15, 1)
+
+REG32(CXL_DVSEC_STATUS, 0)
+    FIELD(CXL_DVSEC_STATUS, VIRAL, 14, 1)
+
+REG32(CXL_DVSEC_CTRL2, 0)
+    FIELD(CXL_DVSEC_CTRL2, DISABLE_CACHING, 0, 1)
+    FIELD(CXL_DVSEC_CTRL2, INITIATE_WBI, 1, 1)
+    FIELD(CXL_DVSEC_CTRL2, INITIATE_CXL_RESET, 2, 1)
+    FIELD(CXL_DVSEC_CTRL2, RESET_MEM_CLR_EN, 3, 1)
+    FIELD(CXL_DVSEC_CTRL2, DESIRED_VOLATILE_HDM, 4, 1)
+    FIELD(CXL_DVSEC_CTRL2, MOD_COMPLETION_EN, 5, 1)
+    FIELD(CXL_DVSEC_CTRL2, RSVDP, 6, 10)
+
+REG32(CXL_DVSEC_STATUS2, 0)
+    FIELD(CXL_DVSEC_STATUS2, CACHE_INVALID, 0, 1)
+    FIELD(CXL_DVSEC_STATUS2, CXL_RESET_COMPLETE, 1, 1)
+    FIELD(CXL_DVSEC_STATUS2, CXL_RESET_ERROR, 2, 1)
+    FIELD(CXL_DVSEC_STATUS2, VOLATILE_HDM_PRES_ERR, 3, 1)
+
+REG32(CXL_DVSEC_LOCK, 0)
+    FIELD(CXL_DVSEC_LOCK, CONFIG_LOCK, 0, 1)
+
+REG32(CXL_DVSEC_CAP2, 0)
+    FIELD(CXL_DVSEC_CAP2, MOD_COMPLETION_CAPABLE, 6, 1)
+
+REG32(CXL_DVSEC_CAP3, 0)
+    FIELD(CXL_DVSEC_CAP3, VOLATILE_HDM_CONFIGURABILITY, 3, 1)
+    FIELD(CXL_DVSEC_CAP3, P2P_MEM_CAPABLE, 4, 1)
+
+/* Range n Size Low / Base Low (CXL r4.0 8.1.3.8) */
+REG32(CXL_DVSEC_RANGE_SIZE_LO, 0)
+    FIELD(CXL_DVSEC_RANGE_SIZE_LO, MEM_INFO_VALID, 0, 1)
+    FIELD(CXL_DVSEC_RANGE_SIZE_LO, MEM_ACTIVE, 1, 1)
+    FIELD(CXL_DVSEC_RANGE_SIZE_LO, SIZE_LOW, 28, 4)
+REG32(CXL_DVSEC_RANGE_BASE_LO, 0)
+    FIELD(CXL_DVSEC_RANGE_BASE_LO, BASE_LOW, 28, 4)
+
+/* Register Locator DVSEC (DVSEC ID 8, CXL r4.0 8.1.9) */
+#define CXL_REGLOC_ENTRIES_OFFSET 0x0c
+#define CXL_REGLOC_ENTRY_SIZE     8
+REG32(CXL_REGLOC_LO, 0)
+    FIELD(CXL_REGLOC_LO, BIR, 0, 3)
+    FIELD(CXL_REGLOC_LO, BLOCK_ID, 8, 8)
+    FIELD(CXL_REGLOC_LO, OFFSET_LOW, 16, 16)
+#define CXL_REGLOC_BLOCK_COMPONENT 1
+
+/* Component register block (CXL r4.0 8.2.3) */
+#define CXL_COMPONENT_BLOCK_SIZE 0x10000
+#define CXL_CACHEMEM_OFFSET      0x1000
+
+/* CXL.cachemem capability header array (CXL r4.0 8.2.4) */
+REG32(CXL_CAP_ARRAY_HDR, 0)
+    FIELD(CXL_CAP_ARRAY_HDR, ID, 0, 16)
+    FIELD(CXL_CAP_ARRAY_HDR, VER, 16, 4)
+    FIELD(CXL_CAP_ARRAY_HDR, CACHEMEM_VER, 20, 4)
+    FIELD(CXL_CAP_ARRAY_HDR, ARRAY_SIZE, 24, 8)
+REG32(CXL_CAP_HDR, 0)
+    FIELD(CXL_CAP_HDR, ID, 0, 16)
+    FIELD(CXL_CAP_HDR, VER, 16, 4)
+    FIELD(CXL_CAP_HDR, PTR, 20, 12)
+
+#define CXL_CAP_ID_CAPABILITY  1
+#define CXL_CAP_ID_RAS         2
+#define CXL_CAP_ID_HDM         5
+#define CXL_CAP_ARRAY_VER      1
+#define CXL_CACHEMEM_VER       1
+#define CXL_RAS_CAP_VER        2
+#define CXL_HDM_CAP_VER        1
+
+/* RAS Capability structure size (CXL r4.0 8.2.4.17) */
+#define CXL_RAS_CAP_SIZE       0x58
+
+/* HDM Decoder Capability structure (CXL r4.0 8.2.4.20) */
+REG32(CXL_HDM_CAP, 0x00)
+    FIELD(CXL_HDM_CAP, DECODER_COUNT, 0, 4)
+    FIELD(CXL_HDM_CAP, TARGET_COUNT, 4, 4)
+    FIELD(CXL_HDM_CAP, INTERLEAVE_A11TO8, 8, 1)
+    FIELD(CXL_HDM_CAP, INTERLEAVE_A14TO12, 9, 1)
+    FIELD(CXL_HDM_CAP, POISON_ON_ERR_CAP, 10, 1)
+    FIELD(CXL_HDM_CAP, UIO_CAPABLE, 13, 1)
+REG32(CXL_HDM_GLOBAL_CTRL, 0x04)
+    FIELD(CXL_HDM_GLOBAL_CTRL, POISON_ON_ERR_EN, 0, 1)
+    FIELD(CXL_HDM_GLOBAL_CTRL, HDM_DECODER_ENABLE, 1, 1)
+
+/* Decoder 0's registers; decoder n is CXL_HDM_DECODER_STRIDE * n further */
+#define CXL_HDM_DECODER_FIRST   0x10
+#define CXL_HDM_DECODER_STRIDE  0x20
+REG32(CXL_HDM_DEC_BASE_LO, 0x10)
+    FIELD(CXL_HDM_DEC_BASE_LO, BASE, 28, 4)
+REG32(CXL_HDM_DEC_BASE_HI, 0x14)
+REG32(CXL_HDM_DEC_SIZE_LO, 0x18)
+    FIELD(CXL_HDM_DEC_SIZE_LO, SIZE, 28, 4)
+REG32(CXL_HDM_DEC_SIZE_HI, 0x1c)
+REG32(CXL_HDM_DEC_CTRL, 0x20)
+    FIELD(CXL_HDM_DEC_CTRL, IG, 0, 4)
+    FIELD(CXL_HDM_DEC_CTRL, IW, 4, 4)
+    FIELD(CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT, 8, 1)
+    FIELD(CXL_HDM_DEC_CTRL, COMMIT, 9, 1)
+    FIELD(CXL_HDM_DEC_CTRL, COMMITTED, 10, 1)
+    FIELD(CXL_HDM_DEC_CTRL, ERR_NOT_COMMITTED, 11, 1)
+    FIELD(CXL_HDM_DEC_CTRL, TARGET_TYPE, 12, 1)
+    FIELD(CXL_HDM_DEC_CTRL, BI, 13, 1)
+    FIELD(CXL_HDM_DEC_CTRL, UIO, 14, 1)
+    FIELD(CXL_HDM_DEC_CTRL, RSVD15, 15, 1)
+    FIELD(CXL_HDM_DEC_CTRL, UIG, 16, 4)
+    FIELD(CXL_HDM_DEC_CTRL, UIW, 20, 4)
+    FIELD(CXL_HDM_DEC_CTRL, ISP, 24, 4)
+    FIELD(CXL_HDM_DEC_CTRL, RSVD28, 28, 4)
+REG32(CXL_HDM_DEC_DPA_SKIP_LO, 0x24)
+REG32(CXL_HDM_DEC_DPA_SKIP_HI, 0x28)
+REG32(CXL_HDM_DEC_RSVD, 0x2c)
+
+/* Decoder Count field encoding: 0 means 1 decoder, n (1..8) means 2n */
+#define CXL_HDM_MAX_DECODERS    16
+
+/* HDM base and size are 256 MiB granular: the low 28 bits are reserved */
+#define CXL_HDM_GRANULE         (256 * MiB)
+#define CXL_HDM_ADDR_LO_MASK    (~(uint32_t)(CXL_HDM_GRANULE - 1))
+
+#endif

@@ -1,0 +1,193 @@
+/*
+ * vfio-user-cxl-accel: an emulated CXL Type-2 accelerator served over
+ * vfio-user, behaving toward the VMM as the kernel's vfio-pci with the
+ * v2 vfio-cxl UAPI does for a real device
+ *
+ * Copyright (c) 2026 QEMU CXL Type-2 team
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include <getopt.h>
+#include "qemu/cutils.h"
+#include "accel-model.h"
+#include "vfio-user-server.h"
+
+static volatile sig_atomic_t stop;
+
+static void usage(FILE *f)
+{
+    unsigned i;
+
+    fprintf(f,
+"Usage: vfio-user-cxl-accel --socket PATH [options]\n"
+"\n"
+"Serve an emulated CXL Type-2 accelerator to one vfio-user client at a\n"
+"time (e.g. QEMU's vfio-user-pci), described as the kernel's vfio-pci\n"
+"describes a real device with the v2 vfio-cxl UAPI.\n"
+"\n"
+"  --socket PATH            UNIX socket to listen on (required)\n"
+"  --mem-size SIZE          device memory size, a multiple of 256M;\n"
+"                           suffixes K, M, G, T (default 256M)\n"
+"  --mem-file PATH          back the device memory with this file, created\n"
+"                           sparse (default: an anonymous memfd)\n"
+"  --firmware-committed     firmware committed and locked HDM decoder 0:\n"
+"                           the device is exposed as CXL (default)\n"
+"  --no-firmware-committed  no committed decoder: the device is exposed\n"
+"                           as plain vfio-pci (no CXL flag, cap, regions)\n"
+"  --decoders N             HDM decoders: 1 or an even number up to 16\n"
+"                           (default 1)\n"
+"  --cache-capable          set Cache_Capable (CXL.cache, HDM-DB)\n"
+"  --block-at end|start|middle\n"
+"                           place the 64 KiB component block at the end\n"
+"                           (default), the start or the middle of BAR %d\n"
+"  --fault MODE             describe the device in a malformed way, for\n"
+"                           robustness tests of the client; MODE is one of\n",
+            ACCEL_REG_BAR);
+    for (i = ACCEL_FAULT_NONE + 1; i < ACCEL_FAULT__MAX; i++) {
+        fprintf(f, "                             %s\n", accel_fault_name(i));
+    }
+    fprintf(f,
+"  --quiet                  do not log each request to stderr\n"
+"  --help                   print this help\n"
+"\n"
+"Register BAR %d (%u KiB): the component block, and a page of accelerator\n"
+"registers at offset 0 (at 0x10000 with --block-at start):\n"
+"  0x00 ID       RO  0x%08x\n"
+"  0x04 VERSION  RO  0x%08x\n"
+"  0x08 SCRATCH  RW  0 at open and reset\n"
+"  0x10 MEM_SIZE RO  device memory size, low dword (high at 0x14)\n"
+"  0x18 BLOCK_OFF RO component block offset, low dword (high at 0x1c)\n"
+"  0x100-0x1ff   RW  scratch area\n"
+"The registers live in the mmap-able part of the BAR (see README.rst).\n",
+            ACCEL_REG_BAR, (unsigned)(ACCEL_REG_BAR_SIZE / KiB),
+            ACCEL_ID_VALUE, ACCEL_VERSION_VALUE);
+}
+
+static void on_signal(int sig)
+{
+    stop = 1;
+}
+
+enum {
+    OPT_SOCKET = 256,
+    OPT_MEM_SIZE,
+    OPT_MEM_FILE,
+    OPT_FW_COMMITTED,
+    OPT_NO_FW_COMMITTED,
+    OPT_DECODERS,
+    OPT_CACHE_CAPABLE,
+    OPT_BLOCK_AT,
+    OPT_FAULT,
+    OPT_QUIET,
+    OPT_HELP,
+};
+
+static const struct option long_options[] = {
+    { "socket", required_argument, NULL, OPT_SOCKET },
+    { "mem-size", required_argument, NULL, OPT_MEM_SIZE },
+    { "mem-file", required_argument, NULL, OPT_MEM_FILE },
+    { "firmware-committed", no_argument, NULL, OPT_FW_COMMITTED },
+    { "no-firmware-committed", no_argument, NULL, OPT_NO_FW_COMMITTED },
+    { "decoders", required_argument, NULL, OPT_DECODERS },
+    { "cache-capable", no_argument, NULL, OPT_CACHE_CAPABLE },
+    { "block-at", required_argument, NULL, OPT_BLOCK_AT },
+    { "fault", required_argument, NULL, OPT_FAULT },
+    { "quiet", no_argument, NULL, OPT_QUIET },
+    { "help", no_argument, NULL, OPT_HELP },
+    { NULL, 0, NULL, 0 },
+};
+
+int main(int argc, char **argv)
+{
+    g_autoptr(GError) err = NULL;
+    const char *socket_path = NULL;
+    struct sigaction sa = { .sa_handler = on_signal };
+    AccelOptions o;
+    CXLAccel *a;
+    bool quiet = false;
+    int c;
+
+    accel_options_init(&o);
+    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+        switch (c) {
+        case OPT_SOCKET:
+            socket_path = optarg;
+            break;
+        case OPT_MEM_SIZE:
+            if (!accel_parse_size(optarg, &o.mem_size, &err)) {
+                goto fail;
+            }
+            break;
+        case OPT_MEM_FILE:
+            o.mem_file = optarg;
+            break;
+        case OPT_FW_COMMITTED:
+            o.firmware_committed = true;
+            break;
+        case OPT_NO_FW_COMMITTED:
+            o.firmware_committed = false;
+            break;
+        case OPT_DECODERS:
+            if (qemu_strtoui(optarg, NULL, 10, &o.decoders) < 0) {
+                fprintf(stderr, "vfio-user-cxl-accel: invalid --decoders "
+                        "'%s'\n", optarg);
+                return EXIT_FAILURE;
+            }
+            break;
+        case OPT_CACHE_CAPABLE:
+            o.cache_capable = true;
+            break;
+        case OPT_BLOCK_AT:
+            if (!accel_block_at_parse(optarg, &o.block_at)) {
+                fprintf(stderr, "vfio-user-cxl-accel: --block-at must be "
+                        "end, start or middle, not '%s'\n", optarg);
+                return EXIT_FAILURE;
+            }
+            break;
+        case OPT_FAULT:
+            if (!accel_fault_parse(optarg, &o.fault)) {
+                fprintf(stderr, "vfio-user-cxl-accel: unknown --fault '%s' "
+                        "(see --help)\n", optarg);
+                return EXIT_FAILURE;
+            }
+            break;
+        case OPT_QUIET:
+            quiet = true;
+            break;
+        case OPT_HELP:
+            usage(stdout);
+            return EXIT_SUCCESS;
+        default:
+            usage(stderr);
+            return EXIT_FAILURE;
+        }
+    }
+    if (optind < argc || !socket_path) {
+        fprintf(stderr, "vfio-user-cxl-accel: %s\n",
+                socket_path ? "unexpected arguments" : "--socket is required");
+        usage(stderr);
+        return EXIT_FAILURE;
+    }
+
+    a = accel_new(&o, &err);
+    if (!a) {
+        goto fail;
+    }
+    /* No SA_RESTART: a signal must interrupt accept() to stop the server */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (!vfu_server_run(a, socket_path, quiet, &stop, &err)) {
+        accel_free(a);
+        goto fail;
+    }
+    accel_free(a);
+    return EXIT_SUCCESS;
+
+fail:
+    fprintf(stderr, "vfio-user-cxl-accel: %s\n", err->message);
+    return EXIT_FAILURE;
+}
