@@ -1,0 +1,276 @@
+/*
+ * CXL Type-2 passthrough: placing device memory in a CXL Fixed Memory
+ * Window, and the host bridge decoders on the way there.
+ *
+ * The guest finds CXL memory through the CFMWS of a window (cxl-fmw) that
+ * targets a host bridge (pxb-cxl); the host bridge decoders route it to a
+ * root port (cxl-rp), and the device's HDM decoder claims it. QEMU reuses
+ * the window as it is: the device memory becomes a subregion of the
+ * window's MemoryRegion, of higher priority than the window's dispatch to
+ * emulated Type-3 devices, so guest accesses reach the memory directly.
+ *
+ * Supported topology: the device alone below a cxl-rp of a pxb-cxl, which
+ * exactly one window targets, without interleave. Several devices may share
+ * a window and a host bridge; each gets its own 256 MiB aligned range.
+ *
+ * Copyright (c) 2026 QEMU CXL Type-2 team
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qemu/bswap.h"
+#include "qemu/error-report.h"
+#include "hw/cxl/cxl.h"
+#include "hw/pci/pci_bus.h"
+#include "hw/pci/pcie_port.h"
+#include "hw/vfio/cxl-uapi.h"
+#include "cxl-window.h"
+#include "trace.h"
+
+/* TYPE_CXL_ROOT_PORT is private to hw/pci-bridge/cxl_root_port.c. */
+#define VFIO_CXL_ROOT_PORT "cxl-rp"
+
+/* Every range claimed in any window, to share windows between devices. */
+static GSList *vfio_cxl_claims;
+
+typedef struct VFIOCXLWindowSearch {
+    PCIBus *hb_bus;
+    GSList *windows;
+} VFIOCXLWindowSearch;
+
+/* Does window @fw name the host bridge whose root bus is @hb_bus? */
+static bool vfio_cxl_window_targets(CXLFixedWindow *fw, PCIBus *hb_bus,
+                                    PXBCXLDev **pxb)
+{
+    int i;
+
+    for (i = 0; i < fw->num_targets; i++) {
+        Object *o = object_resolve_path_type(fw->targets[i],
+                                             TYPE_PXB_CXL_DEV, NULL);
+        PXBCXLDev *p = o ? PXB_CXL_DEV(o) : NULL;
+
+        if (p && p->cxl_host_bridge &&
+            PCI_HOST_BRIDGE(p->cxl_host_bridge)->bus == hb_bus) {
+            *pxb = p;
+            return true;
+        }
+    }
+    return false;
+}
+
+static int vfio_cxl_window_find(Object *obj, void *opaque)
+{
+    VFIOCXLWindowSearch *s = opaque;
+    PXBCXLDev *pxb;
+
+    if (object_dynamic_cast(obj, TYPE_CXL_FMW) &&
+        vfio_cxl_window_targets(CXL_FMW(obj), s->hb_bus, &pxb)) {
+        s->windows = g_slist_prepend(s->windows, obj);
+    }
+    return 0;
+}
+
+static const char *vfio_cxl_id(DeviceState *dev)
+{
+    return dev->id ? dev->id : object_get_typename(OBJECT(dev));
+}
+
+/* Lowest 256 MiB aligned offset in @fw where @size bytes are free. */
+static hwaddr vfio_cxl_window_free_offset(CXLFixedWindow *fw, uint64_t size)
+{
+    hwaddr offset = 0;
+    GSList *l;
+
+restart:
+    for (l = vfio_cxl_claims; l; l = l->next) {
+        VFIOCXLWindowClaim *c = l->data;
+
+        if (c->fw == fw && offset < c->offset + c->size &&
+            c->offset < offset + size) {
+            offset = ROUND_UP(c->offset + c->size, VFIO_CXL_HDM_GRANULE);
+            goto restart;
+        }
+    }
+    return offset;
+}
+
+static unsigned vfio_cxl_free_hb_decoder(PXBCXLDev *pxb)
+{
+    unsigned n = 0;
+    GSList *l;
+
+restart:
+    for (l = vfio_cxl_claims; l; l = l->next) {
+        VFIOCXLWindowClaim *c = l->data;
+
+        if (c->pxb == pxb && c->hb_decoder == n) {
+            n++;
+            goto restart;
+        }
+    }
+    return n;
+}
+
+bool vfio_cxl_window_claim(PCIDevice *pdev, uint64_t size,
+                           VFIOCXLWindowClaim *claim, Error **errp)
+{
+    PCIBus *bus = pci_get_bus(pdev);
+    PCIDevice *rp = bus->parent_dev;
+    VFIOCXLWindowSearch s = { 0 };
+    CXLFixedWindow *fw;
+    const char *hb_name;
+    PXBCXLDev *pxb;
+
+    if (!rp || !object_dynamic_cast(OBJECT(rp), VFIO_CXL_ROOT_PORT)) {
+        error_setg(errp, "the device must sit directly below a CXL root "
+                   "port (cxl-rp), but it is on bus '%s'", bus->qbus.name);
+        error_append_hint(errp, "Use -device pxb-cxl,id=cxl.1,... "
+                          "-device cxl-rp,bus=cxl.1,id=rp0,... and put the "
+                          "device on bus=rp0, or set cxl=off to pass it "
+                          "through as a plain PCI device.\n");
+        return false;
+    }
+    s.hb_bus = pci_get_bus(rp);
+    if (!pci_bus_is_cxl(s.hb_bus) || !pci_bus_is_root(s.hb_bus)) {
+        error_setg(errp, "CXL root port '%s' is not on a pxb-cxl host bridge",
+                   vfio_cxl_id(DEVICE(rp)));
+        return false;
+    }
+    hb_name = s.hb_bus->qbus.name;
+
+    object_child_foreach_recursive(object_get_root(), vfio_cxl_window_find,
+                                   &s);
+    if (!s.windows) {
+        error_setg(errp, "no CXL Fixed Memory Window targets host bridge "
+                   "'%s'", hb_name);
+        error_append_hint(errp, "Add a window for it, e.g. -M <machine>,"
+                          "cxl=on,cxl-fmw.0.targets.0=%s,cxl-fmw.0.size=4G\n",
+                          hb_name);
+        return false;
+    }
+    if (s.windows->next) {
+        error_setg(errp, "CXL Fixed Memory Windows %d and %d both target "
+                   "host bridge '%s'; device memory needs exactly one",
+                   CXL_FMW(s.windows->data)->index,
+                   CXL_FMW(s.windows->next->data)->index, hb_name);
+        g_slist_free(s.windows);
+        return false;
+    }
+    fw = CXL_FMW(s.windows->data);
+    g_slist_free(s.windows);
+    vfio_cxl_window_targets(fw, s.hb_bus, &pxb);
+
+    if (fw->num_targets != 1) {
+        error_setg(errp, "CXL Fixed Memory Window %d interleaves across %d "
+                   "host bridges; device memory cannot be interleaved, it "
+                   "needs a window whose only target is '%s'", fw->index,
+                   fw->num_targets, hb_name);
+        return false;
+    }
+
+    claim->offset = vfio_cxl_window_free_offset(fw, size);
+    if (claim->offset + size > fw->size) {
+        error_setg(errp, "CXL Fixed Memory Window %d (0x%" PRIx64 " bytes) "
+                   "is too small for 0x%" PRIx64 " bytes of device memory "
+                   "at offset 0x%" HWADDR_PRIx, fw->index, fw->size, size,
+                   claim->offset);
+        error_append_hint(errp, "Raise cxl-fmw.%d.size to at least "
+                          "0x%" PRIx64 ".\n", fw->index,
+                          claim->offset + size);
+        return false;
+    }
+
+    claim->fw = fw;
+    claim->pxb = pxb;
+    claim->rp = rp;
+    claim->size = size;
+    claim->hb_decoder = vfio_cxl_free_hb_decoder(pxb);
+    claim->mapped = NULL;
+    vfio_cxl_claims = g_slist_prepend(vfio_cxl_claims, claim);
+    trace_vfio_cxl_window_claim(fw->index, hb_name, vfio_cxl_id(DEVICE(rp)),
+                                claim->offset, size, claim->hb_decoder);
+    return true;
+}
+
+void vfio_cxl_window_release(VFIOCXLWindowClaim *claim)
+{
+    if (!claim->fw) {
+        return;
+    }
+    vfio_cxl_window_unmap(claim);
+    vfio_cxl_claims = g_slist_remove(vfio_cxl_claims, claim);
+    claim->fw = NULL;
+}
+
+hwaddr vfio_cxl_window_gpa(const VFIOCXLWindowClaim *claim)
+{
+    return claim->fw->base + claim->offset;
+}
+
+void vfio_cxl_window_map(VFIOCXLWindowClaim *claim, MemoryRegion *mr)
+{
+    assert(!claim->mapped);
+    trace_vfio_cxl_window_map(claim->fw->index, claim->offset,
+                              vfio_cxl_window_gpa(claim),
+                              memory_region_size(mr));
+    /* Priority 1: above the window's cfmws dispatch, which is the MR. */
+    memory_region_add_subregion_overlap(&claim->fw->mr, claim->offset, mr, 1);
+    claim->mapped = mr;
+}
+
+void vfio_cxl_window_unmap(VFIOCXLWindowClaim *claim)
+{
+    if (claim->mapped) {
+        trace_vfio_cxl_window_unmap(claim->fw->index, claim->offset);
+        memory_region_del_subregion(&claim->fw->mr, claim->mapped);
+        claim->mapped = NULL;
+    }
+}
+
+void vfio_cxl_window_program_host_bridge(const VFIOCXLWindowClaim *claim)
+{
+    PCIHostState *hb = PCI_HOST_BRIDGE(claim->pxb->cxl_host_bridge);
+    CXLComponentState *cstate = cxl_get_hb_cstate(hb);
+    uint32_t *regs = cstate->crb.cache_mem_registers;
+    int stride = R_CXL_HDM_DECODER1_BASE_LO - R_CXL_HDM_DECODER0_BASE_LO;
+    int i = claim->hb_decoder * stride;
+    uint64_t base = vfio_cxl_window_gpa(claim);
+    unsigned count;
+    uint32_t ctrl = 0;
+
+    /* Same rule as pxb_cxl_dev_reset(): no decoders with one root port. */
+    if (!claim->pxb->hdm_for_passthrough && pcie_count_ds_ports(hb->bus) == 1) {
+        trace_vfio_cxl_hb_passthrough(hb->bus->qbus.name);
+        return;
+    }
+    count = cxl_decoder_count_dec(FIELD_EX32(
+                ldl_le_p(regs + R_CXL_HDM_DECODER_CAPABILITY),
+                CXL_HDM_DECODER_CAPABILITY, DECODER_COUNT));
+    if (claim->hb_decoder >= MIN(count, CXL_HDM_DECODER_COUNT)) {
+        warn_report("CXL host bridge '%s' has no free HDM decoder for the "
+                    "device memory at 0x%" PRIx64, hb->bus->qbus.name, base);
+        return;
+    }
+
+    ctrl = FIELD_DP32(ctrl, CXL_HDM_DECODER0_CTRL, LOCK_ON_COMMIT, 1);
+    ctrl = FIELD_DP32(ctrl, CXL_HDM_DECODER0_CTRL, COMMIT, 1);
+    ctrl = FIELD_DP32(ctrl, CXL_HDM_DECODER0_CTRL, COMMITTED, 1);
+    stl_le_p(regs + R_CXL_HDM_DECODER0_BASE_LO + i, base & 0xf0000000u);
+    stl_le_p(regs + R_CXL_HDM_DECODER0_BASE_HI + i, base >> 32);
+    stl_le_p(regs + R_CXL_HDM_DECODER0_SIZE_LO + i,
+             claim->size & 0xf0000000u);
+    stl_le_p(regs + R_CXL_HDM_DECODER0_SIZE_HI + i, claim->size >> 32);
+    /* One way: the root port is the only target. */
+    stl_le_p(regs + R_CXL_HDM_DECODER0_TARGET_LIST_LO + i,
+             PCIE_PORT(claim->rp)->port);
+    stl_le_p(regs + R_CXL_HDM_DECODER0_TARGET_LIST_HI + i, 0);
+    stl_le_p(regs + R_CXL_HDM_DECODER0_CTRL + i, ctrl);
+    stl_le_p(regs + R_CXL_HDM_DECODER_GLOBAL_CONTROL,
+             FIELD_DP32(ldl_le_p(regs + R_CXL_HDM_DECODER_GLOBAL_CONTROL),
+                        CXL_HDM_DECODER_GLOBAL_CONTROL, HDM_DECODER_ENABLE,
+                        1));
+    trace_vfio_cxl_hb_commit(hb->bus->qbus.name, claim->hb_decoder, base,
+                             claim->size, PCIE_PORT(claim->rp)->port);
+}

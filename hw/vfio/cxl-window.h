@@ -1,0 +1,55 @@
+/*
+ * CXL Type-2 passthrough: placing device memory in a CXL Fixed Memory
+ * Window, and the host bridge decoders on the way there.
+ *
+ * Copyright (c) 2026 QEMU CXL Type-2 team
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_VFIO_CXL_WINDOW_H
+#define HW_VFIO_CXL_WINDOW_H
+
+#include "hw/cxl/cxl.h"
+#include "hw/pci/pci_bridge.h"
+
+/* A range of a window that one device's memory occupies. */
+typedef struct VFIOCXLWindowClaim {
+    CXLFixedWindow *fw;
+    PXBCXLDev *pxb;         /* the host bridge the window targets */
+    PCIDevice *rp;          /* the cxl-rp the device sits under */
+    hwaddr offset;          /* in the window */
+    uint64_t size;
+    unsigned hb_decoder;    /* host bridge decoder, when it has decoders */
+    MemoryRegion *mapped;   /* device memory mapped into the window */
+} VFIOCXLWindowClaim;
+
+/*
+ * vfio_cxl_window_claim: check that @pdev sits in a topology that can
+ * carry device memory of @size (the device on a cxl-rp of a pxb-cxl that
+ * exactly one non-interleaved window targets, the window large enough)
+ * and reserve a range of the window for it.
+ */
+bool vfio_cxl_window_claim(PCIDevice *pdev, uint64_t size,
+                           VFIOCXLWindowClaim *claim, Error **errp);
+void vfio_cxl_window_release(VFIOCXLWindowClaim *claim);
+
+/* Guest physical address of the claimed range. */
+hwaddr vfio_cxl_window_gpa(const VFIOCXLWindowClaim *claim);
+
+/*
+ * Map @mr over the claimed range, above the window's own dispatch to
+ * emulated devices, so that guest accesses go straight to it.
+ */
+void vfio_cxl_window_map(VFIOCXLWindowClaim *claim, MemoryRegion *mr);
+void vfio_cxl_window_unmap(VFIOCXLWindowClaim *claim);
+
+/*
+ * Commit and lock the host bridge decoder that routes the claimed range to
+ * the root port, if the host bridge has decoders (pxb-cxl
+ * hdm_for_passthrough=on, or several root ports). A host bridge without
+ * decoders routes the whole window to its only root port.
+ */
+void vfio_cxl_window_program_host_bridge(const VFIOCXLWindowClaim *claim);
+
+#endif /* HW_VFIO_CXL_WINDOW_H */

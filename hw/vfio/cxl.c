@@ -1,0 +1,424 @@
+/*
+ * CXL Type-2 device passthrough in vfio-pci and vfio-user-pci.
+ *
+ * The device glue, modelled on the IGD and quirk code: pci.c only calls
+ * the vfio_pci_cxl_*() hooks. The kernel or the vfio-user server describes
+ * the device with the CXL device info capability (parsed in cxl-uapi.c);
+ * the transport is hidden behind VFIODeviceIOOps. What QEMU does with it:
+ *
+ * - the device memory region is mmapped and becomes a RAM-device
+ *   MemoryRegion, which the guest sees only inside the CXL Fixed Memory
+ *   Window that targets the device's host bridge (cxl-window.c);
+ * - the CXL.cachemem part of the component register BAR is covered by an
+ *   overlay that forwards guest dword accesses to the COMP_REGS shadow; the
+ *   rest of the BAR is mapped as usual (sparse mmap);
+ * - at machine_done, decoder 0 of a firmware-committed device is placed at
+ *   the window address and committed and locked (cxl-hdm.c), as firmware
+ *   would on bare metal, and the host bridge decoders are set to match;
+ * - resets put that state back; migration is blocked.
+ *
+ * Copyright (c) 2026 QEMU CXL Type-2 team
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qemu/error-report.h"
+#include "hw/qdev-core.h"
+#include "migration/blocker.h"
+#include "system/reset.h"
+#include "hw/vfio/cxl-uapi.h"
+#include "pci.h"
+#include "cxl.h"
+#include "cxl-dma.h"
+#include "cxl-hdm.h"
+#include "cxl-window.h"
+#include "vfio-helpers.h"
+#include "trace.h"
+
+/* The decoder firmware commits, and the only one the v2 UAPI describes. */
+#define VFIO_CXL_DECODER    0
+
+struct VFIOCXL {
+    VFIOPCIDevice *vdev;
+    VFIOCXLDesc desc;
+    VFIORegion mem;             /* device memory, mmapped */
+    MemoryRegion regs;          /* overlay of CXL.cachemem in the BAR */
+    MemoryRegion *bar_mr;       /* where the overlay sits */
+    VFIOCXLWindowClaim claim;
+    Notifier machine_done;
+    bool machine_done_pending;
+    bool placed;                /* decoder committed, memory mapped */
+    Error *migration_blocker;
+};
+
+static const char *vfio_cxl_name(VFIOCXL *cxl)
+{
+    return cxl->vdev->vbasedev.name;
+}
+
+/* COMP_REGS overlay: guest accesses to the BAR's CXL.cachemem area. */
+
+static uint64_t vfio_cxl_regs_mr_read(void *opaque, hwaddr addr,
+                                      unsigned size)
+{
+    VFIOCXL *cxl = opaque;
+    VFIODevice *vbasedev = &cxl->vdev->vbasedev;
+    Error *err = NULL;
+    uint32_t val;
+    uint64_t data;
+
+    if (!vfio_cxl_regs_read(vbasedev, &cxl->desc, addr & ~3ULL, &val,
+                            &err)) {
+        trace_vfio_cxl_overlay_error(vbasedev->name, addr,
+                                     error_get_pretty(err));
+        error_free(err);
+        return MAKE_64BIT_MASK(0, size * 8);
+    }
+    /* Sub-dword reads: COMP_REGS only takes dwords, take the bytes. */
+    data = extract32(val, (addr & 3) * 8, size * 8);
+    trace_vfio_cxl_overlay_read(vbasedev->name, addr, size, data);
+    return data;
+}
+
+static void vfio_cxl_regs_mr_write(void *opaque, hwaddr addr, uint64_t data,
+                                   unsigned size)
+{
+    VFIOCXL *cxl = opaque;
+    VFIODevice *vbasedev = &cxl->vdev->vbasedev;
+    hwaddr dword = addr & ~3ULL;
+    Error *err = NULL;
+    uint32_t val = data;
+
+    trace_vfio_cxl_overlay_write(vbasedev->name, addr, size, data);
+    if (size < 4) {
+        /* Sub-dword writes: read-modify-write the dword. */
+        if (!vfio_cxl_regs_read(vbasedev, &cxl->desc, dword, &val, &err)) {
+            goto fail;
+        }
+        val = deposit32(val, (addr & 3) * 8, size * 8, data);
+    }
+    if (vfio_cxl_regs_write(vbasedev, &cxl->desc, dword, val, &err)) {
+        return;
+    }
+fail:
+    trace_vfio_cxl_overlay_error(vbasedev->name, addr, error_get_pretty(err));
+    error_free(err);
+}
+
+static const MemoryRegionOps vfio_cxl_regs_ops = {
+    .read = vfio_cxl_regs_mr_read,
+    .write = vfio_cxl_regs_mr_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = 1,
+        .max_access_size = 8,
+    },
+    .impl = {
+        .min_access_size = 1,
+        .max_access_size = 4,
+    },
+};
+
+/* Placement: decoder, host bridge and window, at machine_done and reset */
+
+static bool vfio_cxl_commit_decoder(VFIOCXL *cxl, Error **errp)
+{
+    return vfio_cxl_hdm_commit(&cxl->vdev->vbasedev, &cxl->desc,
+                               VFIO_CXL_DECODER,
+                               vfio_cxl_window_gpa(&cxl->claim), errp);
+}
+
+static void vfio_cxl_system_reset(void *opaque)
+{
+    VFIOCXL *cxl = opaque;
+
+    /* Runs after the device resets, the host bridges' included. */
+    vfio_cxl_window_program_host_bridge(&cxl->claim);
+}
+
+static bool vfio_cxl_place(VFIOCXL *cxl, Error **errp)
+{
+    if (!vfio_cxl_commit_decoder(cxl, errp)) {
+        return false;
+    }
+    vfio_cxl_window_program_host_bridge(&cxl->claim);
+    vfio_cxl_window_map(&cxl->claim, cxl->mem.mem);
+    qemu_register_reset(vfio_cxl_system_reset, cxl);
+    cxl->placed = true;
+    trace_vfio_cxl_placed(vfio_cxl_name(cxl),
+                          vfio_cxl_window_gpa(&cxl->claim),
+                          cxl->desc.mem_size);
+    return true;
+}
+
+static void vfio_cxl_machine_done(Notifier *notifier, void *data)
+{
+    VFIOCXL *cxl = container_of(notifier, VFIOCXL, machine_done);
+    Error *err = NULL;
+
+    qemu_remove_machine_init_done_notifier(&cxl->machine_done);
+    cxl->machine_done_pending = false;
+    if (!vfio_cxl_place(cxl, &err)) {
+        error_prepend(&err, "vfio %s: CXL Type-2 passthrough: ",
+                      vfio_cxl_name(cxl));
+        error_report_err(err);
+        exit(1);
+    }
+}
+
+void vfio_pci_cxl_reset(VFIOPCIDevice *vdev)
+{
+    VFIOCXL *cxl = vdev->cxl;
+    Error *err = NULL;
+
+    if (!cxl || !cxl->placed) {
+        return;
+    }
+    /* A device reset retakes the shadow snapshot: BASE reads 0 again. */
+    trace_vfio_cxl_reset(vfio_cxl_name(cxl),
+                         vfio_cxl_window_gpa(&cxl->claim));
+    if (!vfio_cxl_commit_decoder(cxl, &err)) {
+        error_prepend(&err, "vfio %s: CXL Type-2 passthrough after reset: ",
+                      vfio_cxl_name(cxl));
+        error_report_err(err);
+    }
+}
+
+/* Setup and teardown */
+
+static bool vfio_cxl_read_cb(void *opaque, uint32_t offset, uint32_t *val,
+                             Error **errp)
+{
+    VFIOCXL *cxl = opaque;
+
+    return vfio_cxl_regs_read(&cxl->vdev->vbasedev, &cxl->desc, offset, val,
+                              errp);
+}
+
+static bool vfio_cxl_describe(VFIOCXL *cxl, struct vfio_device_info *info,
+                              bool *present, Error **errp)
+{
+    VFIODevice *vbasedev = &cxl->vdev->vbasedev;
+    struct vfio_region_info *bar, *mem, *regs;
+    VFIOCXLDecoder dec;
+    int ret;
+
+    if (!vfio_cxl_parse_device_info(info, &cxl->desc, present, errp)) {
+        return false;
+    }
+    if (!*present) {
+        return true;
+    }
+
+    ret = vfio_device_get_region_info(vbasedev, cxl->desc.bar, &bar);
+    if (!ret) {
+        ret = vfio_device_get_region_info(vbasedev, cxl->desc.mem_index,
+                                          &mem);
+    }
+    if (!ret) {
+        ret = vfio_device_get_region_info(vbasedev, cxl->desc.regs_index,
+                                          &regs);
+    }
+    if (ret) {
+        error_setg_errno(errp, -ret, "cannot read the CXL region info");
+        return false;
+    }
+    if (!vfio_cxl_parse_regions(&cxl->desc, bar, mem, regs, errp) ||
+        !vfio_cxl_parse_comp_regs(&cxl->desc, vfio_cxl_read_cb, cxl, errp)) {
+        return false;
+    }
+    trace_vfio_cxl_detected(vbasedev->name, cxl->desc.flags, cxl->desc.bar,
+                            cxl->desc.cachemem_offset, cxl->desc.regs_size,
+                            cxl->desc.hdm_offset, cxl->desc.hdm_count);
+    trace_vfio_cxl_memory(vbasedev->name, cxl->desc.mem_index,
+                          cxl->desc.mem_size, cxl->desc.regs_index);
+
+    if (!(cxl->desc.flags & VFIO_CXL_CAP_FIRMWARE_COMMITTED)) {
+        error_setg(errp, "no HDM decoder is firmware committed; "
+                   "guest-programmed decoders are not supported");
+        error_append_hint(errp, "Set cxl=off to pass the device through as "
+                          "a plain PCI device.\n");
+        return false;
+    }
+    if (!vfio_cxl_hdm_read_decoder(vbasedev, &cxl->desc, VFIO_CXL_DECODER,
+                                   &dec, errp)) {
+        return false;
+    }
+    if (!vfio_cxl_hdm_decoder_committed(&dec)) {
+        error_setg(errp, "the device reports firmware committed memory, "
+                   "but HDM decoder %d is not committed (control 0x%08x)",
+                   VFIO_CXL_DECODER, dec.ctrl);
+        return false;
+    }
+    if (dec.size != cxl->desc.mem_size) {
+        error_setg(errp, "HDM decoder %d decodes 0x%" PRIx64 " bytes but "
+                   "the device memory region has 0x%" PRIx64,
+                   VFIO_CXL_DECODER, dec.size, cxl->desc.mem_size);
+        return false;
+    }
+    return true;
+}
+
+static bool vfio_cxl_map_memory(VFIOCXL *cxl, Error **errp)
+{
+    VFIOPCIDevice *vdev = cxl->vdev;
+    VFIORegion *mem = &cxl->mem;
+    g_autofree char *name = g_strdup_printf("%s cxl-memory",
+                                            vdev->vbasedev.name);
+    int ret;
+
+    ret = vfio_region_setup(OBJECT(vdev), &vdev->vbasedev, mem,
+                            cxl->desc.mem_index, name);
+    if (ret) {
+        error_setg_errno(errp, -ret, "cannot set up the device memory "
+                         "region %u", cxl->desc.mem_index);
+        return false;
+    }
+    ret = vfio_region_mmap(mem);
+    if (ret || mem->nr_mmaps != 1 || !mem->mmaps[0].mmap ||
+        mem->mmaps[0].offset || mem->mmaps[0].size != mem->size) {
+        error_setg_errno(errp, ret ? -ret : EINVAL, "cannot mmap all 0x%"
+                         PRIx64 " bytes of the device memory region %u",
+                         cxl->desc.mem_size, cxl->desc.mem_index);
+        return false;
+    }
+    /* Only the mmap is ever seen by the guest: never trapped per access. */
+    vfio_cxl_dma_skip_add(&mem->mmaps[0].mem);
+    return true;
+}
+
+static void vfio_cxl_free(VFIOCXL *cxl)
+{
+    if (cxl->mem.vbasedev) {
+        if (cxl->mem.nr_mmaps) {
+            vfio_cxl_dma_skip_del(&cxl->mem.mmaps[0].mem);
+        }
+        vfio_region_finalize(&cxl->mem);
+    }
+    if (memory_region_size(&cxl->regs)) {
+        object_unparent(OBJECT(&cxl->regs));
+    }
+    g_free(cxl);
+}
+
+static void vfio_cxl_teardown(VFIOCXL *cxl)
+{
+    if (cxl->machine_done_pending) {
+        qemu_remove_machine_init_done_notifier(&cxl->machine_done);
+        cxl->machine_done_pending = false;
+    }
+    if (cxl->placed) {
+        qemu_unregister_reset(vfio_cxl_system_reset, cxl);
+        cxl->placed = false;
+    }
+    migrate_del_blocker(&cxl->migration_blocker);
+    if (cxl->bar_mr) {
+        memory_region_del_subregion(cxl->bar_mr, &cxl->regs);
+        cxl->bar_mr = NULL;
+    }
+    vfio_cxl_window_release(&cxl->claim);
+    if (cxl->mem.vbasedev) {
+        vfio_region_exit(&cxl->mem);
+    }
+}
+
+bool vfio_pci_cxl_setup(VFIOPCIDevice *vdev, Error **errp)
+{
+    VFIODevice *vbasedev = &vdev->vbasedev;
+    g_autofree struct vfio_device_info *info = NULL;
+    VFIOCXL *cxl;
+    bool present;
+    int ret;
+
+    if (vdev->cxl_mode == ON_OFF_AUTO_OFF) {
+        trace_vfio_cxl_disabled(vbasedev->name);
+        return true;
+    }
+
+    ret = vfio_device_get_info(vbasedev, &info);
+    if (ret) {
+        error_setg_errno(errp, -ret, "cannot read the device info and its "
+                         "capabilities");
+        return false;
+    }
+
+    cxl = g_new0(VFIOCXL, 1);
+    cxl->vdev = vdev;
+    if (!vfio_cxl_describe(cxl, info, &present, errp)) {
+        goto fail;
+    }
+    if (!present) {
+        g_free(cxl);
+        if (vdev->cxl_mode == ON_OFF_AUTO_ON) {
+            error_setg(errp, "cxl=on, but the device is not a CXL Type-2 "
+                       "device (no VFIO_DEVICE_FLAGS_CXL)");
+            return false;
+        }
+        trace_vfio_cxl_not_cxl(vbasedev->name);
+        return true;
+    }
+
+    if (!vfio_cxl_window_claim(PCI_DEVICE(vdev), cxl->desc.mem_size,
+                               &cxl->claim, errp) ||
+        !vfio_cxl_map_memory(cxl, errp)) {
+        goto fail;
+    }
+
+    if (!vdev->bars[cxl->desc.bar].region.mem) {
+        error_setg(errp, "component register BAR %u is not mapped",
+                   cxl->desc.bar);
+        goto fail;
+    }
+    memory_region_init_io(&cxl->regs, OBJECT(vdev), &vfio_cxl_regs_ops, cxl,
+                          "vfio-cxl-comp-regs", cxl->desc.regs_size);
+    cxl->bar_mr = vdev->bars[cxl->desc.bar].region.mem;
+    /* Above the BAR's own slow path and its sparse mmaps. */
+    memory_region_add_subregion_overlap(cxl->bar_mr,
+                                        cxl->desc.cachemem_offset,
+                                        &cxl->regs, 1);
+
+    error_setg(&cxl->migration_blocker, "vfio %s: CXL Type-2 passthrough "
+               "does not support migration (device memory and HDM decoder "
+               "state are not migrated)", vbasedev->name);
+    if (migrate_add_blocker_normal(&cxl->migration_blocker, errp) < 0) {
+        goto fail;
+    }
+
+    vdev->cxl = cxl;
+    if (phase_check(PHASE_MACHINE_READY)) {
+        /* Hot-plugged: the machine is complete, place it now. */
+        if (!vfio_cxl_place(cxl, errp)) {
+            vdev->cxl = NULL;
+            goto fail;
+        }
+    } else {
+        cxl->machine_done.notify = vfio_cxl_machine_done;
+        qemu_add_machine_init_done_notifier(&cxl->machine_done);
+        cxl->machine_done_pending = true;
+    }
+    return true;
+
+fail:
+    error_prepend(errp, "CXL Type-2 passthrough: ");
+    vfio_cxl_teardown(cxl);
+    vfio_cxl_free(cxl);
+    return false;
+}
+
+void vfio_pci_cxl_exit(VFIOPCIDevice *vdev)
+{
+    if (vdev->cxl) {
+        trace_vfio_cxl_exit(vfio_cxl_name(vdev->cxl));
+        vfio_cxl_teardown(vdev->cxl);
+    }
+}
+
+void vfio_pci_cxl_finalize(VFIOPCIDevice *vdev)
+{
+    if (vdev->cxl) {
+        vfio_cxl_free(vdev->cxl);
+        vdev->cxl = NULL;
+    }
+}

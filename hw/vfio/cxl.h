@@ -1,0 +1,29 @@
+/*
+ * CXL Type-2 device passthrough in vfio-pci and vfio-user-pci.
+ *
+ * Copyright (c) 2026 QEMU CXL Type-2 team
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_VFIO_CXL_H
+#define HW_VFIO_CXL_H
+
+typedef struct VFIOPCIDevice VFIOPCIDevice;
+typedef struct VFIOCXL VFIOCXL;
+
+/*
+ * Hooks for hw/vfio/pci.c, shared by vfio-pci and vfio-user-pci. Each
+ * does nothing for a device that is not a CXL Type-2 passthrough device.
+ */
+
+/* After the BARs are registered: detect and set up CXL passthrough. */
+bool vfio_pci_cxl_setup(VFIOPCIDevice *vdev, Error **errp);
+/* After a device reset: put the HDM decoder back where QEMU placed it. */
+void vfio_pci_cxl_reset(VFIOPCIDevice *vdev);
+/* Before the BARs go away: remove every mapping. */
+void vfio_pci_cxl_exit(VFIOPCIDevice *vdev);
+/* When the device is freed. */
+void vfio_pci_cxl_finalize(VFIOPCIDevice *vdev);
+
+#endif /* HW_VFIO_CXL_H */

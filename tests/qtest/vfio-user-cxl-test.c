@@ -1,0 +1,698 @@
+/*
+ * QTest: CXL Type-2 passthrough with vfio-user-pci and the emulated
+ * accelerator (contrib/vfio-user-cxl-accel), on arm virt and x86 q35.
+ *
+ * Everything is checked through guest-physical accesses: the device
+ * memory in the CXL Fixed Memory Window against the emulator's memory
+ * file, the HDM decoder registers through the component register BAR, and
+ * the accelerator registers; plus the startup errors for unsupported
+ * topologies and malformed devices, cxl=off, reset and migration.
+ *
+ * The emulator comes from $CXL_ACCEL_BINARY, or from the build tree; the
+ * tests are skipped when it is absent.
+ *
+ * Copyright (c) 2026 QEMU CXL Type-2 team
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include "libqtest.h"
+#include "qobject/qdict.h"
+#include "qemu/units.h"
+#include "qemu/bswap.h"
+#include "standard-headers/linux/pci_regs.h"
+
+#define ACCEL_DEFAULT_PATH  "contrib/vfio-user-cxl-accel/vfio-user-cxl-accel"
+
+/* The accelerator's register page (contrib/vfio-user-cxl-accel). */
+#define ACCEL_REG_ID            0x00
+#define ACCEL_ID_VALUE          0x43584c32
+#define ACCEL_REG_SCRATCH       0x08
+#define ACCEL_REG_MEM_SIZE_LO   0x10
+#define ACCEL_REG_BLOCK_OFF_LO  0x18
+#define ACCEL_REG_BAR           2
+#define ACCEL_VENDOR_DEVICE     0x0cf21b36
+
+/* CXL: capability array, HDM decoder registers (CXL r3.1 8.2.4) */
+#define CXL_CM_OFFSET           0x1000
+#define CXL_CAP_ID_HDM          5
+#define HDM_DEC0_BASE_LO        0x10
+#define HDM_DEC0_BASE_HI        0x14
+#define HDM_DEC0_SIZE_LO        0x18
+#define HDM_DEC0_SIZE_HI        0x1c
+#define HDM_DEC0_CTRL           0x20
+#define HDM_CTRL_LOCK           (1u << 8)
+#define HDM_CTRL_COMMIT         (1u << 9)
+#define HDM_CTRL_COMMITTED      (1u << 10)
+
+/* Guest topology: pxb-cxl bus 12, cxl-rp at 12:00.0, device at 13:00.0 */
+#define HB_BUS                  12
+#define DEV_BUS                 13
+
+typedef struct Arch {
+    const char *machine;
+    uint64_t bar_addr;          /* where the test puts the register BAR */
+} Arch;
+
+static const Arch arch_arm = { "virt", 0x10000000 };
+static const Arch arch_x86 = { "q35", 0xc0000000 };
+
+static const Arch *arch(void)
+{
+    return strcmp(qtest_get_arch(), "aarch64") ? &arch_x86 : &arch_arm;
+}
+
+typedef struct Accel {
+    GPid pid;
+    char *dir;
+    char *sock;
+    char *mem;
+} Accel;
+
+static const char *accel_binary(void)
+{
+    const char *path = g_getenv("CXL_ACCEL_BINARY");
+
+    path = path ? path : ACCEL_DEFAULT_PATH;
+    return g_file_test(path, G_FILE_TEST_IS_EXECUTABLE) ? path : NULL;
+}
+
+static bool skip_without_accel(void)
+{
+    if (!accel_binary()) {
+        g_test_skip("vfio-user-cxl-accel not found (set CXL_ACCEL_BINARY)");
+        return true;
+    }
+    return false;
+}
+
+/* The emulator must not outlive a test that aborts. */
+static void accel_child_setup(gpointer data)
+{
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
+/* Start the emulator with @args (space separated) and wait for its socket */
+static void accel_start(Accel *a, const char *args)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *cmd = NULL;
+    g_auto(GStrv) argv = NULL;
+    int i;
+
+    a->dir = g_dir_make_tmp("cxl-accel-XXXXXX", &err);
+    g_assert_no_error(err);
+    a->sock = g_strdup_printf("%s/accel.sock", a->dir);
+    a->mem = g_strdup_printf("%s/mem", a->dir);
+    cmd = g_strdup_printf("%s --socket %s --mem-file %s %s", accel_binary(),
+                          a->sock, a->mem, args);
+    g_shell_parse_argv(cmd, NULL, &argv, &err);
+    g_assert_no_error(err);
+    g_spawn_async(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                  accel_child_setup, NULL, &a->pid, &err);
+    g_assert_no_error(err);
+    for (i = 0; i < 500 && !g_file_test(a->sock, G_FILE_TEST_EXISTS); i++) {
+        g_usleep(10 * 1000);
+    }
+    g_assert_true(g_file_test(a->sock, G_FILE_TEST_EXISTS));
+}
+
+static void accel_stop(Accel *a)
+{
+    kill(a->pid, SIGTERM);
+    waitpid(a->pid, NULL, 0);
+    g_spawn_close_pid(a->pid);
+    unlink(a->sock);
+    unlink(a->mem);
+    rmdir(a->dir);
+    g_free(a->sock);
+    g_free(a->mem);
+    g_free(a->dir);
+}
+
+/* The standard topology, with @machine_extra and @dev_extra appended. */
+static char *cmdline_hb(Accel *a, const char *machine_extra,
+                        const char *dev_extra, bool hb_decoders)
+{
+    return g_strdup_printf(
+        "-M %s,cxl=on%s -m 1G -nodefaults "
+        "-device pxb-cxl,bus_nr=%d,bus=pcie.0,id=cxl.1,"
+        "hdm_for_passthrough=%s "
+        "-device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2 "
+        "-device '{\"driver\":\"vfio-user-pci\",\"id\":\"accel0\","
+        "\"socket\":{\"path\":\"%s\",\"type\":\"unix\"}%s}'",
+        arch()->machine, machine_extra ? machine_extra :
+        ",cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G",
+        HB_BUS, hb_decoders ? "on" : "off", a->sock,
+        dev_extra ? dev_extra : ",\"bus\":\"rp0\"");
+}
+
+static char *cmdline(Accel *a, const char *machine_extra,
+                     const char *dev_extra)
+{
+    return cmdline_hb(a, machine_extra, dev_extra, true);
+}
+
+/* Config space of bus:00.0, through ECAM (virt) or 0xcf8/0xcfc (q35). */
+static uint64_t ecam(int bus, int off)
+{
+    return 0x4010000000ULL + ((uint64_t)bus << 20) + off;
+}
+
+static uint32_t cfg_readl(QTestState *qts, int bus, int off)
+{
+    if (arch() == &arch_arm) {
+        return qtest_readl(qts, ecam(bus, off));
+    }
+    qtest_outl(qts, 0xcf8, (1u << 31) | (bus << 16) | off);
+    return qtest_inl(qts, 0xcfc);
+}
+
+static void cfg_writel(QTestState *qts, int bus, int off, uint32_t val)
+{
+    if (arch() == &arch_arm) {
+        qtest_writel(qts, ecam(bus, off), val);
+        return;
+    }
+    qtest_outl(qts, 0xcf8, (1u << 31) | (bus << 16) | off);
+    qtest_outl(qts, 0xcfc, val);
+}
+
+/* What firmware would do: bus numbers, bridge window, BAR, enables. */
+static uint64_t map_bar(QTestState *qts)
+{
+    uint64_t bar = arch()->bar_addr;
+    uint32_t win = ((bar >> 16) & 0xfff0) |
+                   (((bar + 4 * MiB - 1) >> 16) & 0xfff0) << 16;
+
+    cfg_writel(qts, HB_BUS, PCI_PRIMARY_BUS,
+               HB_BUS | DEV_BUS << 8 | DEV_BUS << 16);
+    cfg_writel(qts, HB_BUS, PCI_MEMORY_BASE, win);
+    cfg_writel(qts, HB_BUS, PCI_COMMAND,
+               PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    g_assert_cmphex(cfg_readl(qts, DEV_BUS, PCI_VENDOR_ID), ==,
+                    ACCEL_VENDOR_DEVICE);
+    cfg_writel(qts, DEV_BUS, PCI_BASE_ADDRESS_0 + 4 * ACCEL_REG_BAR, bar);
+    cfg_writel(qts, DEV_BUS, PCI_BASE_ADDRESS_0 + 4 * ACCEL_REG_BAR + 4, 0);
+    cfg_writel(qts, DEV_BUS, PCI_COMMAND, PCI_COMMAND_MEMORY);
+    return bar;
+}
+
+/* The address of memory region @name, from the memory tree. */
+static uint64_t mtree_addr(QTestState *qts, const char *name)
+{
+    g_autofree char *mtree = qtest_hmp(qts, "info mtree");
+    g_autofree char *pattern = g_strdup_printf(": %s", name);
+    char *line = mtree;
+    uint64_t base;
+
+    /* The whole name, not a prefix of a longer one. */
+    do {
+        line = strstr(line + 1, pattern);
+    } while (line && line[strlen(pattern)] != '\r' &&
+             line[strlen(pattern)] != '\n');
+
+    g_assert_nonnull(line);
+    while (line > mtree && line[-1] != '\n') {
+        line--;
+    }
+    g_assert_cmpint(sscanf(line, " %" SCNx64 "-", &base), ==, 1);
+    return base;
+}
+
+static uint64_t window_base(QTestState *qts)
+{
+    return mtree_addr(qts, "cxl-fixed-memory-region");
+}
+
+/* Offset of the register page: BAR offset 0 unless the block is there. */
+static uint64_t regs_page(QTestState *qts, uint64_t bar)
+{
+    return qtest_readl(qts, bar) == ACCEL_ID_VALUE ? bar : bar + 64 * KiB;
+}
+
+/* HDM decoder block of the CXL.cachemem registers at @cm, or 0. */
+static uint64_t hdm_find(QTestState *qts, uint64_t cm)
+{
+    uint32_t hdr = qtest_readl(qts, cm);
+    unsigned i;
+
+    g_assert_cmphex(hdr & 0xffff, ==, 1);
+    for (i = 1; i <= hdr >> 24; i++) {
+        uint32_t entry = qtest_readl(qts, cm + 4 * i);
+
+        if ((entry & 0xffff) == CXL_CAP_ID_HDM) {
+            return cm + (entry >> 20);
+        }
+    }
+    return 0;
+}
+
+/* Guest view of the device's HDM decoder block, through the BAR. */
+static uint64_t hdm_block(QTestState *qts, uint64_t bar)
+{
+    uint64_t page = regs_page(qts, bar);
+    uint64_t hdm = hdm_find(qts, bar + CXL_CM_OFFSET +
+                            qtest_readl(qts, page + ACCEL_REG_BLOCK_OFF_LO));
+
+    g_assert_cmphex(hdm, !=, 0);
+    return hdm;
+}
+
+/* The host bridge's HDM decoder block (its CHBCR), or 0 if it has none. */
+static uint64_t hb_hdm_block(QTestState *qts)
+{
+    return hdm_find(qts, mtree_addr(qts, "pxb-cxl-host") + CXL_CM_OFFSET);
+}
+
+static void check_decoder(QTestState *qts, uint64_t hdm, uint64_t base,
+                          uint64_t size)
+{
+    uint32_t ctrl = qtest_readl(qts, hdm + HDM_DEC0_CTRL);
+
+    g_assert_cmphex(ctrl & (HDM_CTRL_COMMITTED | HDM_CTRL_LOCK), ==,
+                    HDM_CTRL_COMMITTED | HDM_CTRL_LOCK);
+    g_assert_cmphex(qtest_readl(qts, hdm + HDM_DEC0_BASE_LO) & 0xf0000000,
+                    ==, (uint32_t)base);
+    g_assert_cmphex(qtest_readl(qts, hdm + HDM_DEC0_BASE_HI), ==, base >> 32);
+    g_assert_cmphex(qtest_readl(qts, hdm + HDM_DEC0_SIZE_LO) & 0xf0000000,
+                    ==, (uint32_t)size);
+    g_assert_cmphex(qtest_readl(qts, hdm + HDM_DEC0_SIZE_HI), ==, size >> 32);
+}
+
+static void test_memory_and_registers(const void *data)
+{
+    const char *accel_args = data;
+    g_autofree char *args = NULL;
+    uint64_t bar, base, hdm, page, val;
+    QTestState *qts;
+    Accel a;
+    int fd;
+
+    if (skip_without_accel()) {
+        return;
+    }
+    accel_start(&a, accel_args);
+    args = cmdline(&a, NULL, NULL);
+    qts = qtest_init(args);
+
+    base = window_base(qts);
+    bar = map_bar(qts);
+
+    /* Guest writes in the window land in the emulator's memory file. */
+    fd = open(a.mem, O_RDWR);
+    g_assert_cmpint(fd, >=, 0);
+    qtest_writeq(qts, base + 0x1000, 0x0123456789abcdefULL);
+    qtest_writel(qts, base + 512 * MiB - 4, 0xfeedf00d);
+    g_assert_cmpint(pread(fd, &val, 8, 0x1000), ==, 8);
+    g_assert_cmphex(le64_to_cpu(val), ==, 0x0123456789abcdefULL);
+    g_assert_cmpint(pread(fd, &val, 4, 512 * MiB - 4), ==, 4);
+    g_assert_cmphex(le32_to_cpu((uint32_t)val), ==, 0xfeedf00d);
+    /* ... and host-side writes to the file are what the guest reads. */
+    val = cpu_to_le64(0xa5a5a5a55a5a5a5aULL);
+    g_assert_cmpint(pwrite(fd, &val, 8, 0x2000), ==, 8);
+    g_assert_cmphex(qtest_readq(qts, base + 0x2000), ==,
+                    0xa5a5a5a55a5a5a5aULL);
+    close(fd);
+
+    /* The decoder the guest sees: committed and locked at the window. */
+    hdm = hdm_block(qts, bar);
+    check_decoder(qts, hdm, base, 512 * MiB);
+    /* The host bridge decoder agrees, with the root port as only target. */
+    check_decoder(qts, hb_hdm_block(qts), base, 512 * MiB);
+    g_assert_cmphex(qtest_readl(qts, hb_hdm_block(qts) + 0x24), ==, 0);
+
+    /* Accelerator registers reach the emulator (sparse-mmapped). */
+    page = regs_page(qts, bar);
+    g_assert_cmphex(qtest_readl(qts, page + ACCEL_REG_ID), ==,
+                    ACCEL_ID_VALUE);
+    g_assert_cmphex(qtest_readl(qts, page + ACCEL_REG_MEM_SIZE_LO), ==,
+                    512 * MiB);
+    qtest_writel(qts, page + ACCEL_REG_SCRATCH, 0x5ca1ab1e);
+    g_assert_cmphex(qtest_readl(qts, page + ACCEL_REG_SCRATCH), ==,
+                    0x5ca1ab1e);
+
+    /* Sub-dword accesses to COMP_REGS through the overlay. */
+    g_assert_cmphex(qtest_readw(qts, hdm + HDM_DEC0_CTRL), ==,
+                    qtest_readl(qts, hdm + HDM_DEC0_CTRL) & 0xffff);
+    g_assert_cmphex(qtest_readb(qts, hdm + HDM_DEC0_BASE_HI), ==,
+                    (base >> 32) & 0xff);
+
+    qtest_quit(qts);
+    accel_stop(&a);
+}
+
+static void check_memory_file(QTestState *qts, Accel *a, uint64_t base)
+{
+    uint32_t val;
+    int fd = open(a->mem, O_RDONLY);
+
+    g_assert_cmpint(fd, >=, 0);
+    qtest_writel(qts, base + 0x4000, 0xc0ffee00);
+    g_assert_cmpint(pread(fd, &val, 4, 0x4000), ==, 4);
+    g_assert_cmphex(le32_to_cpu(val), ==, 0xc0ffee00);
+    close(fd);
+}
+
+/* pxb-cxl hdm_for_passthrough=off, one root port: no host bridge decoder */
+static void test_hb_passthrough(void)
+{
+    g_autofree char *args = NULL;
+    uint64_t base, bar;
+    QTestState *qts;
+    Accel a;
+
+    if (skip_without_accel()) {
+        return;
+    }
+    accel_start(&a, "--mem-size 256M");
+    args = cmdline_hb(&a, NULL, NULL, false);
+    qts = qtest_init(args);
+    base = window_base(qts);
+    g_assert_cmphex(hb_hdm_block(qts), ==, 0);
+    check_memory_file(qts, &a, base);
+    bar = map_bar(qts);
+    check_decoder(qts, hdm_block(qts, bar), base, 256 * MiB);
+    qtest_quit(qts);
+    accel_stop(&a);
+}
+
+static void test_reset(void)
+{
+    g_autofree char *args = NULL;
+    uint64_t bar, base, hdm, page;
+    uint32_t ctrl;
+    QTestState *qts;
+    Accel a;
+
+    if (skip_without_accel()) {
+        return;
+    }
+    accel_start(&a, "--mem-size 512M");
+    args = cmdline(&a, NULL, NULL);
+    qts = qtest_init(args);
+    base = window_base(qts);
+    bar = map_bar(qts);
+    hdm = hdm_block(qts, bar);
+    page = regs_page(qts, bar);
+
+    /* The guest unlocks the decoder (v2 LOCK->0 path) and moves it. */
+    qtest_writeq(qts, base + 0x3000, 0x1122334455667788ULL);
+    qtest_writel(qts, page + ACCEL_REG_SCRATCH, 0xdeadbeef);
+    ctrl = qtest_readl(qts, hdm + HDM_DEC0_CTRL);
+    qtest_writel(qts, hdm + HDM_DEC0_CTRL, ctrl & ~HDM_CTRL_LOCK);
+    qtest_writel(qts, hdm + HDM_DEC0_CTRL,
+                 ctrl & ~(HDM_CTRL_LOCK | HDM_CTRL_COMMIT));
+    qtest_writel(qts, hdm + HDM_DEC0_BASE_HI, 0x77);
+    g_assert_cmphex(qtest_readl(qts, hdm + HDM_DEC0_BASE_HI), ==, 0x77);
+    g_assert_cmphex(qtest_readl(qts, hdm + HDM_DEC0_CTRL) &
+                    HDM_CTRL_COMMITTED, ==, 0);
+
+    qtest_system_reset(qts);
+
+    /* The device was reset (scratch cleared), the decoder put back. */
+    bar = map_bar(qts);
+    g_assert_cmphex(qtest_readl(qts, page + ACCEL_REG_SCRATCH), ==, 0);
+    check_decoder(qts, hdm, base, 512 * MiB);
+    check_decoder(qts, hb_hdm_block(qts), base, 512 * MiB);
+    /* Device memory keeps its contents. */
+    g_assert_cmphex(qtest_readq(qts, base + 0x3000), ==,
+                    0x1122334455667788ULL);
+
+    qtest_quit(qts);
+    accel_stop(&a);
+}
+
+static void test_migration_blocked(void)
+{
+    g_autofree char *args = NULL;
+    g_autofree char *uri = NULL;
+    QTestState *qts;
+    QDict *rsp;
+    const char *desc;
+    Accel a;
+
+    if (skip_without_accel()) {
+        return;
+    }
+    accel_start(&a, "--mem-size 256M");
+    args = cmdline(&a, NULL, NULL);
+    qts = qtest_init(args);
+    uri = g_strdup_printf("file:%s/migration", a.dir);
+    rsp = qtest_qmp(qts, "{ 'execute': 'migrate', 'arguments': "
+                    "{ 'uri': %s } }", uri);
+    g_assert_true(qdict_haskey(rsp, "error"));
+    desc = qdict_get_str(qdict_get_qdict(rsp, "error"), "desc");
+    g_assert_nonnull(strstr(desc, a.sock));
+    g_assert_nonnull(strstr(desc, "CXL Type-2 passthrough does not support "
+                            "migration"));
+    qobject_unref(rsp);
+    unlink(uri + strlen("file:"));
+    qtest_quit(qts);
+    accel_stop(&a);
+}
+
+static void test_cxl_off(void)
+{
+    g_autofree char *args = NULL;
+    g_autofree char *mtree = NULL;
+    uint64_t bar;
+    QTestState *qts;
+    Accel a;
+
+    if (skip_without_accel()) {
+        return;
+    }
+    accel_start(&a, "--mem-size 256M");
+    args = cmdline(&a, NULL, ",\"bus\":\"rp0\",\"cxl\":\"off\"");
+    qts = qtest_init(args);
+    /* A plain PCI device: its BAR works, no device memory anywhere. */
+    bar = map_bar(qts);
+    g_assert_cmphex(qtest_readl(qts, regs_page(qts, bar) + ACCEL_REG_ID), ==,
+                    ACCEL_ID_VALUE);
+    mtree = qtest_hmp(qts, "info mtree");
+    g_assert_null(strstr(mtree, "cxl-memory"));
+    g_assert_null(strstr(mtree, "vfio-cxl-comp-regs"));
+    qtest_quit(qts);
+    accel_stop(&a);
+}
+
+/* Offset of the PCI Express capability of bus:00.0. */
+static int pcie_cap(QTestState *qts, int bus)
+{
+    int pos = cfg_readl(qts, bus, PCI_CAPABILITY_LIST) & 0xfc;
+
+    while (pos) {
+        uint32_t hdr = cfg_readl(qts, bus, pos);
+
+        if ((hdr & 0xff) == PCI_CAP_ID_EXP) {
+            return pos;
+        }
+        pos = (hdr >> 8) & 0xfc;
+    }
+    g_assert_not_reached();
+}
+
+static void test_hotplug(void)
+{
+    g_autofree char *args = NULL;
+    g_autofree char *mtree = NULL;
+    uint64_t base, bar;
+    QTestState *qts;
+    Accel a, b;
+    int exp;
+
+    if (skip_without_accel()) {
+        return;
+    }
+    accel_start(&a, "--mem-size 256M");
+    args = cmdline(&a, NULL, NULL);
+    qts = qtest_init(args);
+    base = window_base(qts);
+    check_memory_file(qts, &a, base);
+
+    /* Unplug: the guest's part is to power the slot off. */
+    qtest_qmp_device_del_send(qts, "accel0");
+    exp = pcie_cap(qts, HB_BUS);
+    cfg_writel(qts, HB_BUS, exp + PCI_EXP_SLTCTL,
+               (cfg_readl(qts, HB_BUS, exp + PCI_EXP_SLTCTL) & 0xffff) |
+               PCI_EXP_SLTCTL_PWR_OFF | PCI_EXP_SLTCTL_PWR_IND_OFF);
+    qtest_qmp_eventwait(qts, "DEVICE_DELETED");
+    mtree = qtest_hmp(qts, "info mtree");
+    g_assert_null(strstr(mtree, "cxl-memory"));
+    g_assert_null(strstr(mtree, "vfio-cxl-comp-regs"));
+    g_clear_pointer(&mtree, g_free);
+    accel_stop(&a);
+
+    /* Hot-add a device: placed in the window right away. */
+    cfg_writel(qts, HB_BUS, exp + PCI_EXP_SLTCTL,
+               (cfg_readl(qts, HB_BUS, exp + PCI_EXP_SLTCTL) & 0xffff &
+                ~(PCI_EXP_SLTCTL_PCC | PCI_EXP_SLTCTL_PIC)) |
+               PCI_EXP_SLTCTL_PWR_ON | PCI_EXP_SLTCTL_PWR_IND_ON);
+    accel_start(&b, "--mem-size 512M");
+    qtest_qmp_assert_success(qts, "{ 'execute': 'device_add', 'arguments': "
+                             "{ 'driver': 'vfio-user-pci', 'id': 'accel1', "
+                             "'bus': 'rp0', 'socket': { 'type': 'unix', "
+                             "'path': %s } } }", b.sock);
+    mtree = qtest_hmp(qts, "info mtree");
+    g_assert_nonnull(strstr(mtree, "cxl-memory"));
+    check_memory_file(qts, &b, base);
+    bar = map_bar(qts);
+    check_decoder(qts, hdm_block(qts, bar), base, 512 * MiB);
+
+    qtest_quit(qts);
+    accel_stop(&b);
+}
+
+/* Run QEMU with @args; it must fail at startup with @msg on stderr. */
+static void expect_startup_error(const char *args, const char *msg)
+{
+    g_autofree char *cmd = NULL;
+    g_autofree char *out = NULL;
+    g_autofree char *err_out = NULL;
+    g_autoptr(GError) err = NULL;
+    g_auto(GStrv) argv = NULL;
+    int status;
+
+    /* timeout(1): should QEMU start after all, the test must not hang. */
+    cmd = g_strdup_printf("timeout 60 %s -S -display none -accel qtest %s",
+                          g_getenv("QTEST_QEMU_BINARY"), args);
+    g_shell_parse_argv(cmd, NULL, &argv, &err);
+    g_assert_no_error(err);
+    g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
+                 &err_out, &status, &err);
+    g_assert_no_error(err);
+    g_test_message("stderr: %s", err_out);
+    g_assert_false(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* Not killed by timeout(1) either: QEMU itself refused to start. */
+    g_assert_false(WIFEXITED(status) && WEXITSTATUS(status) == 124);
+    g_assert_nonnull(strstr(err_out, msg));
+}
+
+typedef struct TopologyCase {
+    const char *name;
+    const char *machine;        /* machine options after cxl=on */
+    const char *extra;          /* extra devices, before the device */
+    const char *dev;            /* device options */
+    const char *mem_size;
+    const char *msg;
+} TopologyCase;
+
+static const TopologyCase topology_cases[] = {
+    {
+        "not-under-root-port", NULL, "", ",\"bus\":\"pcie.0\"", "256M",
+        "the device must sit directly below a CXL root port (cxl-rp), but it "
+        "is on bus 'pcie.0'",
+    }, {
+        "no-window", ",cxl-fmw.0.targets.0=cxl.2,cxl-fmw.0.size=4G",
+        "-device pxb-cxl,bus_nr=20,bus=pcie.0,id=cxl.2 ", NULL, "256M",
+        "no CXL Fixed Memory Window targets host bridge 'cxl.1'",
+    }, {
+        "window-too-small", ",cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=256M",
+        "", NULL, "512M",
+        "CXL Fixed Memory Window 0 (0x10000000 bytes) is too small for "
+        "0x20000000 bytes",
+    }, {
+        "interleaved", ",cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.targets.1=cxl.2,"
+        "cxl-fmw.0.size=4G", "-device pxb-cxl,bus_nr=20,bus=pcie.0,id=cxl.2 ",
+        NULL, "256M",
+        "CXL Fixed Memory Window 0 interleaves across 2 host bridges",
+    }, {
+        "two-windows", ",cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G,"
+        "cxl-fmw.1.targets.0=cxl.1,cxl-fmw.1.size=4G", "", NULL, "256M",
+        "both target host bridge 'cxl.1'",
+    },
+};
+
+static void test_topology_error(const void *data)
+{
+    const TopologyCase *c = data;
+    g_autofree char *args = NULL;
+    g_autofree char *full = NULL;
+    g_autofree char *accel_args = NULL;
+    Accel a;
+
+    if (skip_without_accel()) {
+        return;
+    }
+    accel_args = g_strdup_printf("--mem-size %s", c->mem_size);
+    accel_start(&a, accel_args);
+    args = cmdline(&a, c->machine, c->dev);
+    full = g_strdup_printf("%s%s", c->extra, args);
+    expect_startup_error(full, c->msg);
+    /* Every error names the device. */
+    expect_startup_error(full, a.sock);
+    accel_stop(&a);
+}
+
+typedef struct FaultCase {
+    const char *fault;
+    const char *msg;
+} FaultCase;
+
+static const FaultCase fault_cases[] = {
+    { "cap-bad-dpa-index", "device memory region index" },
+    { "cap-bad-comp-index", "COMP_REGS region index" },
+    { "dpa-wrong-subtype", "device memory region 9 has type 0x80001e98 "
+                           "subtype 2, expected type 0x80001e98 subtype 1" },
+    { "comp-regs-no-hdm", "COMP_REGS has no HDM Decoder Capability" },
+    { "hdm-offset-outside-bar", "lies outside BAR 2" },
+    { "cap-truncated", "CXL capability is truncated" },
+    { "dpa-size-zero", "device memory region 9 has size zero" },
+    { "cap-bad-version", "CXL capability version 2 is not supported" },
+};
+
+static void test_fault(const void *data)
+{
+    const FaultCase *c = data;
+    g_autofree char *args = NULL;
+    g_autofree char *accel_args = NULL;
+    Accel a;
+
+    if (skip_without_accel()) {
+        return;
+    }
+    /* A fresh emulator per run: it serves a single connection. */
+    accel_args = g_strdup_printf("--mem-size 256M --fault %s", c->fault);
+    accel_start(&a, accel_args);
+    args = cmdline(&a, NULL, NULL);
+    expect_startup_error(args, c->msg);
+    accel_stop(&a);
+}
+
+int main(int argc, char **argv)
+{
+    size_t i;
+
+    g_test_init(&argc, &argv, NULL);
+
+    qtest_add_data_func("vfio-user-cxl/memory/block-at-end",
+                        "--mem-size 512M --block-at end",
+                        test_memory_and_registers);
+    qtest_add_data_func("vfio-user-cxl/memory/block-at-start",
+                        "--mem-size 512M --block-at start",
+                        test_memory_and_registers);
+    qtest_add_data_func("vfio-user-cxl/memory/block-at-middle",
+                        "--mem-size 512M --block-at middle",
+                        test_memory_and_registers);
+    qtest_add_func("vfio-user-cxl/reset", test_reset);
+    qtest_add_func("vfio-user-cxl/host-bridge-passthrough",
+                   test_hb_passthrough);
+    qtest_add_func("vfio-user-cxl/migration-blocked", test_migration_blocked);
+    qtest_add_func("vfio-user-cxl/cxl-off", test_cxl_off);
+    qtest_add_func("vfio-user-cxl/hotplug", test_hotplug);
+    for (i = 0; i < ARRAY_SIZE(topology_cases); i++) {
+        g_autofree char *name = g_strdup_printf("vfio-user-cxl/topology/%s",
+                                                topology_cases[i].name);
+        qtest_add_data_func(name, &topology_cases[i], test_topology_error);
+    }
+    for (i = 0; i < ARRAY_SIZE(fault_cases); i++) {
+        g_autofree char *name = g_strdup_printf("vfio-user-cxl/fault/%s",
+                                                fault_cases[i].fault);
+        qtest_add_data_func(name, &fault_cases[i], test_fault);
+    }
+    return g_test_run();
+}
