@@ -99,5 +99,11 @@ if [ -n "$(arg cxldemo)" ] && [ -n "$root_decoder" ]; then
     devmem $((base + guest_off)) 64 "$pattern"
     result guest_pattern "$(devmem $((base + guest_off)) 64)"
 fi
+# The ACPI tables that describe the CXL topology, as hex for the host side
+# to decode (mk/acpi-tables.sh).
+for t in CEDT DSDT; do
+    [ -r "/sys/firmware/acpi/tables/$t" ] || continue
+    od -An -v -tx1 "/sys/firmware/acpi/tables/$t" | sed "s/^/ACPI $t /"
+done
 result done 1
 poweroff -f
