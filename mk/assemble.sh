@@ -37,8 +37,28 @@ series() {
     sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$top/patches/series"
 }
 
+# Link the repository's files into the tree, in a commit of their own.
+link_project_files() {
+    echo "assemble: linking project files"
+    for f in $(project_files); do
+        if g cat-file -e "fixups:$f" 2>/dev/null; then
+            echo "error: $f exists in upstream QEMU; change it with a patch in patches/" >&2
+            rm -f "$stamp"
+            exit 1
+        fi
+        mkdir -p "$tree/$(dirname "$f")"
+        ln -sfn "$(realpath --relative-to="$tree/$(dirname "$f")" "$top/$f")" "$tree/$f"
+        g add -f "$f"
+    done
+    if ! g diff --cached --quiet; then
+        g commit -q -m "$LINKS_SUBJECT"
+    fi
+}
+
 new=$(state)
 if [ "${1:-}" = --stamp-only ]; then
+    # After refresh-patches: the tree holds the series already.
+    link_project_files
     printf '%s\n%s\n' "$new" "$(g rev-parse HEAD)" > "$stamp"
     exit 0
 fi
@@ -59,6 +79,7 @@ if [ ! -d "$tree/.git" ] || ! g rev-parse -q --verify refs/tags/fixups >/dev/nul
     tarball=$("$top/mk/base.sh")
     echo "assemble: extracting $(basename "$tarball")"
     rm -rf "$tree" "$top/build/$BASE_DIR"
+    mkdir -p "$top/build"
     tar --no-same-owner -xJf "$tarball" -C "$top/build"
     mv "$top/build/$BASE_DIR" "$tree"
     g init -q -b main
@@ -90,18 +111,5 @@ for p in $(series); do
     fi
 done
 
-echo "assemble: linking project files"
-for f in $(project_files); do
-    if g cat-file -e "fixups:$f" 2>/dev/null; then
-        echo "error: $f exists in upstream QEMU; change it with a patch in patches/" >&2
-        rm -f "$stamp"
-        exit 1
-    fi
-    mkdir -p "$tree/$(dirname "$f")"
-    ln -sfn "$(realpath --relative-to="$tree/$(dirname "$f")" "$top/$f")" "$tree/$f"
-    g add -f "$f"
-done
-if ! g diff --cached --quiet; then
-    g commit -q -m "$LINKS_SUBJECT"
-fi
+link_project_files
 printf '%s\n%s\n' "$new" "$(g rev-parse HEAD)" > "$stamp"

@@ -44,7 +44,9 @@ bundle)
     need /usr/share/seabios/bios-256k.bin seabios
     ln -sf /usr/lib/ipxe/qemu/efi-virtio.rom "$dir/efi-virtio.rom"
     ln -sf /usr/lib/ipxe/qemu/efi-e1000e.rom "$dir/efi-e1000e.rom"
-    ln -sf /usr/share/seabios/bios-256k.bin "$dir/bios-256k.bin"
+    for f in /usr/share/seabios/*.bin; do
+        ln -sf "$f" "$dir/${f##*/}"
+    done
     ;;
 *)
     echo "usage: $0 src TREE | bundle OBJ" >&2

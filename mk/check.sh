@@ -1,0 +1,102 @@
+#!/bin/sh
+# make check: the repository's own tests (mk/tests/*.sh), then every test of
+# mk/check.list. Ends with "N passed, N failed[, N skipped]"; exits non-zero
+# on any failure.
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+obj="$top/build/obj"
+logs="$top/build/check"
+rm -rf "$logs"
+mkdir -p "$logs"
+
+passed=0 failed=0 skipped=0
+failures=""
+
+# Count the TAP results of one run; a run that exits non-zero without a
+# "not ok" line (a crash, a missing binary) counts as one failure.
+tally() { # NAME LOG STATUS
+    p=$(grep -c '^ok ' "$2" | tr -d ' ')
+    s=$(grep -c '^ok .*# *SKIP' "$2" | tr -d ' ')
+    f=$(grep -c '^not ok ' "$2" | tr -d ' ')
+    p=$((p - s))
+    if [ "$3" != 0 ] && [ "$f" = 0 ]; then
+        f=1
+    fi
+    passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+    if [ "$f" != 0 ]; then
+        status=FAIL
+        failures="$failures $1"
+    else
+        status=ok
+    fi
+    printf '%-4s %-58s %3d passed, %d failed, %d skipped\n' "$status" "$1" "$p" "$f" "$s"
+    grep '^not ok ' "$2" | sed 's/^/       /'
+    grep '^ok .*# *SKIP' "$2" | sed 's/^/       /'
+}
+
+echo "== repository tests"
+for t in "$top"/mk/tests/*.sh; do
+    [ -f "$t" ] || continue
+    name=mk/tests/${t##*/}
+    log="$logs/$(echo "$name" | tr '/ ' '__').log"
+    sh "$t" > "$log" 2>&1
+    tally "$name" "$log" $?
+done
+
+lines=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$top/mk/check.list")
+targets=$(echo "$lines" | awk '{print $2}' | sort -u)
+# The UEFI images the aarch64 ACPI tests boot are unpacked by their own rule.
+echo "== building tests"
+if ! ninja -C "$obj" $targets pc-bios/edk2-aarch64-code.fd pc-bios/edk2-arm-vars.fd \
+        > "$logs/ninja.log" 2>&1; then
+    tail -n 40 "$logs/ninja.log"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
+# Tests prefer KVM whenever /dev/kvm is accessible. If this host's KVM
+# cannot run them (no SMM: the x86 ACPI tables differ), hide it.
+wrap=""
+if [ -w /dev/kvm ]; then
+    if echo quit | timeout 30 "$obj/qemu-system-x86_64" -M q35,smm=on \
+            -accel kvm -S -display none -nodefaults -monitor stdio \
+            >/dev/null 2>"$logs/kvm-probe.log"; then
+        echo "== KVM can run the tests"
+    else
+        wrap="$top/mk/without-kvm.sh"
+        why=$(grep -m1 . "$logs/kvm-probe.log" | sed 's/^[^:]*: //')
+        echo "== this host's KVM cannot run the tests ($why): running them under TCG"
+    fi
+fi
+
+export CXL_ACCEL_BINARY="$top/build/bin/vfio-user-cxl-accel"
+echo "== tests of mk/check.list"
+echo "$lines" > "$logs/list"
+while read -r kind target args; do
+    name="$kind ${target##*/}${args:+ $args}"
+    log="$logs/$(echo "$kind-${target##*/}" | tr '/ ' '__').log"
+    case "$kind" in
+    unit)
+        (cd "$obj" && ./$target --tap $args) > "$log" 2>&1
+        rc=$?
+        ;;
+    qtest-*)
+        (cd "$obj" && QTEST_QEMU_BINARY=./qemu-system-${kind#qtest-} \
+            $wrap ./$target --tap $args) > "$log" 2>&1
+        rc=$?
+        ;;
+    *)
+        echo "error: mk/check.list: unknown kind '$kind'" > "$log"
+        rc=1
+        ;;
+    esac
+    tally "$name" "$log" $rc
+done < "$logs/list"
+
+echo
+if [ "$failed" != 0 ]; then
+    echo "failed:$failures (logs in build/check/)"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]

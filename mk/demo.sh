@@ -1,0 +1,154 @@
+#!/bin/sh
+# The main job: a real Linux guest uses a passed-through CXL Type-2
+# accelerator (the emulated one, over vfio-user).
+#   mk/demo.sh [arm64|amd64] [--tap]
+# Starts build/bin/vfio-user-cxl-accel, boots Debian's kernel under TCG with
+# UEFI and ACPI on aarch64 virt (or x86_64 q35) with the accelerator behind
+# pxb-cxl/cxl-rp and a CXL fixed memory window, shows what the guest sees,
+# and checks device memory both ways: the guest reads what the host wrote
+# and the host finds in the emulator's memory file what the guest wrote.
+# Exits non-zero when any check fails; --tap prints the checks as TAP.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+arch=arm64 tap=""
+for a; do
+    case "$a" in
+    arm64|amd64) arch=$a ;;
+    --tap) tap=1 ;;
+    *) echo "usage: mk/demo.sh [arm64|amd64] [--tap]" >&2; exit 2 ;;
+    esac
+done
+
+HOST_OFF=0x1000 HOST_PATTERN=0x1122334455667788
+# (below 2^63: the shell's arithmetic is signed 64-bit)
+GUEST_OFF=0x2000 GUEST_PATTERN=0x5CA1AB1ED00DFEED
+MEM_SIZE=256M
+
+log() { [ -n "$tap" ] && echo "# $*" || echo "demo: $*"; }
+
+guest=$("$top/mk/guest.sh" "$arch")
+work="$top/build/demo/$arch"
+rm -rf "$work"
+mkdir -p "$work"
+accel="$top/build/bin/vfio-user-cxl-accel"
+case "$arch" in
+arm64)
+    qemu="$top/build/bin/qemu-system-aarch64"
+    machine="virt,cxl=on"
+    console=ttyAMA0
+    cp /usr/share/AAVMF/AAVMF_VARS.fd "$work/vars.fd"
+    code=/usr/share/AAVMF/AAVMF_CODE.fd
+    ;;
+amd64)
+    qemu="$top/build/bin/qemu-system-x86_64"
+    machine="q35,cxl=on"
+    console=ttyS0
+    cp /usr/share/OVMF/OVMF_VARS_4M.fd "$work/vars.fd"
+    code=/usr/share/OVMF/OVMF_CODE_4M.fd
+    ;;
+esac
+
+log "starting the emulated CXL Type-2 accelerator ($MEM_SIZE of device memory)"
+"$accel" --socket "$work/accel.sock" --mem-size "$MEM_SIZE" \
+    --mem-file "$work/devmem" > "$work/accel.log" 2>&1 &
+accel_pid=$!
+trap 'kill $accel_pid 2>/dev/null || true' EXIT
+n=0
+until [ -S "$work/accel.sock" ]; do
+    n=$((n + 1))
+    if [ $n -gt 100 ] || ! kill -0 $accel_pid 2>/dev/null; then
+        cat "$work/accel.log" >&2
+        echo "error: the accelerator did not start" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+# The host side writes a pattern the guest must read through the window.
+i=0
+while [ $i -lt 8 ]; do   # little-endian, as the guest reads it
+    printf "\\$(printf %03o $(((HOST_PATTERN >> (8 * i)) & 255)))"
+    i=$((i + 1))
+done | dd of="$work/devmem" bs=1 seek=$((HOST_OFF)) conv=notrunc status=none
+
+log "booting Debian's $(basename "$(ls "$top"/build/guest/debs/linux-image-*-"$arch"_*.deb)" .deb) under TCG (UEFI, ACPI)"
+start=$(date +%s)
+timeout 300 "$qemu" -M "$machine,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G" \
+    -accel tcg -cpu max -smp 2 -m 2G -nographic -nodefaults -serial stdio \
+    -drive if=pflash,format=raw,readonly=on,file="$code" \
+    -drive if=pflash,format=raw,file="$work/vars.fd" \
+    -kernel "$guest/vmlinuz" -initrd "$guest/initramfs.cpio.gz" \
+    -append "console=$console quiet iomem=relaxed cxldemo=1 cxldemo.host_off=$HOST_OFF cxldemo.guest_off=$GUEST_OFF cxldemo.pattern=$GUEST_PATTERN" \
+    -device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1 \
+    -device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2 \
+    -device "{\"driver\":\"vfio-user-pci\",\"id\":\"accel0\",\"bus\":\"rp0\",\"socket\":{\"type\":\"unix\",\"path\":\"$work/accel.sock\"}}" \
+    2>&1 | tr -d '\r' | tee "$work/console.log" | while IFS= read -r line; do
+        case "$line" in
+        *"GUEST: "*) log "guest: ${line#*GUEST: }" ;;
+        "RESULT "*) ;;
+        *"EFI stub: "*) log "UEFI started the kernel" ;;
+        *qemu-system*) log "$line" ;;
+        esac
+    done
+log "the guest ran for $(($(date +%s) - start)) s"
+
+# The ACPI tables the guest dumped, back into binary for iasl.
+mkdir -p "$work/acpi"
+for t in CEDT DSDT; do
+    grep -a "^ACPI $t " "$work/console.log" | cut -d' ' -f3- |
+        /usr/bin/python3 -c 'import sys
+sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read()))' > "$work/acpi/$t.aml"
+done
+# Window Restrictions of each CFMWS (CEDT: 36-byte header, then records of
+# type u8, length u16 at +2; a CFMWS is type 1, restrictions u16 at +32).
+cfmws_restrictions() {
+    /usr/bin/python3 - "$work/acpi/CEDT.aml" <<'PY'
+import struct, sys
+t = open(sys.argv[1], "rb").read()
+off = 36
+while off + 4 <= len(t):
+    kind, length = t[off], struct.unpack_from("<H", t, off + 2)[0]
+    if kind == 1:
+        print("0x%04x" % struct.unpack_from("<H", t, off + 32)[0])
+    off += max(length, 4)
+PY
+}
+
+# The checks.
+n=0 failed=0
+check() { # DESCRIPTION COMMAND...
+    what=$1
+    shift
+    n=$((n + 1))
+    if "$@"; then
+        [ -n "$tap" ] && echo "ok $n $what" || echo "demo: ok   $what"
+    else
+        failed=$((failed + 1))
+        [ -n "$tap" ] && echo "not ok $n $what" || echo "demo: FAIL $what"
+    fi
+}
+res() { grep -a "^RESULT $1 " "$work/console.log" | head -n1 | cut -d' ' -f3-; }
+hexeq() { [ -n "$1" ] && [ $(($1)) -eq $(($2)) ]; }
+file_u64() { od -An -t x8 -j $(($2)) -N 8 "$1" | tr -d ' '; }
+
+check "the guest finished its script" test "$(res done)" = 1
+check "the guest sees a CXL root decoder (CFMWS window)" test -n "$(res root_decoder)"
+check "the window is in the guest's /proc/iomem" test "$(res iomem_window)" -ge 1 2>/dev/null
+check "the guest sees a host bridge port" test -n "$(res port)"
+check "the CFMWS says device-coherent volatile memory (restrictions 0x0005)" \
+    test "$(cfmws_restrictions)" = 0x0005
+check "the accelerator's PCI function has a CXL Device DVSEC" \
+    sh -c "echo '$(res accel)' | grep -q 'dvsecs=0,\|dvsecs=0$'"
+check "the accelerator is not a class 0x0502 memory device" \
+    sh -c "! echo '$(res accel)' | grep -q 'class=0x0502'"
+check "the guest reads what the host wrote to device memory" \
+    hexeq "$(res host_pattern)" "$HOST_PATTERN"
+check "the guest reads back what it wrote" hexeq "$(res guest_pattern)" "$GUEST_PATTERN"
+check "the emulator's memory holds what the guest wrote" \
+    hexeq "0x$(file_u64 "$work/devmem" "$GUEST_OFF")" "$GUEST_PATTERN"
+[ -n "$tap" ] && echo "1..$n"
+if [ "$failed" != 0 ]; then
+    echo "demo: $failed of $n checks failed; console in $work/console.log" >&2
+    exit 1
+fi
+[ -n "$tap" ] || echo "demo: all $n checks passed"
