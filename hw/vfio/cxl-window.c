@@ -113,6 +113,27 @@ restart:
     return n;
 }
 
+/*
+ * Tell the ACPI tables (built at machine_done, and again when the guest
+ * reads them after a reset) what the windows and host bridges hold: a
+ * window with device memory is device-coherent RAM, and a host bridge with
+ * a passed-through device keeps the decoders QEMU committed.
+ */
+static void vfio_cxl_update_acpi_flags(CXLFixedWindow *fw, PXBCXLDev *pxb)
+{
+    bool in_fw = false, in_hb = false;
+    GSList *l;
+
+    for (l = vfio_cxl_claims; l; l = l->next) {
+        VFIOCXLWindowClaim *c = l->data;
+
+        in_fw |= c->fw == fw;
+        in_hb |= c->pxb == pxb;
+    }
+    fw->type2_mem = in_fw;
+    pxb->cxl_host_bridge->type2_committed = in_hb;
+}
+
 bool vfio_cxl_window_claim(PCIDevice *pdev, uint64_t size,
                            VFIOCXLWindowClaim *claim, Error **errp)
 {
@@ -196,6 +217,7 @@ bool vfio_cxl_window_claim(PCIDevice *pdev, uint64_t size,
     claim->hb_decoder = vfio_cxl_free_hb_decoder(pxb);
     claim->mapped = NULL;
     vfio_cxl_claims = g_slist_prepend(vfio_cxl_claims, claim);
+    vfio_cxl_update_acpi_flags(fw, pxb);
     trace_vfio_cxl_window_claim(fw->index, hb_name, vfio_cxl_id(DEVICE(rp)),
                                 claim->offset, size, claim->hb_decoder);
     return true;
@@ -208,6 +230,7 @@ void vfio_cxl_window_release(VFIOCXLWindowClaim *claim)
     }
     vfio_cxl_window_unmap(claim);
     vfio_cxl_claims = g_slist_remove(vfio_cxl_claims, claim);
+    vfio_cxl_update_acpi_flags(claim->fw, claim->pxb);
     claim->fw = NULL;
 }
 
