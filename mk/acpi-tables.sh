@@ -52,13 +52,38 @@ PY
 echo
 echo "== DSDT: the CXL host bridges (iasl -d $acpi/DSDT.aml)"
 (cd "$acpi" && iasl -d DSDT.aml > /dev/null 2>&1)
-# Print each ACPI0016 device, from its Device line to its closing brace.
-awk '
-    /Device \(/ { dev = $0; depth = 0; buf = ""; grab = 1 }
-    grab { buf = buf $0 "\n" }
-    grab && /ACPI0016/ { keep = 1 }
-    grab && /\{/ { depth += gsub(/\{/, "{") }
-    grab && /\}/ { depth -= gsub(/\}/, "}");
-                   if (depth == 0) { if (keep) printf "%s", buf;
-                                     grab = 0; keep = 0 } }
-' "$acpi/DSDT.dsl"
+# For each device whose _HID is ACPI0016: its names and methods, and the
+# whole _DSM (the _PRT and the _OSC body are long and unchanged upstream).
+/usr/bin/python3 - "$acpi/DSDT.dsl" <<'PY'
+import re, sys
+
+lines = open(sys.argv[1]).read().splitlines()
+
+
+def block(start):
+    """The lines from start to the brace that closes what start opens."""
+    depth, out = 0, []
+    for line in lines[start:]:
+        out.append(line)
+        depth += line.count("{") - line.count("}")
+        if depth == 0 and "{" in "".join(out):
+            return out
+    return out
+
+
+for i, line in enumerate(lines):
+    if not re.match(r"\s*Device \(", line):
+        continue
+    dev = block(i)
+    if not any("ACPI0016" in l for l in dev):
+        continue
+    print(line)
+    for j, l in enumerate(dev):
+        if re.match(r"\s*Name \((_HID|_UID|_BBN)", l):
+            print(l)
+        elif re.match(r"\s*Method \(_OSC", l):
+            print(l.rstrip() + "  ...")
+        elif re.match(r"\s*Method \(_DSM", l):
+            print("\n".join(block(i + j)))
+    print()
+PY
