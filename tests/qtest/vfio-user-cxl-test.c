@@ -17,15 +17,13 @@
  */
 
 #include "qemu/osdep.h"
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include "libqtest.h"
+#include "cxl-accel-helper.h"
 #include "qobject/qdict.h"
 #include "qemu/units.h"
 #include "qemu/bswap.h"
 #include "standard-headers/linux/pci_regs.h"
-
-#define ACCEL_DEFAULT_PATH  "contrib/vfio-user-cxl-accel/vfio-user-cxl-accel"
 
 /* The accelerator's register page (contrib/vfio-user-cxl-accel). */
 #define ACCEL_REG_ID            0x00
@@ -65,76 +63,8 @@ static const Arch *arch(void)
     return strcmp(qtest_get_arch(), "aarch64") ? &arch_x86 : &arch_arm;
 }
 
-typedef struct Accel {
-    GPid pid;
-    char *dir;
-    char *sock;
-    char *mem;
-} Accel;
-
-static const char *accel_binary(void)
-{
-    const char *path = g_getenv("CXL_ACCEL_BINARY");
-
-    path = path ? path : ACCEL_DEFAULT_PATH;
-    return g_file_test(path, G_FILE_TEST_IS_EXECUTABLE) ? path : NULL;
-}
-
-static bool skip_without_accel(void)
-{
-    if (!accel_binary()) {
-        g_test_skip("vfio-user-cxl-accel not found (set CXL_ACCEL_BINARY)");
-        return true;
-    }
-    return false;
-}
-
-/* The emulator must not outlive a test that aborts. */
-static void accel_child_setup(gpointer data)
-{
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-}
-
-/* Start the emulator with @args (space separated) and wait for its socket */
-static void accel_start(Accel *a, const char *args)
-{
-    g_autoptr(GError) err = NULL;
-    g_autofree char *cmd = NULL;
-    g_auto(GStrv) argv = NULL;
-    int i;
-
-    a->dir = g_dir_make_tmp("cxl-accel-XXXXXX", &err);
-    g_assert_no_error(err);
-    a->sock = g_strdup_printf("%s/accel.sock", a->dir);
-    a->mem = g_strdup_printf("%s/mem", a->dir);
-    cmd = g_strdup_printf("%s --socket %s --mem-file %s %s", accel_binary(),
-                          a->sock, a->mem, args);
-    g_shell_parse_argv(cmd, NULL, &argv, &err);
-    g_assert_no_error(err);
-    g_spawn_async(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
-                  accel_child_setup, NULL, &a->pid, &err);
-    g_assert_no_error(err);
-    for (i = 0; i < 500 && !g_file_test(a->sock, G_FILE_TEST_EXISTS); i++) {
-        g_usleep(10 * 1000);
-    }
-    g_assert_true(g_file_test(a->sock, G_FILE_TEST_EXISTS));
-}
-
-static void accel_stop(Accel *a)
-{
-    kill(a->pid, SIGTERM);
-    waitpid(a->pid, NULL, 0);
-    g_spawn_close_pid(a->pid);
-    unlink(a->sock);
-    unlink(a->mem);
-    rmdir(a->dir);
-    g_free(a->sock);
-    g_free(a->mem);
-    g_free(a->dir);
-}
-
 /* The standard topology, with @machine_extra and @dev_extra appended. */
-static char *cmdline_hb(Accel *a, const char *machine_extra,
+static char *cmdline_hb(CXLAccel *a, const char *machine_extra,
                         const char *dev_extra, bool hb_decoders)
 {
     return g_strdup_printf(
@@ -150,7 +80,7 @@ static char *cmdline_hb(Accel *a, const char *machine_extra,
         dev_extra ? dev_extra : ",\"bus\":\"rp0\"");
 }
 
-static char *cmdline(Accel *a, const char *machine_extra,
+static char *cmdline(CXLAccel *a, const char *machine_extra,
                      const char *dev_extra)
 {
     return cmdline_hb(a, machine_extra, dev_extra, true);
@@ -324,13 +254,13 @@ static void test_memory_and_registers(const void *data)
     g_autofree char *args = NULL;
     uint64_t bar, base, hdm, page, val;
     QTestState *qts;
-    Accel a;
+    CXLAccel a;
     int fd;
 
-    if (skip_without_accel()) {
+    if (!cxl_accel_binary_or_skip()) {
         return;
     }
-    accel_start(&a, accel_args);
+    cxl_accel_start(&a, accel_args);
     args = cmdline(&a, NULL, NULL);
     qts = qtest_init(args);
 
@@ -383,10 +313,10 @@ static void test_memory_and_registers(const void *data)
                     ==, base);
 
     qtest_quit(qts);
-    accel_stop(&a);
+    cxl_accel_stop(&a);
 }
 
-static void check_memory_file(QTestState *qts, Accel *a, uint64_t base)
+static void check_memory_file(QTestState *qts, CXLAccel *a, uint64_t base)
 {
     uint32_t val;
     int fd = open(a->mem, O_RDONLY);
@@ -398,7 +328,7 @@ static void check_memory_file(QTestState *qts, Accel *a, uint64_t base)
     close(fd);
 }
 
-static void check_memory_file_at(QTestState *qts, Accel *a, uint64_t gpa)
+static void check_memory_file_at(QTestState *qts, CXLAccel *a, uint64_t gpa)
 {
     uint32_t val;
     int fd = open(a->mem, O_RDONLY);
@@ -419,13 +349,13 @@ static void test_shared_window(void)
     g_autofree char *args = NULL;
     uint64_t base, hb;
     QTestState *qts;
-    Accel a, b;
+    CXLAccel a, b;
 
-    if (skip_without_accel()) {
+    if (!cxl_accel_binary_or_skip()) {
         return;
     }
-    accel_start(&a, "--mem-size 256M");
-    accel_start(&b, "--mem-size 512M");
+    cxl_accel_start(&a, "--mem-size 256M");
+    cxl_accel_start(&b, "--mem-size 512M");
     args = g_strdup_printf(
         "-M %s,cxl=on,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G "
         "-m 1G -nodefaults "
@@ -452,8 +382,8 @@ static void test_shared_window(void)
     g_assert_cmphex(qtest_readl(qts, hb + 0x20 + 0x24), ==, 1);
 
     qtest_quit(qts);
-    accel_stop(&a);
-    accel_stop(&b);
+    cxl_accel_stop(&a);
+    cxl_accel_stop(&b);
 }
 
 /* pxb-cxl hdm_for_passthrough=off, one root port: no host bridge decoder */
@@ -462,12 +392,12 @@ static void test_hb_passthrough(void)
     g_autofree char *args = NULL;
     uint64_t base, bar;
     QTestState *qts;
-    Accel a;
+    CXLAccel a;
 
-    if (skip_without_accel()) {
+    if (!cxl_accel_binary_or_skip()) {
         return;
     }
-    accel_start(&a, "--mem-size 256M");
+    cxl_accel_start(&a, "--mem-size 256M");
     args = cmdline_hb(&a, NULL, NULL, false);
     qts = qtest_init(args);
     base = window_base(qts);
@@ -476,7 +406,7 @@ static void test_hb_passthrough(void)
     bar = map_bar(qts);
     check_decoder(qts, hdm_block(qts, bar), base, 256 * MiB);
     qtest_quit(qts);
-    accel_stop(&a);
+    cxl_accel_stop(&a);
 }
 
 static void test_reset(void)
@@ -485,12 +415,12 @@ static void test_reset(void)
     uint64_t bar, base, hdm, page;
     uint32_t ctrl;
     QTestState *qts;
-    Accel a;
+    CXLAccel a;
 
-    if (skip_without_accel()) {
+    if (!cxl_accel_binary_or_skip()) {
         return;
     }
-    accel_start(&a, "--mem-size 512M");
+    cxl_accel_start(&a, "--mem-size 512M");
     args = cmdline(&a, NULL, NULL);
     qts = qtest_init(args);
     base = window_base(qts);
@@ -522,7 +452,7 @@ static void test_reset(void)
                     0x1122334455667788ULL);
 
     qtest_quit(qts);
-    accel_stop(&a);
+    cxl_accel_stop(&a);
 }
 
 static void test_migration_blocked(void)
@@ -532,12 +462,12 @@ static void test_migration_blocked(void)
     QTestState *qts;
     QDict *rsp;
     const char *desc;
-    Accel a;
+    CXLAccel a;
 
-    if (skip_without_accel()) {
+    if (!cxl_accel_binary_or_skip()) {
         return;
     }
-    accel_start(&a, "--mem-size 256M");
+    cxl_accel_start(&a, "--mem-size 256M");
     args = cmdline(&a, NULL, NULL);
     qts = qtest_init(args);
     uri = g_strdup_printf("file:%s/migration", a.dir);
@@ -551,7 +481,7 @@ static void test_migration_blocked(void)
     qobject_unref(rsp);
     unlink(uri + strlen("file:"));
     qtest_quit(qts);
-    accel_stop(&a);
+    cxl_accel_stop(&a);
 }
 
 /* A device that does not report CXL: plain PCI, unless cxl=on insists. */
@@ -561,12 +491,12 @@ static void test_not_cxl(void)
     g_autofree char *mtree = NULL;
     uint64_t bar;
     QTestState *qts;
-    Accel a;
+    CXLAccel a;
 
-    if (skip_without_accel()) {
+    if (!cxl_accel_binary_or_skip()) {
         return;
     }
-    accel_start(&a, "--mem-size 256M --no-firmware-committed");
+    cxl_accel_start(&a, "--mem-size 256M --no-firmware-committed");
     args = cmdline(&a, NULL, NULL);
     qts = qtest_init(args);
     bar = map_bar(qts);
@@ -575,14 +505,14 @@ static void test_not_cxl(void)
     mtree = qtest_hmp(qts, "info mtree");
     g_assert_null(strstr(mtree, "cxl-memory"));
     qtest_quit(qts);
-    accel_stop(&a);
+    cxl_accel_stop(&a);
 
-    accel_start(&a, "--mem-size 256M --no-firmware-committed");
+    cxl_accel_start(&a, "--mem-size 256M --no-firmware-committed");
     g_free(args);
     args = cmdline(&a, NULL, ",\"bus\":\"rp0\",\"cxl\":\"on\"");
     expect_startup_error(args, "cxl=on, but the device is not a CXL Type-2 "
                          "device");
-    accel_stop(&a);
+    cxl_accel_stop(&a);
 }
 
 /* A realize that fails late (migration blocker refused) leaves nothing. */
@@ -592,12 +522,12 @@ static void test_realize_failure_cleanup(void)
     g_autofree char *mtree = NULL;
     QTestState *qts;
     QDict *rsp;
-    Accel a;
+    CXLAccel a;
 
-    if (skip_without_accel()) {
+    if (!cxl_accel_binary_or_skip()) {
         return;
     }
-    accel_start(&a, "--mem-size 256M");
+    cxl_accel_start(&a, "--mem-size 256M");
     /* The device is hot-added below; cold-plug only the topology. */
     args = g_strdup_printf("-only-migratable -M %s,cxl=on,"
                            "cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G "
@@ -620,7 +550,7 @@ static void test_realize_failure_cleanup(void)
     g_assert_null(strstr(mtree, "cxl-memory"));
     g_assert_null(strstr(mtree, "vfio-cxl-comp-regs"));
     qtest_quit(qts);
-    accel_stop(&a);
+    cxl_accel_stop(&a);
 }
 
 static void test_cxl_off(void)
@@ -629,12 +559,12 @@ static void test_cxl_off(void)
     g_autofree char *mtree = NULL;
     uint64_t bar;
     QTestState *qts;
-    Accel a;
+    CXLAccel a;
 
-    if (skip_without_accel()) {
+    if (!cxl_accel_binary_or_skip()) {
         return;
     }
-    accel_start(&a, "--mem-size 256M");
+    cxl_accel_start(&a, "--mem-size 256M");
     args = cmdline(&a, NULL, ",\"bus\":\"rp0\",\"cxl\":\"off\"");
     qts = qtest_init(args);
     /* A plain PCI device: its BAR works, no device memory anywhere. */
@@ -645,7 +575,7 @@ static void test_cxl_off(void)
     g_assert_null(strstr(mtree, "cxl-memory"));
     g_assert_null(strstr(mtree, "vfio-cxl-comp-regs"));
     qtest_quit(qts);
-    accel_stop(&a);
+    cxl_accel_stop(&a);
 }
 
 /* Offset of the PCI Express capability of bus:00.0. */
@@ -670,13 +600,13 @@ static void test_hotplug(void)
     g_autofree char *mtree = NULL;
     uint64_t base, bar;
     QTestState *qts;
-    Accel a, b;
+    CXLAccel a, b;
     int exp;
 
-    if (skip_without_accel()) {
+    if (!cxl_accel_binary_or_skip()) {
         return;
     }
-    accel_start(&a, "--mem-size 256M");
+    cxl_accel_start(&a, "--mem-size 256M");
     args = cmdline(&a, NULL, NULL);
     qts = qtest_init(args);
     base = window_base(qts);
@@ -693,14 +623,14 @@ static void test_hotplug(void)
     g_assert_null(strstr(mtree, "cxl-memory"));
     g_assert_null(strstr(mtree, "vfio-cxl-comp-regs"));
     g_clear_pointer(&mtree, g_free);
-    accel_stop(&a);
+    cxl_accel_stop(&a);
 
     /* Hot-add a device: placed in the window right away. */
     cfg_writel(qts, HB_BUS, exp + PCI_EXP_SLTCTL,
                (cfg_readl(qts, HB_BUS, exp + PCI_EXP_SLTCTL) & 0xffff &
                 ~(PCI_EXP_SLTCTL_PCC | PCI_EXP_SLTCTL_PIC)) |
                PCI_EXP_SLTCTL_PWR_ON | PCI_EXP_SLTCTL_PWR_IND_ON);
-    accel_start(&b, "--mem-size 512M");
+    cxl_accel_start(&b, "--mem-size 512M");
     qtest_qmp_assert_success(qts, "{ 'execute': 'device_add', 'arguments': "
                              "{ 'driver': 'vfio-user-pci', 'id': 'accel1', "
                              "'bus': 'rp0', 'socket': { 'type': 'unix', "
@@ -712,7 +642,7 @@ static void test_hotplug(void)
     check_decoder(qts, hdm_block(qts, bar), base, 512 * MiB);
 
     qtest_quit(qts);
-    accel_stop(&b);
+    cxl_accel_stop(&b);
 }
 
 typedef struct TopologyCase {
@@ -756,19 +686,19 @@ static void test_topology_error(const void *data)
     g_autofree char *args = NULL;
     g_autofree char *full = NULL;
     g_autofree char *accel_args = NULL;
-    Accel a;
+    CXLAccel a;
 
-    if (skip_without_accel()) {
+    if (!cxl_accel_binary_or_skip()) {
         return;
     }
     accel_args = g_strdup_printf("--mem-size %s", c->mem_size);
-    accel_start(&a, accel_args);
+    cxl_accel_start(&a, accel_args);
     args = cmdline(&a, c->machine, c->dev);
     full = g_strdup_printf("%s%s", c->extra, args);
     expect_startup_error(full, c->msg);
     /* Every error names the device. */
     expect_startup_error(full, a.sock);
-    accel_stop(&a);
+    cxl_accel_stop(&a);
 }
 
 typedef struct FaultCase {
@@ -793,17 +723,17 @@ static void test_fault(const void *data)
     const FaultCase *c = data;
     g_autofree char *args = NULL;
     g_autofree char *accel_args = NULL;
-    Accel a;
+    CXLAccel a;
 
-    if (skip_without_accel()) {
+    if (!cxl_accel_binary_or_skip()) {
         return;
     }
     /* A fresh emulator per run: it serves a single connection. */
     accel_args = g_strdup_printf("--mem-size 256M --fault %s", c->fault);
-    accel_start(&a, accel_args);
+    cxl_accel_start(&a, accel_args);
     args = cmdline(&a, NULL, NULL);
     expect_startup_error(args, c->msg);
-    accel_stop(&a);
+    cxl_accel_stop(&a);
 }
 
 int main(int argc, char **argv)
