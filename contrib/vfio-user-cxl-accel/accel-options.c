@@ -141,7 +141,7 @@ bool accel_options_check(const AccelOptions *o, GError **errp)
         return false;
     }
     /* The Decoder Count field encodes 1 or an even number up to 16. */
-    if (o->decoders < 1 || o->decoders > CXL_HDM_MAX_DECODERS ||
+    if (o->decoders < 1 || o->decoders > ACCEL_MAX_DECODERS ||
         (o->decoders > 1 && o->decoders % 2)) {
         g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "--decoders %u: the HDM Decoder Count field can only "

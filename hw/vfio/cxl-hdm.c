@@ -14,12 +14,9 @@
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
-#include "hw/cxl/cxl_component.h"
 #include "hw/vfio/cxl-uapi.h"
 #include "cxl-hdm.h"
 #include "trace.h"
-
-#define HDM_BASE_LO_MASK    0xf0000000u
 
 bool vfio_cxl_regs_read(VFIODevice *vbasedev, const VFIOCXLDesc *desc,
                         uint32_t offset, uint32_t *val, Error **errp)
@@ -75,24 +72,24 @@ bool vfio_cxl_hdm_read_decoder(VFIODevice *vbasedev, const VFIOCXLDesc *desc,
         return false;
     }
     if (!vfio_cxl_regs_read(vbasedev, desc,
-                            vfio_cxl_hdm_reg(desc, n, VFIO_CXL_HDM_BASE_LO),
+                            vfio_cxl_hdm_reg(desc, n, A_CXL_HDM_DEC_BASE_LO),
                             &blo, errp) ||
         !vfio_cxl_regs_read(vbasedev, desc,
-                            vfio_cxl_hdm_reg(desc, n, VFIO_CXL_HDM_BASE_HI),
+                            vfio_cxl_hdm_reg(desc, n, A_CXL_HDM_DEC_BASE_HI),
                             &bhi, errp) ||
         !vfio_cxl_regs_read(vbasedev, desc,
-                            vfio_cxl_hdm_reg(desc, n, VFIO_CXL_HDM_SIZE_LO),
+                            vfio_cxl_hdm_reg(desc, n, A_CXL_HDM_DEC_SIZE_LO),
                             &slo, errp) ||
         !vfio_cxl_regs_read(vbasedev, desc,
-                            vfio_cxl_hdm_reg(desc, n, VFIO_CXL_HDM_SIZE_HI),
+                            vfio_cxl_hdm_reg(desc, n, A_CXL_HDM_DEC_SIZE_HI),
                             &shi, errp) ||
         !vfio_cxl_regs_read(vbasedev, desc,
-                            vfio_cxl_hdm_reg(desc, n, VFIO_CXL_HDM_CTRL),
+                            vfio_cxl_hdm_reg(desc, n, A_CXL_HDM_DEC_CTRL),
                             &dec->ctrl, errp)) {
         return false;
     }
-    dec->base = deposit64(blo & HDM_BASE_LO_MASK, 32, 32, bhi);
-    dec->size = deposit64(slo & HDM_BASE_LO_MASK, 32, 32, shi);
+    dec->base = deposit64(blo & CXL_HDM_ADDR_LO_MASK, 32, 32, bhi);
+    dec->size = deposit64(slo & CXL_HDM_ADDR_LO_MASK, 32, 32, shi);
     trace_vfio_cxl_hdm_decoder(vbasedev->name, n, dec->base, dec->size,
                                dec->ctrl);
     return true;
@@ -100,17 +97,17 @@ bool vfio_cxl_hdm_read_decoder(VFIODevice *vbasedev, const VFIOCXLDesc *desc,
 
 bool vfio_cxl_hdm_decoder_committed(const VFIOCXLDecoder *dec)
 {
-    return FIELD_EX32(dec->ctrl, CXL_HDM_DECODER0_CTRL, COMMITTED);
+    return FIELD_EX32(dec->ctrl, CXL_HDM_DEC_CTRL, COMMITTED);
 }
 
 bool vfio_cxl_hdm_commit(VFIODevice *vbasedev, const VFIOCXLDesc *desc,
                          unsigned n, uint64_t base, Error **errp)
 {
-    uint32_t ctrl_off = vfio_cxl_hdm_reg(desc, n, VFIO_CXL_HDM_CTRL);
+    uint32_t ctrl_off = vfio_cxl_hdm_reg(desc, n, A_CXL_HDM_DEC_CTRL);
     VFIOCXLDecoder dec;
     uint32_t ctrl;
 
-    if (base % VFIO_CXL_HDM_GRANULE) {
+    if (base % CXL_HDM_GRANULE) {
         error_setg(errp, "HDM decoder base 0x%" PRIx64 " is not 256 MiB "
                    "aligned", base);
         return false;
@@ -120,25 +117,25 @@ bool vfio_cxl_hdm_commit(VFIODevice *vbasedev, const VFIOCXLDesc *desc,
     }
 
     ctrl = dec.ctrl;
-    if (FIELD_EX32(ctrl, CXL_HDM_DECODER0_CTRL, LOCK_ON_COMMIT)) {
+    if (FIELD_EX32(ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT)) {
         /* A locked decoder drops BASE writes: take the LOCK->0 path. */
-        ctrl = FIELD_DP32(ctrl, CXL_HDM_DECODER0_CTRL, LOCK_ON_COMMIT, 0);
+        ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT, 0);
         if (!vfio_cxl_regs_write(vbasedev, desc, ctrl_off, ctrl, errp)) {
             return false;
         }
     }
     if (!vfio_cxl_regs_write(vbasedev, desc,
-                             vfio_cxl_hdm_reg(desc, n, VFIO_CXL_HDM_BASE_LO),
-                             base & HDM_BASE_LO_MASK, errp) ||
+                             vfio_cxl_hdm_reg(desc, n, A_CXL_HDM_DEC_BASE_LO),
+                             base & CXL_HDM_ADDR_LO_MASK, errp) ||
         !vfio_cxl_regs_write(vbasedev, desc,
-                             vfio_cxl_hdm_reg(desc, n, VFIO_CXL_HDM_BASE_HI),
+                             vfio_cxl_hdm_reg(desc, n, A_CXL_HDM_DEC_BASE_HI),
                              base >> 32, errp)) {
         return false;
     }
-    ctrl = FIELD_DP32(ctrl, CXL_HDM_DECODER0_CTRL, COMMITTED, 0);
-    ctrl = FIELD_DP32(ctrl, CXL_HDM_DECODER0_CTRL, ERR, 0);
-    ctrl = FIELD_DP32(ctrl, CXL_HDM_DECODER0_CTRL, COMMIT, 1);
-    ctrl = FIELD_DP32(ctrl, CXL_HDM_DECODER0_CTRL, LOCK_ON_COMMIT, 1);
+    ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, COMMITTED, 0);
+    ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, ERR_NOT_COMMITTED, 0);
+    ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, COMMIT, 1);
+    ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT, 1);
     if (!vfio_cxl_regs_write(vbasedev, desc, ctrl_off, ctrl, errp)) {
         return false;
     }

@@ -19,20 +19,6 @@
 /* The v2 capability: 32 bytes, version 1. */
 #define VFIO_CXL_CAP_VERSION    1
 
-/* CXL r3.1 8.2.4.1: CXL Capability Header */
-REG32(CXL_CAP_ARRAY_HDR, 0)
-    FIELD(CXL_CAP_ARRAY_HDR, ID, 0, 16)
-    FIELD(CXL_CAP_ARRAY_HDR, VERSION, 16, 4)
-    FIELD(CXL_CAP_ARRAY_HDR, ARRAY_SIZE, 24, 8)
-/* CXL r3.1 8.2.4.2 onwards: one entry per capability */
-REG32(CXL_CAP_ENTRY, 0)
-    FIELD(CXL_CAP_ENTRY, ID, 0, 16)
-    FIELD(CXL_CAP_ENTRY, VERSION, 16, 4)
-    FIELD(CXL_CAP_ENTRY, PTR, 20, 12)
-/* CXL r3.1 8.2.4.20.1: HDM Decoder Capability register */
-REG32(CXL_HDM_CAP, 0)
-    FIELD(CXL_HDM_CAP, DECODER_COUNT, 0, 4)
-
 bool vfio_cxl_parse_device_info(const struct vfio_device_info *info,
                                 VFIOCXLDesc *desc, bool *present,
                                 Error **errp)
@@ -90,12 +76,12 @@ bool vfio_cxl_parse_device_info(const struct vfio_device_info *info,
                    "registers; BARs are 0 to 5", cap->hdm_regs_bar_index);
         return false;
     }
-    if (cap->hdm_regs_offset < VFIO_CXL_CM_OFFSET ||
+    if (cap->hdm_regs_offset < CXL_CACHEMEM_OFFSET ||
         cap->hdm_regs_offset % 4) {
         error_setg(errp, "CXL capability hdm_regs_offset 0x%" PRIx64
                    " is not a CXL.cachemem offset (component block + 0x%x, "
                    "dword aligned)", (uint64_t)cap->hdm_regs_offset,
-                   VFIO_CXL_CM_OFFSET);
+                   CXL_CACHEMEM_OFFSET);
         return false;
     }
     if (cap->dpa_region_index < VFIO_PCI_NUM_REGIONS ||
@@ -123,7 +109,7 @@ bool vfio_cxl_parse_device_info(const struct vfio_device_info *info,
     desc->flags = cap->flags;
     desc->bar = cap->hdm_regs_bar_index;
     desc->cachemem_offset = cap->hdm_regs_offset;
-    desc->block_offset = cap->hdm_regs_offset - VFIO_CXL_CM_OFFSET;
+    desc->block_offset = cap->hdm_regs_offset - CXL_CACHEMEM_OFFSET;
     desc->mem_index = cap->dpa_region_index;
     desc->regs_index = cap->comp_regs_region_index;
     *present = true;
@@ -214,7 +200,7 @@ bool vfio_cxl_parse_regions(VFIOCXLDesc *desc,
                    desc->mem_index);
         return false;
     }
-    if (mem->size % VFIO_CXL_HDM_GRANULE) {
+    if (mem->size % CXL_HDM_GRANULE) {
         error_setg(errp, "CXL device memory size 0x%llx is not a multiple "
                    "of 256 MiB", (unsigned long long)mem->size);
         return false;
@@ -233,7 +219,7 @@ bool vfio_cxl_parse_regions(VFIOCXLDesc *desc,
         return false;
     }
     if (desc->block_offset >= bar->size ||
-        bar->size - desc->block_offset < VFIO_CXL_COMPONENT_BLOCK_SIZE) {
+        bar->size - desc->block_offset < CXL_COMPONENT_BLOCK_SIZE) {
         error_setg(errp, "CXL component block at 0x%" PRIx64 " (64 KiB, "
                    "from hdm_regs_offset 0x%" PRIx64 ") lies outside "
                    "BAR %u of size 0x%llx", desc->block_offset,
@@ -277,7 +263,7 @@ bool vfio_cxl_parse_comp_regs(VFIOCXLDesc *desc, VFIOCXLRegRead read,
     if (!read(opaque, 0, &hdr, errp)) {
         return false;
     }
-    if (FIELD_EX32(hdr, CXL_CAP_ARRAY_HDR, ID) != VFIO_CXL_CAP_ID_CAPABILITY) {
+    if (FIELD_EX32(hdr, CXL_CAP_ARRAY_HDR, ID) != CXL_CAP_ID_CAPABILITY) {
         error_setg(errp, "CXL COMP_REGS does not start with a CXL Capability "
                    "Header (dword 0 is 0x%08x)", hdr);
         return false;
@@ -293,20 +279,20 @@ bool vfio_cxl_parse_comp_regs(VFIOCXLDesc *desc, VFIOCXLRegRead read,
         if (!read(opaque, i * 4, &entry, errp)) {
             return false;
         }
-        if (FIELD_EX32(entry, CXL_CAP_ENTRY, ID) ==
-            VFIO_CXL_CAP_ID_HDM_DECODER) {
-            hdm = FIELD_EX32(entry, CXL_CAP_ENTRY, PTR);
+        if (FIELD_EX32(entry, CXL_CAP_HDR, ID) ==
+            CXL_CAP_ID_HDM) {
+            hdm = FIELD_EX32(entry, CXL_CAP_HDR, PTR);
             break;
         }
     }
     if (i > n) {
         error_setg(errp, "CXL COMP_REGS has no HDM Decoder Capability "
                    "(id %d) in its capability array",
-                   VFIO_CXL_CAP_ID_HDM_DECODER);
+                   CXL_CAP_ID_HDM);
         return false;
     }
     if (hdm % 4 || hdm < (n + 1) * 4 ||
-        hdm + VFIO_CXL_HDM_DECODER_BASE + VFIO_CXL_HDM_DECODER_STRIDE >
+        hdm + CXL_HDM_DECODER_FIRST + CXL_HDM_DECODER_STRIDE >
         desc->regs_size) {
         error_setg(errp, "CXL HDM Decoder Capability at 0x%x lies outside "
                    "COMP_REGS (0x%" PRIx64 " bytes) or overlaps its "
@@ -314,7 +300,7 @@ bool vfio_cxl_parse_comp_regs(VFIOCXLDesc *desc, VFIOCXLRegRead read,
         return false;
     }
 
-    if (!read(opaque, hdm + VFIO_CXL_HDM_CAPABILITY, &cap, errp)) {
+    if (!read(opaque, hdm + A_CXL_HDM_CAP, &cap, errp)) {
         return false;
     }
     count = vfio_cxl_decoder_count(FIELD_EX32(cap, CXL_HDM_CAP,
@@ -324,8 +310,8 @@ bool vfio_cxl_parse_comp_regs(VFIOCXLDesc *desc, VFIOCXLRegRead read,
                    "decoder count encoding", cap);
         return false;
     }
-    last = hdm + VFIO_CXL_HDM_DECODER_BASE +
-           count * VFIO_CXL_HDM_DECODER_STRIDE;
+    last = hdm + CXL_HDM_DECODER_FIRST +
+           count * CXL_HDM_DECODER_STRIDE;
     if (last > desc->regs_size) {
         error_setg(errp, "CXL COMP_REGS (0x%" PRIx64 " bytes) is too small "
                    "for %u HDM decoders at 0x%x", desc->regs_size, count,

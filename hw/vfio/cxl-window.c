@@ -89,7 +89,7 @@ restart:
 
         if (c->fw == fw && offset < c->offset + c->size &&
             c->offset < offset + size) {
-            offset = ROUND_UP(c->offset + c->size, VFIO_CXL_HDM_GRANULE);
+            offset = ROUND_UP(c->offset + c->size, CXL_HDM_GRANULE);
             goto restart;
         }
     }
@@ -287,10 +287,10 @@ void vfio_cxl_window_program_host_bridge(const VFIOCXLWindowClaim *claim)
     ctrl = FIELD_DP32(ctrl, CXL_HDM_DECODER0_CTRL, LOCK_ON_COMMIT, 1);
     ctrl = FIELD_DP32(ctrl, CXL_HDM_DECODER0_CTRL, COMMIT, 1);
     ctrl = FIELD_DP32(ctrl, CXL_HDM_DECODER0_CTRL, COMMITTED, 1);
-    stl_le_p(regs + R_CXL_HDM_DECODER0_BASE_LO + i, base & 0xf0000000u);
+    stl_le_p(regs + R_CXL_HDM_DECODER0_BASE_LO + i, base & CXL_HDM_ADDR_LO_MASK);
     stl_le_p(regs + R_CXL_HDM_DECODER0_BASE_HI + i, base >> 32);
     stl_le_p(regs + R_CXL_HDM_DECODER0_SIZE_LO + i,
-             claim->size & 0xf0000000u);
+             claim->size & CXL_HDM_ADDR_LO_MASK);
     stl_le_p(regs + R_CXL_HDM_DECODER0_SIZE_HI + i, claim->size >> 32);
     /* One way: the root port is the only target. */
     stl_le_p(regs + R_CXL_HDM_DECODER0_TARGET_LIST_LO + i,

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include "libqtest.h"
 #include "cxl-accel-helper.h"
+#include "hw/cxl/cxl-hdm-layout.h"
 #include "qobject/qdict.h"
 #include "qemu/units.h"
 #include "qemu/bswap.h"
@@ -34,17 +35,6 @@
 #define ACCEL_REG_BAR           2
 #define ACCEL_VENDOR_DEVICE     0x0cf21b36
 
-/* CXL: capability array, HDM decoder registers (CXL r3.1 8.2.4) */
-#define CXL_CM_OFFSET           0x1000
-#define CXL_CAP_ID_HDM          5
-#define HDM_DEC0_BASE_LO        0x10
-#define HDM_DEC0_BASE_HI        0x14
-#define HDM_DEC0_SIZE_LO        0x18
-#define HDM_DEC0_SIZE_HI        0x1c
-#define HDM_DEC0_CTRL           0x20
-#define HDM_CTRL_LOCK           (1u << 8)
-#define HDM_CTRL_COMMIT         (1u << 9)
-#define HDM_CTRL_COMMITTED      (1u << 10)
 
 /* Guest topology: pxb-cxl bus 12, cxl-rp at 12:00.0, device at 13:00.0 */
 #define HB_BUS                  12
@@ -170,12 +160,13 @@ static uint64_t hdm_find(QTestState *qts, uint64_t cm)
     uint32_t hdr = qtest_readl(qts, cm);
     unsigned i;
 
-    g_assert_cmphex(hdr & 0xffff, ==, 1);
-    for (i = 1; i <= hdr >> 24; i++) {
+    g_assert_cmphex(FIELD_EX32(hdr, CXL_CAP_ARRAY_HDR, ID), ==,
+                    CXL_CAP_ID_CAPABILITY);
+    for (i = 1; i <= FIELD_EX32(hdr, CXL_CAP_ARRAY_HDR, ARRAY_SIZE); i++) {
         uint32_t entry = qtest_readl(qts, cm + 4 * i);
 
-        if ((entry & 0xffff) == CXL_CAP_ID_HDM) {
-            return cm + (entry >> 20);
+        if (FIELD_EX32(entry, CXL_CAP_HDR, ID) == CXL_CAP_ID_HDM) {
+            return cm + FIELD_EX32(entry, CXL_CAP_HDR, PTR);
         }
     }
     return 0;
@@ -185,7 +176,7 @@ static uint64_t hdm_find(QTestState *qts, uint64_t cm)
 static uint64_t hdm_block(QTestState *qts, uint64_t bar)
 {
     uint64_t page = regs_page(qts, bar);
-    uint64_t hdm = hdm_find(qts, bar + CXL_CM_OFFSET +
+    uint64_t hdm = hdm_find(qts, bar + CXL_CACHEMEM_OFFSET +
                             qtest_readl(qts, page + ACCEL_REG_BLOCK_OFF_LO));
 
     g_assert_cmphex(hdm, !=, 0);
@@ -195,32 +186,34 @@ static uint64_t hdm_block(QTestState *qts, uint64_t bar)
 /* The host bridge's HDM decoder block (its CHBCR), or 0 if it has none. */
 static uint64_t hb_hdm_block(QTestState *qts)
 {
-    return hdm_find(qts, mtree_addr(qts, "pxb-cxl-host") + CXL_CM_OFFSET);
+    return hdm_find(qts, mtree_addr(qts, "pxb-cxl-host") + CXL_CACHEMEM_OFFSET);
 }
 
 static void check_decoder(QTestState *qts, uint64_t hdm, uint64_t base,
                           uint64_t size);
 
-/* Decoder @n of the block at @hdm: its registers are 0x20 bytes apart. */
+/* Decoder @n of the block at @hdm. */
 static void check_decoder_n(QTestState *qts, uint64_t hdm, unsigned n,
                             uint64_t base, uint64_t size)
 {
-    check_decoder(qts, hdm + 0x20 * n, base, size);
+    check_decoder(qts, hdm + cxl_hdm_dec_reg(n, 0), base, size);
 }
 
 static void check_decoder(QTestState *qts, uint64_t hdm, uint64_t base,
                           uint64_t size)
 {
-    uint32_t ctrl = qtest_readl(qts, hdm + HDM_DEC0_CTRL);
+    uint32_t ctrl = qtest_readl(qts, hdm + A_CXL_HDM_DEC_CTRL);
 
-    g_assert_cmphex(ctrl & (HDM_CTRL_COMMITTED | HDM_CTRL_LOCK), ==,
-                    HDM_CTRL_COMMITTED | HDM_CTRL_LOCK);
-    g_assert_cmphex(qtest_readl(qts, hdm + HDM_DEC0_BASE_LO) & 0xf0000000,
-                    ==, (uint32_t)base);
-    g_assert_cmphex(qtest_readl(qts, hdm + HDM_DEC0_BASE_HI), ==, base >> 32);
-    g_assert_cmphex(qtest_readl(qts, hdm + HDM_DEC0_SIZE_LO) & 0xf0000000,
-                    ==, (uint32_t)size);
-    g_assert_cmphex(qtest_readl(qts, hdm + HDM_DEC0_SIZE_HI), ==, size >> 32);
+    g_assert_cmpuint(FIELD_EX32(ctrl, CXL_HDM_DEC_CTRL, COMMITTED), ==, 1);
+    g_assert_cmpuint(FIELD_EX32(ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT), ==, 1);
+    g_assert_cmphex(qtest_readl(qts, hdm + A_CXL_HDM_DEC_BASE_LO) &
+                    CXL_HDM_ADDR_LO_MASK, ==, (uint32_t)base);
+    g_assert_cmphex(qtest_readl(qts, hdm + A_CXL_HDM_DEC_BASE_HI), ==,
+                    base >> 32);
+    g_assert_cmphex(qtest_readl(qts, hdm + A_CXL_HDM_DEC_SIZE_LO) &
+                    CXL_HDM_ADDR_LO_MASK, ==, (uint32_t)size);
+    g_assert_cmphex(qtest_readl(qts, hdm + A_CXL_HDM_DEC_SIZE_HI), ==,
+                    size >> 32);
 }
 
 /* Run QEMU with @args; it must fail at startup with @msg on stderr. */
@@ -304,13 +297,13 @@ static void test_memory_and_registers(const void *data)
                     0x5ca1ab1e);
 
     /* Sub-dword accesses to COMP_REGS through the overlay. */
-    g_assert_cmphex(qtest_readw(qts, hdm + HDM_DEC0_CTRL), ==,
-                    qtest_readl(qts, hdm + HDM_DEC0_CTRL) & 0xffff);
-    g_assert_cmphex(qtest_readb(qts, hdm + HDM_DEC0_BASE_HI), ==,
+    g_assert_cmphex(qtest_readw(qts, hdm + A_CXL_HDM_DEC_CTRL), ==,
+                    qtest_readl(qts, hdm + A_CXL_HDM_DEC_CTRL) & 0xffff);
+    g_assert_cmphex(qtest_readb(qts, hdm + A_CXL_HDM_DEC_BASE_HI), ==,
                     (base >> 32) & 0xff);
     /* An 8-byte access is split into its two dwords. */
-    g_assert_cmphex(qtest_readq(qts, hdm + HDM_DEC0_BASE_LO) & ~0xfffffffULL,
-                    ==, base);
+    g_assert_cmphex(qtest_readq(qts, hdm + A_CXL_HDM_DEC_BASE_LO) &
+                    ~(uint64_t)~CXL_HDM_ADDR_LO_MASK, ==, base);
 
     qtest_quit(qts);
     cxl_accel_stop(&a);
@@ -431,14 +424,15 @@ static void test_reset(void)
     /* The guest unlocks the decoder (v2 LOCK->0 path) and moves it. */
     qtest_writeq(qts, base + 0x3000, 0x1122334455667788ULL);
     qtest_writel(qts, page + ACCEL_REG_SCRATCH, 0xdeadbeef);
-    ctrl = qtest_readl(qts, hdm + HDM_DEC0_CTRL);
-    qtest_writel(qts, hdm + HDM_DEC0_CTRL, ctrl & ~HDM_CTRL_LOCK);
-    qtest_writel(qts, hdm + HDM_DEC0_CTRL,
-                 ctrl & ~(HDM_CTRL_LOCK | HDM_CTRL_COMMIT));
-    qtest_writel(qts, hdm + HDM_DEC0_BASE_HI, 0x77);
-    g_assert_cmphex(qtest_readl(qts, hdm + HDM_DEC0_BASE_HI), ==, 0x77);
-    g_assert_cmphex(qtest_readl(qts, hdm + HDM_DEC0_CTRL) &
-                    HDM_CTRL_COMMITTED, ==, 0);
+    ctrl = qtest_readl(qts, hdm + A_CXL_HDM_DEC_CTRL);
+    ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT, 0);
+    qtest_writel(qts, hdm + A_CXL_HDM_DEC_CTRL, ctrl);
+    ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, COMMIT, 0);
+    qtest_writel(qts, hdm + A_CXL_HDM_DEC_CTRL, ctrl);
+    qtest_writel(qts, hdm + A_CXL_HDM_DEC_BASE_HI, 0x77);
+    g_assert_cmphex(qtest_readl(qts, hdm + A_CXL_HDM_DEC_BASE_HI), ==, 0x77);
+    g_assert_cmpuint(FIELD_EX32(qtest_readl(qts, hdm + A_CXL_HDM_DEC_CTRL),
+                                CXL_HDM_DEC_CTRL, COMMITTED), ==, 0);
 
     qtest_system_reset(qts);
 

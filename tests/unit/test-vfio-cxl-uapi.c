@@ -41,7 +41,7 @@ static void make_info(TestInfo *t)
     t->cxl.header.version = 1;
     t->cxl.hdm_regs_bar_index = 2;
     t->cxl.flags = VFIO_CXL_CAP_FIRMWARE_COMMITTED;
-    t->cxl.hdm_regs_offset = BLOCK_OFFSET + VFIO_CXL_CM_OFFSET;
+    t->cxl.hdm_regs_offset = BLOCK_OFFSET + CXL_CACHEMEM_OFFSET;
     t->cxl.dpa_region_index = MEM_INDEX;
     t->cxl.comp_regs_region_index = REGS_INDEX;
 }
@@ -394,9 +394,9 @@ static void test_comp_regs_valid(void)
                                            &error_abort));
     g_assert_cmphex(desc.hdm_offset, ==, HDM_PTR);
     g_assert_cmpuint(desc.hdm_count, ==, 1);
-    g_assert_cmphex(vfio_cxl_hdm_reg(&desc, 0, VFIO_CXL_HDM_BASE_HI), ==,
+    g_assert_cmphex(vfio_cxl_hdm_reg(&desc, 0, A_CXL_HDM_DEC_BASE_HI), ==,
                     HDM_PTR + 0x14);
-    g_assert_cmphex(vfio_cxl_hdm_reg(&desc, 1, VFIO_CXL_HDM_CTRL), ==,
+    g_assert_cmphex(vfio_cxl_hdm_reg(&desc, 1, A_CXL_HDM_DEC_CTRL), ==,
                     HDM_PTR + 0x40);
 
     /* Decoder count encodings: N -> 2N up to 8, then 20, 24, 28, 32. */

@@ -18,38 +18,15 @@
 #include <linux/vfio.h>
 #include "qemu/units.h"
 #include "hw/cxl/cxl_pci.h"
+#include "hw/cxl/cxl-hdm-layout.h"
 
 /* Region type of both CXL regions (device memory and COMP_REGS). */
 #define VFIO_CXL_REGION_TYPE \
     (VFIO_REGION_TYPE_PCI_VENDOR_TYPE | CXL_VENDOR_ID)
 
-/* CXL r3.1 Table 8-21: CXL.cachemem starts 4 KiB into the 64 KiB block. */
-#define VFIO_CXL_CM_OFFSET              0x1000
-#define VFIO_CXL_COMPONENT_BLOCK_SIZE   0x10000
 /* COMP_REGS can at most cover the rest of the component block. */
 #define VFIO_CXL_COMP_REGS_MAX_SIZE \
-    (VFIO_CXL_COMPONENT_BLOCK_SIZE - VFIO_CXL_CM_OFFSET)
-/* HDM decoders map memory in 256 MiB units. */
-#define VFIO_CXL_HDM_GRANULE            (256 * MiB)
-
-/* CXL r3.1 8.2.4: capability IDs in the CXL Capability Header array. */
-#define VFIO_CXL_CAP_ID_CAPABILITY      1
-#define VFIO_CXL_CAP_ID_HDM_DECODER     5
-
-/*
- * CXL r3.1 8.2.4.20: HDM Decoder Capability Structure, offsets from its
- * start (the absolute ones in cxl_component.h assume QEMU's own layout).
- */
-#define VFIO_CXL_HDM_CAPABILITY         0x00
-#define VFIO_CXL_HDM_GLOBAL_CONTROL     0x04
-#define VFIO_CXL_HDM_DECODER_BASE       0x10
-#define VFIO_CXL_HDM_DECODER_STRIDE     0x20
-#define VFIO_CXL_HDM_BASE_LO            0x00
-#define VFIO_CXL_HDM_BASE_HI            0x04
-#define VFIO_CXL_HDM_SIZE_LO            0x08
-#define VFIO_CXL_HDM_SIZE_HI            0x0c
-#define VFIO_CXL_HDM_CTRL               0x10
-#define VFIO_CXL_HDM_MAX_DECODERS       32
+    (CXL_COMPONENT_BLOCK_SIZE - CXL_CACHEMEM_OFFSET)
 
 /*
  * What QEMU needs to know about a CXL Type-2 device, independent of the
@@ -113,12 +90,11 @@ typedef bool (*VFIOCXLRegRead)(void *opaque, uint32_t offset, uint32_t *val,
 bool vfio_cxl_parse_comp_regs(VFIOCXLDesc *desc, VFIOCXLRegRead read,
                               void *opaque, Error **errp);
 
-/* Offset in COMP_REGS of register @reg (VFIO_CXL_HDM_*) of decoder @n. */
+/* Offset in COMP_REGS of register @reg (A_CXL_HDM_DEC_*) of decoder @n. */
 static inline uint32_t vfio_cxl_hdm_reg(const VFIOCXLDesc *desc,
                                         unsigned n, uint32_t reg)
 {
-    return desc->hdm_offset + VFIO_CXL_HDM_DECODER_BASE +
-           n * VFIO_CXL_HDM_DECODER_STRIDE + reg;
+    return desc->hdm_offset + cxl_hdm_dec_reg(n, reg);
 }
 
 #endif /* HW_VFIO_CXL_UAPI_H */
