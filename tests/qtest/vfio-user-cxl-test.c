@@ -76,6 +76,17 @@ static char *cmdline(CXLAccel *a, const char *machine_extra,
     return cmdline_hb(a, machine_extra, dev_extra, true);
 }
 
+/* Start the emulator with @accel_args, then QEMU with the standard topology */
+static QTestState *vm_start(CXLAccel *a, const char *accel_args,
+                            const char *machine_extra, const char *dev_extra)
+{
+    g_autofree char *args = NULL;
+
+    cxl_accel_start(a, accel_args);
+    args = cmdline(a, machine_extra, dev_extra);
+    return qtest_init(args);
+}
+
 /* Config space of bus:00.0, through ECAM (virt) or 0xcf8/0xcfc (q35). */
 static uint64_t ecam(int bus, int off)
 {
@@ -244,7 +255,6 @@ static void expect_startup_error(const char *args, const char *msg)
 static void test_memory_and_registers(const void *data)
 {
     const char *accel_args = data;
-    g_autofree char *args = NULL;
     uint64_t bar, base, hdm, page, val;
     QTestState *qts;
     CXLAccel a;
@@ -253,9 +263,7 @@ static void test_memory_and_registers(const void *data)
     if (!cxl_accel_binary_or_skip()) {
         return;
     }
-    cxl_accel_start(&a, accel_args);
-    args = cmdline(&a, NULL, NULL);
-    qts = qtest_init(args);
+    qts = vm_start(&a, accel_args, NULL, NULL);
 
     base = window_base(qts);
     bar = map_bar(qts);
@@ -404,7 +412,6 @@ static void test_hb_passthrough(void)
 
 static void test_reset(void)
 {
-    g_autofree char *args = NULL;
     uint64_t bar, base, hdm, page;
     uint32_t ctrl;
     QTestState *qts;
@@ -413,9 +420,7 @@ static void test_reset(void)
     if (!cxl_accel_binary_or_skip()) {
         return;
     }
-    cxl_accel_start(&a, "--mem-size 512M");
-    args = cmdline(&a, NULL, NULL);
-    qts = qtest_init(args);
+    qts = vm_start(&a, "--mem-size 512M", NULL, NULL);
     base = window_base(qts);
     bar = map_bar(qts);
     hdm = hdm_block(qts, bar);
@@ -451,7 +456,6 @@ static void test_reset(void)
 
 static void test_migration_blocked(void)
 {
-    g_autofree char *args = NULL;
     g_autofree char *uri = NULL;
     QTestState *qts;
     QDict *rsp;
@@ -461,9 +465,7 @@ static void test_migration_blocked(void)
     if (!cxl_accel_binary_or_skip()) {
         return;
     }
-    cxl_accel_start(&a, "--mem-size 256M");
-    args = cmdline(&a, NULL, NULL);
-    qts = qtest_init(args);
+    qts = vm_start(&a, "--mem-size 256M", NULL, NULL);
     uri = g_strdup_printf("file:%s/migration", a.dir);
     rsp = qtest_qmp(qts, "{ 'execute': 'migrate', 'arguments': "
                     "{ 'uri': %s } }", uri);
@@ -490,9 +492,7 @@ static void test_not_cxl(void)
     if (!cxl_accel_binary_or_skip()) {
         return;
     }
-    cxl_accel_start(&a, "--mem-size 256M --no-firmware-committed");
-    args = cmdline(&a, NULL, NULL);
-    qts = qtest_init(args);
+    qts = vm_start(&a, "--mem-size 256M --no-firmware-committed", NULL, NULL);
     bar = map_bar(qts);
     g_assert_cmphex(qtest_readl(qts, regs_page(qts, bar) + ACCEL_REG_ID), ==,
                     ACCEL_ID_VALUE);
@@ -549,7 +549,6 @@ static void test_realize_failure_cleanup(void)
 
 static void test_cxl_off(void)
 {
-    g_autofree char *args = NULL;
     g_autofree char *mtree = NULL;
     uint64_t bar;
     QTestState *qts;
@@ -558,9 +557,7 @@ static void test_cxl_off(void)
     if (!cxl_accel_binary_or_skip()) {
         return;
     }
-    cxl_accel_start(&a, "--mem-size 256M");
-    args = cmdline(&a, NULL, ",\"bus\":\"rp0\",\"cxl\":\"off\"");
-    qts = qtest_init(args);
+    qts = vm_start(&a, "--mem-size 256M", NULL, ",\"bus\":\"rp0\",\"cxl\":\"off\"");
     /* A plain PCI device: its BAR works, no device memory anywhere. */
     bar = map_bar(qts);
     g_assert_cmphex(qtest_readl(qts, regs_page(qts, bar) + ACCEL_REG_ID), ==,
@@ -590,7 +587,6 @@ static int pcie_cap(QTestState *qts, int bus)
 
 static void test_hotplug(void)
 {
-    g_autofree char *args = NULL;
     g_autofree char *mtree = NULL;
     uint64_t base, bar;
     QTestState *qts;
@@ -600,9 +596,7 @@ static void test_hotplug(void)
     if (!cxl_accel_binary_or_skip()) {
         return;
     }
-    cxl_accel_start(&a, "--mem-size 256M");
-    args = cmdline(&a, NULL, NULL);
-    qts = qtest_init(args);
+    qts = vm_start(&a, "--mem-size 256M", NULL, NULL);
     base = window_base(qts);
     check_memory_file(qts, &a, base);
 
