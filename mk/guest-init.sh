@@ -99,5 +99,9 @@ if [ -n "$(arg cxldemo)" ] && [ -n "$root_decoder" ]; then
     devmem $((base + guest_off)) 64 "$pattern"
     result guest_pattern "$(devmem $((base + guest_off)) 64)"
 fi
+# make bench adds its script and program to the initramfs (and cxlbench=1).
+if [ -n "$(arg cxlbench)" ] && [ -r /cxl-bench.sh ]; then
+    . /cxl-bench.sh
+fi
 result done 1
 poweroff -f
