@@ -30,8 +30,8 @@ check "the report has the device/type-3 copy ratio" number "device/type-3 copy r
 for t in ram ivshmem type2 type3; do
     check "the CSV has copy and read bandwidth of $t" both "$t"
 done
-for c in "0 accelerators" "1 x 256M" "16 x 256M" "1 x 1T"; do
-    check "the CSV has the start-up time with $c" row startup "$c"
+for c in "none" "1 x 256M" "1 x 256M in 1T window" "1 x 1T" "16 x 256M"; do
+    check "the CSV has the start-up time with accelerators: $c" row startup "$c"
 done
 check "the plot is a PNG file" sh -c "head -c 8 '$out/results.png' | od -An -c | grep -q 'P   N   G'"
 echo "1..$check_n"
