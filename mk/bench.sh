@@ -6,8 +6,8 @@
 # once, the emulated accelerator (vfio-user) behind its own pxb-cxl/cxl-rp
 # and window, an emulated cxl-type3 volatile device behind another, and an
 # ivshmem-plain BAR; runs contrib/cxl-bench/cxl-bench (the same code) over
-# guest RAM, the ivshmem BAR, the Type-2 device memory and a RAM region on
-# the Type-3 device. Then times QEMU's start-up (exec to QMP answering with
+# guest RAM, the ivshmem BAR (mapped as Device and as Normal non-cacheable
+# memory), the Type-2 device memory and a RAM region on the Type-3 device. Then times QEMU's start-up (exec to QMP answering with
 # -S, then quit) with 0, 1 and 16 accelerators and with one accelerator of
 # 1 TiB. Prints a table with the ratios and writes OUT/results.csv and
 # OUT/results.png (OUT defaults to build/bench).
@@ -39,7 +39,7 @@ WINDOW=4G               # window per host bridge: RP_PER_HB * DEV_MEM fits
 BUS_STRIDE=8            # bus numbers per pxb-cxl (its root ports' buses)
 FIRST_BUS=12
 CROSS=aarch64-linux-gnu-gcc
-TARGETS="ram ivshmem type2 type3"   # as contrib/cxl-bench/guest-bench.sh names them
+TARGETS="ram ivshmem ivshmem-wc type2 type3"   # as contrib/cxl-bench/guest-bench.sh names them
 
 log() { echo "bench: $*"; }
 
@@ -185,10 +185,10 @@ ratio() { # MEASURE TARGET PEER
         'BEGIN { if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.2f\n", a / b }'
 }
 echo
-printf '%-10s %12s %12s   (MB/s, median of %d; %d MiB buffers)\n' \
+printf '%-11s %12s %12s   (MB/s, median of %d; %d MiB buffers)\n' \
     target copy read "$reps" $((size >> 20))
 for t in $TARGETS; do
-    printf '%-10s %12s %12s\n' "$t" "$(val copy $t)" "$(val read $t)"
+    printf '%-11s %12s %12s\n' "$t" "$(val copy $t)" "$(val read $t)"
 done
 echo
 echo "device/RAM copy ratio: $(ratio copy type2 ram)"
@@ -197,6 +197,7 @@ echo "device/type-3 copy ratio: $(ratio copy type2 type3)"
 echo "device/type-3 read ratio: $(ratio read type2 type3)"
 echo "device/ivshmem copy ratio (same guest mapping): $(ratio copy type2 ivshmem)"
 echo "device/ivshmem read ratio (same guest mapping): $(ratio read type2 ivshmem)"
+echo "ivshmem Normal-NC/Device copy ratio (guest mapping): $(ratio copy ivshmem-wc ivshmem)"
 echo
 printf '%-26s %10s %10s\n' "QEMU start-up, devices" "median ms" "best ms"
 awk -F, '$1 == "startup" { printf "%-26s %10s %10s\n", $2, $3, $4 }' "$csv"

@@ -4,11 +4,12 @@
  * CXL Type-2 device memory and an emulated CXL Type-3 device, so that the
  * ratios between them only reflect how QEMU reaches each.
  *
- * Usage: cxl-bench --name NAME (--ram | --phys ADDR) [--size BYTES]
- *                  [--reps N]
+ * Usage: cxl-bench --name NAME (--ram | --phys ADDR [--map FILE])
+ *                  [--size BYTES] [--reps N]
  * --ram measures anonymous memory of the process; --phys maps
- * [ADDR, ADDR + 2 * BYTES + one page) of /dev/mem (source and destination
- * of the copy). Prints, for each of "copy" and "read", a line
+ * [ADDR, ADDR + 2 * BYTES + one page) of /dev/mem, or of FILE (e.g. a PCI
+ * resourceN_wc file of sysfs, ADDR then being an offset), as source and
+ * destination of the copy. Prints, for each of "copy" and "read", a line
  *   BENCH NAME KIND MEDIAN_MBPS BEST_MBPS
  * where MB/s counts the bytes of one buffer (1 MB = 10^6 bytes).
  *
@@ -118,8 +119,8 @@ static void report(const char *name, const char *kind, double *mbps, int reps)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: cxl-bench --name NAME (--ram | --phys ADDR) "
-            "[--size BYTES] [--reps N]\n");
+    fprintf(stderr, "usage: cxl-bench --name NAME (--ram | --phys ADDR "
+            "[--map FILE]) [--size BYTES] [--reps N]\n");
     exit(2);
 }
 
@@ -141,11 +142,12 @@ int main(int argc, char **argv)
         { "name", required_argument, NULL, 'n' },
         { "ram", no_argument, NULL, 'r' },
         { "phys", required_argument, NULL, 'p' },
+        { "map", required_argument, NULL, 'm' },
         { "size", required_argument, NULL, 's' },
         { "reps", required_argument, NULL, 'k' },
         { NULL, 0, NULL, 0 },
     };
-    const char *name = NULL;
+    const char *name = NULL, *map = "/dev/mem";
     uint64_t phys = 0;
     size_t size = DEFAULT_SIZE, words, i, span;
     int reps = DEFAULT_REPS, ram = 0, have_phys = 0, c, r;
@@ -165,6 +167,9 @@ int main(int argc, char **argv)
         case 'p':
             phys = parse_u64(optarg);
             have_phys = 1;
+            break;
+        case 'm':
+            map = optarg;
             break;
         case 's':
             size = parse_u64(optarg);
@@ -187,10 +192,10 @@ int main(int argc, char **argv)
         p = mmap(NULL, span, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     } else {
-        int fd = open("/dev/mem", O_RDWR | O_SYNC);
+        int fd = open(map, O_RDWR | O_SYNC);
 
         if (fd < 0) {
-            fprintf(stderr, "cxl-bench: /dev/mem: %s\n", strerror(errno));
+            fprintf(stderr, "cxl-bench: %s: %s\n", map, strerror(errno));
             return 1;
         }
         p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_SHARED, fd,

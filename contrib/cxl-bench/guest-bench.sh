@@ -5,6 +5,8 @@
 #   ivshmem host RAM behind a PCI BAR (ivshmem-plain), mapped through
 #           /dev/mem like the CXL targets: the control for the guest's
 #           mapping type, see docs/system/devices/cxl-type2-passthrough.rst
+#   ivshmem-wc  the same BAR through sysfs resource2_wc: mapped as Normal
+#           non-cacheable memory instead of Device memory
 #   type2   the passed-through accelerator's memory at its window base
 #   type3   a RAM region this script creates on the emulated cxl-type3
 # Options: cxlbench.size=BYTES cxlbench.reps=N. Each result is a line
@@ -117,19 +119,26 @@ type3_region() {
     cat "$cxl/$region/resource"
 }
 
-# BAR 2 of the ivshmem-plain function (0x1af4:0x1110), memory decoding on.
-ivshmem_bar() {
+# The ivshmem-plain function (0x1af4:0x1110), memory decoding on.
+ivshmem_dev() {
     for f in /sys/bus/pci/devices/*; do
         [ "$(cat "$f/vendor"):$(cat "$f/device")" = 0x1af4:0x1110 ] || continue
         echo 1 > "$f/enable"
-        sed -n 3p "$f/resource" | cut -d' ' -f1
+        echo "$f"
         return
     done
 }
 
 bench ram --ram
-bar=$(ivshmem_bar)
-[ -n "$bar" ] && bench ivshmem --phys "$bar" || echo "BENCHERR ivshmem no BAR"
+ivshmem=$(ivshmem_dev)
+if [ -n "$ivshmem" ]; then
+    # BAR 2 is the third line of "resource".
+    bench ivshmem --phys "$(sed -n 3p "$ivshmem/resource" | cut -d' ' -f1)"
+    bench ivshmem-wc --map "$ivshmem/resource2_wc" --phys 0
+else
+    echo "BENCHERR ivshmem no device"
+    echo "BENCHERR ivshmem-wc no device"
+fi
 # QEMU puts the accelerator's memory at the base of the first window.
 t2=$cxl/decoder0.0
 [ -e "$t2" ] && bench type2 --phys "$(cat "$t2/start")" ||

@@ -27,7 +27,7 @@ both() { row copy "$1" && row read "$1"; }
 check "mk/bench.sh exits 0" test $rc = 0
 check "the report has the device/RAM copy ratio" number "device/RAM copy ratio:"
 check "the report has the device/type-3 copy ratio" number "device/type-3 copy ratio:"
-for t in ram ivshmem type2 type3; do
+for t in ram ivshmem ivshmem-wc type2 type3; do
     check "the CSV has copy and read bandwidth of $t" both "$t"
 done
 for c in "none" "1 x 256M" "1 x 256M in 1T window" "1 x 1T" "16 x 256M"; do
