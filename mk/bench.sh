@@ -37,7 +37,7 @@ MANY=16                 # accelerators of the many-devices start-up case
 RP_PER_HB=4             # root ports per host bridge, one accelerator each
 WINDOW=4G               # window per host bridge: RP_PER_HB * DEV_MEM fits
 BUS_STRIDE=8            # bus numbers per pxb-cxl (its root ports' buses)
-FIRST_BUS=12
+FIRST_BUS=12            # bus_nr of the first pxb-cxl, as in the demo
 CROSS=aarch64-linux-gnu-gcc
 TARGETS="ram ivshmem ivshmem-wc type2 type3"   # as contrib/cxl-bench/guest-bench.sh names them
 
@@ -127,8 +127,8 @@ startup() { # CASE QEMU-ARGS...
         END { printf "startup,%s,%d,%d,ms\n", c, t[int((NR + 1) / 2)], t[1] }' >> "$csv"
 }
 
-# N accelerators of SIZE each: RP_PER_HB per host bridge, one window per
-# host bridge (a window may target only the host bridge of its devices).
+# Start N emulated accelerators of SIZE each, sockets and memory files
+# $work/aI.sock and $work/aI.mem. QEMU's start-up is timed without them.
 accels() { # N SIZE
     a=0
     while [ $a -lt "$1" ]; do
@@ -160,8 +160,11 @@ one_accel "1 x $DEV_MEM in $HUGE_MEM window" "$DEV_MEM" "$HUGE_MEM"
 one_accel "1 x $HUGE_MEM" "$HUGE_MEM" "$HUGE_MEM"
 huge_used=$(cat "$work/a0.du")
 
+# MANY accelerators: RP_PER_HB per host bridge, one window per host bridge
+# (a window may target only the host bridge of its devices, see
+# hw/vfio/cxl-window.c); several root ports need the host bridge decoders.
 accels $MANY "$DEV_MEM"
-set -- -M "$machine"
+set --
 a=0 fmw=""
 while [ $a -lt $MANY ]; do
     hb=$((a / RP_PER_HB)) port=$((a % RP_PER_HB))
@@ -173,7 +176,6 @@ while [ $a -lt $MANY ]; do
         -device "$(accel_device accel$a rp$a "$work/a$a.sock")"
     a=$((a + 1))
 done
-shift 2
 startup "$MANY x $DEV_MEM" -M "$machine$fmw" "$@"
 accel_stop_all
 rm -f "$work"/a*.mem

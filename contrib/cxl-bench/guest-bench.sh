@@ -22,7 +22,6 @@ bench() { # NAME cxl-bench-ARGS...
         echo "BENCHERR $1 cxl-bench failed"
 }
 
-
 put() { # VALUE FILE: a sysfs write that says what failed, and why
     echo "$1" > "$2" && return
     say "bench: type3: writing $1 to $2 failed; the kernel says:" >&2
@@ -36,8 +35,8 @@ put() { # VALUE FILE: a sysfs write that says what failed, and why
 # cpu_cache_invalidate_memregion(), so the write fails with ENXIO ("Failed
 # to synchronize CPU cache state"). The decoders are then committed here,
 # as a host's firmware commits those of memory it sets up at boot: the
-# endpoint's HDM decoder 0 gets the region's HPA and the DPA the kernel
-# reserved (0, no skip). The host bridge has one root port, so QEMU
+# endpoint's HDM decoder 0 gets the region's HPA and, as its DPA skip,
+# the start of the DPA the kernel reserved for it. The host bridge has one root port, so QEMU
 # passes window accesses straight to it (no host bridge decoder).
 COMP_BAR_LINE=1         # BAR 0 in sysfs "resource": QEMU's cxl-type3 puts
                         # its component registers there, at offset 0
@@ -45,11 +44,13 @@ CACHEMEM_OFF=0x1000     # CXL.cache/mem registers in the component block
 CAP_HDM=5               # CXL_Capability_ID of the HDM decoder capability
 HDM_GLOBAL_CTRL=0x4
 HDM_ENABLE=0x2
-HDM_DEC0=0x10           # decoder 0: base lo/hi, size lo/hi, control
+HDM_DEC0=0x10           # decoder 0: base lo/hi, size lo/hi, control,
+DEC_CTRL=0x10           # then (endpoint) DPA skip lo/hi
+DEC_DPA_SKIP=0x14
 CTRL_COMMIT=0x200       # commit; IG 256 B and IW 1 are the zero encodings
 CTRL_TARGET_T3=0x1000   # host-only coherent (Type 3) target
 CTRL_COMMITTED=0x400
-commit_by_hand() { # REGION-DIR ENDPOINT-DIR
+commit_by_hand() { # REGION-DIR ENDPOINT-DIR ENDPOINT-DECODER-DIR
     say "bench: type3: the kernel did not commit (see above); committing the" \
         "endpoint decoder the way firmware would" >&2
     pci=$(readlink -f "$(dirname "$(readlink -f "$2/uport")")")
@@ -64,14 +65,17 @@ commit_by_hand() { # REGION-DIR ENDPOINT-DIR
     done
     [ -n "$hdm" ] || { say "bench: type3: no HDM decoder capability" >&2; return 1; }
     base=$(($(cat "$1/resource"))) size=$(($(cat "$1/size")))
+    skip=$(($(cat "$3/dpa_resource")))
     d=$((hdm + HDM_DEC0))
     devmem $((hdm + HDM_GLOBAL_CTRL)) 32 $HDM_ENABLE
     devmem $d 32 $((base & 0xffffffff))
     devmem $((d + 4)) 32 $((base >> 32))
     devmem $((d + 8)) 32 $((size & 0xffffffff))
     devmem $((d + 12)) 32 $((size >> 32))
-    devmem $((d + 16)) 32 $((CTRL_COMMIT | CTRL_TARGET_T3))
-    [ $(($(devmem $((d + 16)) 32) & CTRL_COMMITTED)) -ne 0 ] || {
+    devmem $((d + DEC_DPA_SKIP)) 32 $((skip & 0xffffffff))
+    devmem $((d + DEC_DPA_SKIP + 4)) 32 $((skip >> 32))
+    devmem $((d + DEC_CTRL)) 32 $((CTRL_COMMIT | CTRL_TARGET_T3))
+    [ $(($(devmem $((d + DEC_CTRL)) 32) & CTRL_COMMITTED)) -ne 0 ] || {
         say "bench: type3: the endpoint decoder did not commit" >&2
         return 1
     }
@@ -112,8 +116,8 @@ type3_region() {
     put "$size" "$r/size" &&
     put ram "$ed/mode" &&
     put "$size" "$ed/dpa_size" &&
-    put "${ed##*/}" "$r/target0" &&
-    put 1 "$r/commit" || commit_by_hand "$r" "$ep" || return 1
+    put "${ed##*/}" "$r/target0" || return 1
+    put 1 "$r/commit" || commit_by_hand "$r" "$ep" "$ed" || return 1
     say "bench: type3: $region $(cat "$cxl/$region/resource")+$size" \
         "through ${rd##*/} and ${ed##*/}" >&2
     cat "$cxl/$region/resource"
