@@ -217,14 +217,14 @@ set title "bandwidth (median)"
 set ylabel "MB/s"
 set logscale y
 set key top right
+set xtics rotate by -25
 plot "< grep '^copy,' $csv" using 3:xtic(2) title "copy", \
      "< grep '^read,' $csv" using 3 title "read"
 unset logscale y
 set title "QEMU start-up (exec to QMP, median)"
 set ylabel "ms"
 set yrange [0:*]
-set xtics rotate by -25
-plot "< grep '^startup,' $csv" using 3:xtic(2) title "start-up" lc 3
+plot "< grep '^startup,' $csv" using 3:xtic(2) notitle lc 3
 unset multiplot
 GP
 echo
