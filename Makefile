@@ -6,13 +6,14 @@
 TOP := $(abspath .)
 export QEMU_TARBALL TARGETS QEMU_CONFIGURE_EXTRA
 
-.PHONY: all run demo check deps base assemble build refresh-patches clean distclean help
+.PHONY: all run demo bench check deps base assemble build refresh-patches clean distclean help
 
 all: build
 
 help:
 	@echo "make run              build, then start aarch64 virt with a CXL topology"
 	@echo "make demo             build, boot a Linux guest that uses the accelerator"
+	@echo "make bench            build, measure device memory against RAM and Type 3"
 	@echo "make check            build, then run our tests and the covered qtests"
 	@echo "make deps             install the Debian packages (as root)"
 	@echo "make build            assemble build/qemu and build into build/obj"
@@ -38,6 +39,9 @@ run: build
 
 demo: build
 	@mk/demo.sh arm64
+
+bench: build
+	@mk/bench.sh
 
 check: build
 	@mk/check.sh

@@ -27,43 +27,16 @@ MEM_SIZE=256M
 
 log() { [ -n "$tap" ] && echo "# $*" || echo "demo: $*"; }
 
+. "$top/mk/guest-lib.sh"
 guest=$("$top/mk/guest.sh" "$arch")
 work="$top/build/demo/$arch"
 rm -rf "$work"
 mkdir -p "$work"
-accel="$top/build/bin/vfio-user-cxl-accel"
-case "$arch" in
-arm64)
-    qemu="$top/build/bin/qemu-system-aarch64"
-    machine="virt,cxl=on"
-    console=ttyAMA0
-    cp /usr/share/AAVMF/AAVMF_VARS.fd "$work/vars.fd"
-    code=/usr/share/AAVMF/AAVMF_CODE.fd
-    ;;
-amd64)
-    qemu="$top/build/bin/qemu-system-x86_64"
-    machine="q35,cxl=on"
-    console=ttyS0
-    cp /usr/share/OVMF/OVMF_VARS_4M.fd "$work/vars.fd"
-    code=/usr/share/OVMF/OVMF_CODE_4M.fd
-    ;;
-esac
+guest_setup "$arch" "$work"
 
 log "starting the emulated CXL Type-2 accelerator ($MEM_SIZE of device memory)"
-"$accel" --socket "$work/accel.sock" --mem-size "$MEM_SIZE" \
-    --mem-file "$work/devmem" > "$work/accel.log" 2>&1 &
-accel_pid=$!
-trap 'kill $accel_pid 2>/dev/null || true' EXIT
-n=0
-until [ -S "$work/accel.sock" ]; do
-    n=$((n + 1))
-    if [ $n -gt 100 ] || ! kill -0 $accel_pid 2>/dev/null; then
-        cat "$work/accel.log" >&2
-        echo "error: the accelerator did not start" >&2
-        exit 1
-    fi
-    sleep 0.1
-done
+trap accel_stop_all EXIT
+accel_start "$work/accel.sock" "$MEM_SIZE" "$work/devmem" "$work/accel.log"
 # The host side writes a pattern the guest must read through the window.
 i=0
 while [ $i -lt 8 ]; do   # little-endian, as the guest reads it
@@ -73,15 +46,12 @@ done | dd of="$work/devmem" bs=1 seek=$((HOST_OFF)) conv=notrunc status=none
 
 log "booting Debian's $(basename "$(ls "$top"/build/guest/debs/linux-image-*-"$arch"_*.deb)" .deb) under TCG (UEFI, ACPI)"
 start=$(date +%s)
-timeout 300 "$qemu" -M "$machine,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G" \
-    -accel tcg -cpu max -smp 2 -m 2G -nographic -nodefaults -serial stdio \
-    -drive if=pflash,format=raw,readonly=on,file="$code" \
-    -drive if=pflash,format=raw,file="$work/vars.fd" \
-    -kernel "$guest/vmlinuz" -initrd "$guest/initramfs.cpio.gz" \
-    -append "console=$console quiet iomem=relaxed cxldemo=1 cxldemo.host_off=$HOST_OFF cxldemo.guest_off=$GUEST_OFF cxldemo.pattern=$GUEST_PATTERN" \
+guest_run "$guest/initramfs.cpio.gz" \
+    "cxldemo=1 cxldemo.host_off=$HOST_OFF cxldemo.guest_off=$GUEST_OFF cxldemo.pattern=$GUEST_PATTERN" \
+    -M "$machine,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G" \
     -device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1 \
     -device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2 \
-    -device "{\"driver\":\"vfio-user-pci\",\"id\":\"accel0\",\"bus\":\"rp0\",\"socket\":{\"type\":\"unix\",\"path\":\"$work/accel.sock\"}}" \
+    -device "$(accel_device accel0 rp0 "$work/accel.sock")" \
     2>&1 | tr -d '\r' | tee "$work/console.log" | while IFS= read -r line; do
         case "$line" in
         *"GUEST: "*) log "guest: ${line#*GUEST: }" ;;
@@ -115,18 +85,8 @@ PY
 }
 
 # The checks.
-n=0 failed=0
-check() { # DESCRIPTION COMMAND...
-    what=$1
-    shift
-    n=$((n + 1))
-    if "$@"; then
-        [ -n "$tap" ] && echo "ok $n $what" || echo "demo: ok   $what"
-    else
-        failed=$((failed + 1))
-        [ -n "$tap" ] && echo "not ok $n $what" || echo "demo: FAIL $what"
-    fi
-}
+check_prefix=demo
+. "$top/mk/tap-lib.sh"
 res() { grep -a "^RESULT $1 " "$work/console.log" | head -n1 | cut -d' ' -f3-; }
 hexeq() { [ -n "$1" ] && [ $(($1)) -eq $(($2)) ]; }
 file_u64() { od -An -t x8 -j $(($2)) -N 8 "$1" | tr -d ' '; }
@@ -146,9 +106,9 @@ check "the guest reads what the host wrote to device memory" \
 check "the guest reads back what it wrote" hexeq "$(res guest_pattern)" "$GUEST_PATTERN"
 check "the emulator's memory holds what the guest wrote" \
     hexeq "0x$(file_u64 "$work/devmem" "$GUEST_OFF")" "$GUEST_PATTERN"
-[ -n "$tap" ] && echo "1..$n"
-if [ "$failed" != 0 ]; then
-    echo "demo: $failed of $n checks failed; console in $work/console.log" >&2
+[ -n "$tap" ] && echo "1..$check_n"
+if [ "$check_failed" != 0 ]; then
+    echo "demo: $check_failed of $check_n checks failed; console in $work/console.log" >&2
     exit 1
 fi
-[ -n "$tap" ] || echo "demo: all $n checks passed"
+[ -n "$tap" ] || echo "demo: all $check_n checks passed"

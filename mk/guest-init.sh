@@ -105,5 +105,9 @@ for t in CEDT DSDT; do
     [ -r "/sys/firmware/acpi/tables/$t" ] || continue
     od -An -v -tx1 "/sys/firmware/acpi/tables/$t" | sed "s/^/ACPI $t /"
 done
+# make bench adds its script and program to the initramfs (and cxlbench=1).
+if [ -n "$(arg cxlbench)" ] && [ -r /cxl-bench.sh ]; then
+    . /cxl-bench.sh
+fi
 result done 1
 poweroff -f
