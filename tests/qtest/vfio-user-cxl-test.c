@@ -454,6 +454,95 @@ static void test_reset(void)
     cxl_accel_stop(&a);
 }
 
+/* Seed and count of the nonsense the guest writes; fixed, so reproducible */
+#define NONSENSE_SEED   0x43584c32
+#define NONSENSE_WRITES 4000
+
+/*
+ * A guest writing nonsense of every size all over the component register
+ * block (the COMP_REGS overlay and the rest): QEMU survives, the device
+ * memory stays where it was mapped, inside the window, and a system reset
+ * brings the decoder back.
+ */
+static void test_guest_nonsense(void)
+{
+    static const unsigned sizes[] = { 1, 2, 4, 8 };
+    g_autoptr(GRand) rand = g_rand_new_with_seed(NONSENSE_SEED);
+    g_autofree char *mtree = NULL;
+    uint64_t bar, base, block, hdm, start, end;
+    char *line;
+    QTestState *qts;
+    CXLAccel a;
+    int i;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start(&a, "--mem-size 256M", NULL, NULL);
+    base = window_base(qts);
+    bar = map_bar(qts);
+    block = bar + qtest_readl(qts, regs_page(qts, bar) +
+                              ACCEL_REG_BLOCK_OFF_LO);
+    hdm = hdm_block(qts, bar);
+    qtest_writeq(qts, base + 0x4000, 0x0badc0de0badc0deULL);
+
+    for (i = 0; i < NONSENSE_WRITES; i++) {
+        unsigned size = sizes[g_rand_int_range(rand, 0, G_N_ELEMENTS(sizes))];
+        uint64_t off = QEMU_ALIGN_DOWN(g_rand_int_range(rand, 0, 64 * KiB),
+                                       size);
+        uint64_t val = ((uint64_t)g_rand_int(rand) << 32) | g_rand_int(rand);
+
+        /* Most of it at the decoder registers, where it matters most. */
+        if (i % 2) {
+            off = hdm - block + QEMU_ALIGN_DOWN(
+                g_rand_int_range(rand, 0, CXL_HDM_DECODER_FIRST +
+                                          CXL_HDM_DECODER_STRIDE), size);
+        }
+        switch (size) {
+        case 1:
+            qtest_writeb(qts, block + off, val);
+            break;
+        case 2:
+            qtest_writew(qts, block + off, val);
+            break;
+        case 4:
+            qtest_writel(qts, block + off, val);
+            break;
+        default:
+            qtest_writeq(qts, block + off, val);
+            break;
+        }
+    }
+
+    /* The nonsense reached the decoder: it is no longer the one placed. */
+    g_assert_false(qtest_readl(qts, hdm + A_CXL_HDM_DEC_BASE_HI) ==
+                   base >> 32 &&
+                   FIELD_EX32(qtest_readl(qts, hdm + A_CXL_HDM_DEC_CTRL),
+                              CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT));
+
+    /* Still running, the memory still at the window base and intact. */
+    g_assert_cmphex(qtest_readq(qts, base + 0x4000), ==,
+                    0x0badc0de0badc0deULL);
+    mtree = qtest_hmp(qts, "info mtree -f");
+    line = strstr(mtree, " cxl-memory");
+    g_assert_nonnull(line);
+    while (line > mtree && line[-1] != '\n') {
+        line--;
+    }
+    g_assert_cmpint(sscanf(line, " %" SCNx64 "-%" SCNx64, &start, &end), ==,
+                    2);
+    g_assert_cmphex(start, ==, base);
+    g_assert_cmphex(end, ==, base + 256 * MiB - 1);
+
+    qtest_system_reset(qts);
+    map_bar(qts);
+    check_decoder(qts, hdm, base, 256 * MiB);
+    g_assert_cmphex(qtest_readq(qts, base + 0x4000), ==,
+                    0x0badc0de0badc0deULL);
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
 static void test_migration_blocked(void)
 {
     g_autofree char *uri = NULL;
@@ -743,6 +832,7 @@ int main(int argc, char **argv)
                         "--mem-size 512M --cache-capable",
                         test_memory_and_registers);
     qtest_add_func("vfio-user-cxl/reset", test_reset);
+    qtest_add_func("vfio-user-cxl/guest-nonsense", test_guest_nonsense);
     qtest_add_func("vfio-user-cxl/shared-window", test_shared_window);
     qtest_add_func("vfio-user-cxl/host-bridge-passthrough",
                    test_hb_passthrough);
