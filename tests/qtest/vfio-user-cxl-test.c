@@ -646,7 +646,8 @@ static void test_cxl_off(void)
     if (!cxl_accel_binary_or_skip()) {
         return;
     }
-    qts = vm_start(&a, "--mem-size 256M", NULL, ",\"bus\":\"rp0\",\"cxl\":\"off\"");
+    qts = vm_start(&a, "--mem-size 256M", NULL,
+                   ",\"bus\":\"rp0\",\"cxl\":\"off\"");
     /* A plain PCI device: its BAR works, no device memory anywhere. */
     bar = map_bar(qts);
     g_assert_cmphex(qtest_readl(qts, regs_page(qts, bar) + ACCEL_REG_ID), ==,
