@@ -287,7 +287,8 @@ void vfio_cxl_window_program_host_bridge(const VFIOCXLWindowClaim *claim)
     ctrl = FIELD_DP32(ctrl, CXL_HDM_DECODER0_CTRL, LOCK_ON_COMMIT, 1);
     ctrl = FIELD_DP32(ctrl, CXL_HDM_DECODER0_CTRL, COMMIT, 1);
     ctrl = FIELD_DP32(ctrl, CXL_HDM_DECODER0_CTRL, COMMITTED, 1);
-    stl_le_p(regs + R_CXL_HDM_DECODER0_BASE_LO + i, base & CXL_HDM_ADDR_LO_MASK);
+    stl_le_p(regs + R_CXL_HDM_DECODER0_BASE_LO + i,
+             base & CXL_HDM_ADDR_LO_MASK);
     stl_le_p(regs + R_CXL_HDM_DECODER0_BASE_HI + i, base >> 32);
     stl_le_p(regs + R_CXL_HDM_DECODER0_SIZE_LO + i,
              claim->size & CXL_HDM_ADDR_LO_MASK);
