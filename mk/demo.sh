@@ -69,20 +69,6 @@ for t in CEDT DSDT; do
         /usr/bin/python3 -c 'import sys
 sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read()))' > "$work/acpi/$t.aml"
 done
-# Window Restrictions of each CFMWS (CEDT: 36-byte header, then records of
-# type u8, length u16 at +2; a CFMWS is type 1, restrictions u16 at +32).
-cfmws_restrictions() {
-    /usr/bin/python3 - "$work/acpi/CEDT.aml" <<'PY'
-import struct, sys
-t = open(sys.argv[1], "rb").read()
-off = 36
-while off + 4 <= len(t):
-    kind, length = t[off], struct.unpack_from("<H", t, off + 2)[0]
-    if kind == 1:
-        print("0x%04x" % struct.unpack_from("<H", t, off + 32)[0])
-    off += max(length, 4)
-PY
-}
 
 # The checks.
 check_prefix=demo
@@ -96,7 +82,7 @@ check "the guest sees a CXL root decoder (CFMWS window)" test -n "$(res root_dec
 check "the window is in the guest's /proc/iomem" test "$(res iomem_window)" -ge 1 2>/dev/null
 check "the guest sees a host bridge port" test -n "$(res port)"
 check "the CFMWS says device-coherent volatile memory (restrictions 0x0005)" \
-    test "$(cfmws_restrictions)" = 0x0005
+    test "$("$top/mk/cedt.py" --restrictions "$work/acpi/CEDT.aml")" = 0x0005
 check "the accelerator's PCI function has a CXL Device DVSEC" \
     sh -c "echo '$(res accel)' | grep -q 'dvsecs=0,\|dvsecs=0$'"
 check "the accelerator is not a class 0x0502 memory device" \
