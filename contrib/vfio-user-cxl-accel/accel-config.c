@@ -1,8 +1,9 @@
 /*
  * Emulated CXL Type-2 accelerator: PCI configuration space
  *
- * A PCIe endpoint with a PCI Express capability, the CXL Device DVSEC and
- * the Register Locator DVSEC. Writes follow a per-byte writable mask and
+ * A PCIe endpoint with a PCI Express capability, the CXL Device DVSEC, the
+ * Register Locator DVSEC, the Flex Bus Port DVSEC and a Device Serial
+ * Number. Writes follow a per-byte writable mask and
  * write-1-to-clear mask, like PCI hardware; on top of that the CXL Device
  * DVSEC follows the v2 vfio-cxl emulation rules (reference facts 3.4):
  * Control is RWL with IO_Enable held at 1, Lock is RWO, Status is RW1C,
@@ -209,7 +210,8 @@ static void init_regloc_dvsec(CXLAccel *a)
     uint32_t lo = 0;
 
     set_l(a->cfg, base, ext_cap_header(PCI_EXT_CAP_ID_DVSEC,
-                                       PCIE_EXT_CAP_DVSEC_VER, 0));
+                                       PCIE_EXT_CAP_DVSEC_VER,
+                                       ACCEL_DVSEC_FLEXBUS_OFFSET));
     set_l(a->cfg, base + PCIE_DVSEC_HEADER1_OFFSET,
           dvsec_header1(REG_LOC_DVSEC_REVID, ACCEL_REGLOC_LENGTH));
     set_w(a->cfg, base + PCIE_DVSEC_ID_OFFSET, REG_LOC_DVSEC);
@@ -221,6 +223,41 @@ static void init_regloc_dvsec(CXLAccel *a)
     set_l(a->cfg, entry + 4, off >> 32);
 }
 
+/*
+ * The link came up in CXL mode with CXL.io and CXL.mem, and CXL.cache on a
+ * Cache_Capable device: Control holds what was enabled for training and
+ * Status what was negotiated. All read-only here, as training is over.
+ */
+static void init_flexbus_dvsec(CXLAccel *a)
+{
+    unsigned base = ACCEL_DVSEC_FLEXBUS_OFFSET;
+    uint16_t v = 0;
+
+    set_l(a->cfg, base, ext_cap_header(PCI_EXT_CAP_ID_DVSEC,
+                                       PCIE_EXT_CAP_DVSEC_VER,
+                                       ACCEL_DSN_OFFSET));
+    set_l(a->cfg, base + PCIE_DVSEC_HEADER1_OFFSET,
+          dvsec_header1(PCIE_CXL3_FLEXBUS_PORT_DVSEC_REVID,
+                        PCIE_CXL3_FLEXBUS_PORT_DVSEC_LENGTH));
+    set_w(a->cfg, base + PCIE_DVSEC_ID_OFFSET, PCIE_FLEXBUS_PORT_DVSEC);
+
+    v = FIELD_DP32(v, CXL_FLEXBUS, IO, 1);
+    v = FIELD_DP32(v, CXL_FLEXBUS, MEM, 1);
+    v = FIELD_DP32(v, CXL_FLEXBUS, CACHE, a->opts.cache_capable);
+    v = FIELD_DP32(v, CXL_FLEXBUS, FLIT68_VH, 1);
+    set_w(a->cfg, base + CXL_FLEXBUS_CAP, v);
+    set_w(a->cfg, base + CXL_FLEXBUS_CTRL, v);
+    set_w(a->cfg, base + CXL_FLEXBUS_STATUS, v);
+}
+
+static void init_dsn(CXLAccel *a)
+{
+    set_l(a->cfg, ACCEL_DSN_OFFSET, ext_cap_header(PCI_EXT_CAP_ID_DSN,
+                                                   PCIE_EXT_CAP_DSN_VER, 0));
+    set_l(a->cfg, ACCEL_DSN_OFFSET + PCIE_DSN_LOWER, (uint32_t)a->opts.serial);
+    set_l(a->cfg, ACCEL_DSN_OFFSET + PCIE_DSN_UPPER, a->opts.serial >> 32);
+}
+
 void accel_config_init(CXLAccel *a)
 {
     memset(a->cfg, 0, sizeof(a->cfg));
@@ -230,6 +267,8 @@ void accel_config_init(CXLAccel *a)
     init_pcie_cap(a);
     init_device_dvsec(a);
     init_regloc_dvsec(a);
+    init_flexbus_dvsec(a);
+    init_dsn(a);
 }
 
 void accel_config_raise_viral(CXLAccel *a)

@@ -49,6 +49,7 @@ typedef struct AccelOptions {
     uint64_t mem_size;
     const char *mem_file;       /* NULL: anonymous memfd */
     unsigned decoders;
+    uint64_t serial;            /* Device Serial Number */
     bool firmware_committed;
     bool cache_capable;
     AccelBlockAt block_at;
@@ -56,6 +57,8 @@ typedef struct AccelOptions {
 } AccelOptions;
 
 #define ACCEL_DEFAULT_MEM_SIZE  (256 * MiB)
+/* Without --serial, main.c derives one from the socket path. */
+#define ACCEL_DEFAULT_SERIAL    0x1b36000000000001ULL
 
 /* PCI configuration space layout */
 #define ACCEL_CFG_SIZE          0x1000  /* PCIe extended config space */
@@ -64,6 +67,8 @@ typedef struct AccelOptions {
 #define ACCEL_DVSEC_REGLOC_OFFSET 0x140 /* Register Locator DVSEC */
 #define ACCEL_REGLOC_LENGTH     (CXL_REGLOC_ENTRIES_OFFSET + \
                                  CXL_REGLOC_ENTRY_SIZE)
+#define ACCEL_DVSEC_FLEXBUS_OFFSET 0x160 /* Flex Bus Port DVSEC */
+#define ACCEL_DSN_OFFSET        0x180   /* Device Serial Number, last */
 
 /*
  * CXL.cachemem area (component offset 0x1000, COMP_REGS offset 0):
@@ -116,6 +121,7 @@ bool accel_options_check(const AccelOptions *o, GError **errp);
 const char *accel_fault_name(AccelFault f);
 bool accel_fault_parse(const char *name, AccelFault *f);
 bool accel_block_at_parse(const char *name, AccelBlockAt *b);
+uint64_t accel_serial_from_path(const char *path);
 
 /* accel-model.c */
 CXLAccel *accel_new(const AccelOptions *o, GError **errp);

@@ -28,6 +28,7 @@ void accel_options_init(AccelOptions *o)
     memset(o, 0, sizeof(*o));
     o->mem_size = ACCEL_DEFAULT_MEM_SIZE;
     o->decoders = 1;
+    o->serial = ACCEL_DEFAULT_SERIAL;
     o->firmware_committed = true;
     o->block_at = ACCEL_BLOCK_AT_END;
     o->fault = ACCEL_FAULT_NONE;
@@ -63,6 +64,21 @@ bool accel_block_at_parse(const char *name, AccelBlockAt *b)
         return false;
     }
     return true;
+}
+
+/*
+ * A serial number that differs between the accelerators of one host and
+ * stays the same from run to run: FNV-1a of the socket path. Linux names
+ * CXL memory devices by it and expects each device to have its own.
+ */
+uint64_t accel_serial_from_path(const char *path)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;     /* FNV-1a 64-bit offset basis */
+
+    for (; *path; path++) {
+        h = (h ^ (uint8_t)*path) * 0x100000001b3ULL;    /* FNV prime */
+    }
+    return h;
 }
 
 /*

@@ -112,6 +112,30 @@ REG32(CXL_DVSEC_RANGE_SIZE_LO, 0)
 REG32(CXL_DVSEC_RANGE_BASE_LO, 0)
     FIELD(CXL_DVSEC_RANGE_BASE_LO, BASE_LOW, 28, 4)
 
+/*
+ * PCIe DVSEC for Flex Bus Port (DVSEC ID 7, CXL r4.0 8.1.8): on a device
+ * it reports what link training negotiated. Linux's pcie_is_cxl() reads
+ * Status: a function is CXL only if Cache_Enabled or Mem_Enabled is set.
+ * Capability, Control and Status share one bit layout for [6:0].
+ */
+#define CXL_FLEXBUS_CAP     offsetof(CXLDVSECPortFlexBus, cap)
+#define CXL_FLEXBUS_CTRL    offsetof(CXLDVSECPortFlexBus, ctrl)
+#define CXL_FLEXBUS_STATUS  offsetof(CXLDVSECPortFlexBus, status)
+#define CXL_FLEXBUS_RCVD_TS offsetof(CXLDVSECPortFlexBus, \
+                                     rcvd_mod_ts_data_phase1)
+
+REG32(CXL_FLEXBUS, 0)
+    FIELD(CXL_FLEXBUS, CACHE, 0, 1)
+    FIELD(CXL_FLEXBUS, IO, 1, 1)
+    FIELD(CXL_FLEXBUS, MEM, 2, 1)
+    FIELD(CXL_FLEXBUS, FLIT68_VH, 5, 1)
+    FIELD(CXL_FLEXBUS, MLD, 6, 1)
+
+/* Device Serial Number extended capability (PCIe r6 7.9.3) */
+#define PCIE_EXT_CAP_DSN_VER    1
+#define PCIE_DSN_LOWER          4
+#define PCIE_DSN_UPPER          8
+
 /* Register Locator DVSEC (DVSEC ID 8, CXL r4.0 8.1.9) */
 #define CXL_REGLOC_ENTRIES_OFFSET 0x0c
 #define CXL_REGLOC_ENTRY_SIZE     8

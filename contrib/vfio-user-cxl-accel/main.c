@@ -39,6 +39,8 @@ static void usage(FILE *f)
 "  --decoders N             HDM decoders: 1 or an even number up to 16\n"
 "                           (default 1)\n"
 "  --cache-capable          set Cache_Capable (CXL.cache, HDM-DB)\n"
+"  --serial N               Device Serial Number, decimal or 0x hex\n"
+"                           (default: a hash of the socket path)\n"
 "  --block-at end|start|middle\n"
 "                           place the 64 KiB component block at the end\n"
 "                           (default), the start or the middle of BAR %d\n"
@@ -78,6 +80,7 @@ enum {
     OPT_NO_FW_COMMITTED,
     OPT_DECODERS,
     OPT_CACHE_CAPABLE,
+    OPT_SERIAL,
     OPT_BLOCK_AT,
     OPT_FAULT,
     OPT_QUIET,
@@ -92,6 +95,7 @@ static const struct option long_options[] = {
     { "no-firmware-committed", no_argument, NULL, OPT_NO_FW_COMMITTED },
     { "decoders", required_argument, NULL, OPT_DECODERS },
     { "cache-capable", no_argument, NULL, OPT_CACHE_CAPABLE },
+    { "serial", required_argument, NULL, OPT_SERIAL },
     { "block-at", required_argument, NULL, OPT_BLOCK_AT },
     { "fault", required_argument, NULL, OPT_FAULT },
     { "quiet", no_argument, NULL, OPT_QUIET },
@@ -106,7 +110,7 @@ int main(int argc, char **argv)
     struct sigaction sa = { .sa_handler = on_signal };
     AccelOptions o;
     CXLAccel *a;
-    bool quiet = false;
+    bool quiet = false, serial_given = false;
     int c;
 
     accel_options_init(&o);
@@ -138,6 +142,14 @@ int main(int argc, char **argv)
             break;
         case OPT_CACHE_CAPABLE:
             o.cache_capable = true;
+            break;
+        case OPT_SERIAL:
+            if (qemu_strtou64(optarg, NULL, 0, &o.serial) < 0) {
+                fprintf(stderr, "vfio-user-cxl-accel: invalid --serial "
+                        "'%s'\n", optarg);
+                return EXIT_FAILURE;
+            }
+            serial_given = true;
             break;
         case OPT_BLOCK_AT:
             if (!accel_block_at_parse(optarg, &o.block_at)) {
@@ -171,6 +183,9 @@ int main(int argc, char **argv)
         return EXIT_FAILURE;
     }
 
+    if (!serial_given) {
+        o.serial = accel_serial_from_path(socket_path);
+    }
     a = accel_new(&o, &err);
     if (!a) {
         goto fail;

@@ -521,6 +521,83 @@ static void test_config_layout(void)
     }
 }
 
+/*
+ * What Linux looks for before it treats the function as a CXL device: a
+ * Flex Bus Port DVSEC whose Status says CXL.mem (pcie_is_cxl()), and a
+ * Device Serial Number of its own (pci_get_dsn()). Both read-only.
+ */
+static void test_config_flexbus_dsn(void)
+{
+    unsigned fb = ACCEL_DVSEC_FLEXBUS_OFFSET;
+    unsigned off = PCI_CFG_SPACE_SIZE, n = 0, found = 0;
+    AccelOptions o;
+    CXLAccel *a;
+    uint16_t st;
+
+    accel_options_init(&o);
+    o.serial = 0x0123456789abcdefULL;
+    a = new_accel_opts(&o);
+
+    /* The chain from 0x100 reaches both, and ends. */
+    while (off) {
+        uint32_t hdr = cfg_rd(a, off, 4);
+
+        g_assert_cmpuint(++n, <=, 8);
+        if (FIELD_EX32(hdr, PCIE_EXT_CAP_HDR, ID) == PCI_EXT_CAP_ID_DVSEC &&
+            cfg_rd(a, off + PCIE_DVSEC_ID_OFFSET, 2) ==
+            PCIE_FLEXBUS_PORT_DVSEC) {
+            g_assert_cmpuint(off, ==, fb);
+            found |= 1;
+        }
+        if (FIELD_EX32(hdr, PCIE_EXT_CAP_HDR, ID) == PCI_EXT_CAP_ID_DSN) {
+            g_assert_cmpuint(off, ==, ACCEL_DSN_OFFSET);
+            found |= 2;
+        }
+        off = FIELD_EX32(hdr, PCIE_EXT_CAP_HDR, NEXT);
+    }
+    g_assert_cmpuint(found, ==, 3);
+
+    g_assert_cmpuint(FIELD_EX32(cfg_rd(a, fb + PCIE_DVSEC_HEADER1_OFFSET, 4),
+                                DVSEC_HDR1, VENDOR), ==, 0x1e98);
+    g_assert_cmpuint(FIELD_EX32(cfg_rd(a, fb + PCIE_DVSEC_HEADER1_OFFSET, 4),
+                                DVSEC_HDR1, LEN), ==, 0x20);
+    st = cfg_rd(a, fb + CXL_FLEXBUS_STATUS, 2);
+    g_assert_cmpuint(FIELD_EX32(st, CXL_FLEXBUS, MEM), ==, 1);
+    g_assert_cmpuint(FIELD_EX32(st, CXL_FLEXBUS, IO), ==, 1);
+    g_assert_cmpuint(FIELD_EX32(st, CXL_FLEXBUS, CACHE), ==, 0);
+    cfg_wr(a, fb + CXL_FLEXBUS_CTRL, 2, 0);
+    cfg_wr(a, fb + CXL_FLEXBUS_STATUS, 2, 0xffff);
+    g_assert_cmpuint(cfg_rd(a, fb + CXL_FLEXBUS_STATUS, 2), ==, st);
+    g_assert_cmpuint(cfg_rd(a, fb + CXL_FLEXBUS_CTRL, 2), ==, st);
+
+    g_assert_cmphex(cfg_rd(a, ACCEL_DSN_OFFSET + PCIE_DSN_LOWER, 4), ==,
+                    0x89abcdef);
+    g_assert_cmphex(cfg_rd(a, ACCEL_DSN_OFFSET + PCIE_DSN_UPPER, 4), ==,
+                    0x01234567);
+    cfg_wr(a, ACCEL_DSN_OFFSET + PCIE_DSN_LOWER, 4, 0);
+    g_assert_cmphex(cfg_rd(a, ACCEL_DSN_OFFSET + PCIE_DSN_LOWER, 4), ==,
+                    0x89abcdef);
+    /* An FLR keeps them. */
+    accel_reset(a);
+    g_assert_cmpuint(cfg_rd(a, fb + CXL_FLEXBUS_STATUS, 2), ==, st);
+    g_assert_cmphex(cfg_rd(a, ACCEL_DSN_OFFSET + PCIE_DSN_UPPER, 4), ==,
+                    0x01234567);
+    accel_free(a);
+
+    /* Cache_Capable: CXL.cache was negotiated too. */
+    o.cache_capable = true;
+    a = new_accel_opts(&o);
+    st = cfg_rd(a, fb + CXL_FLEXBUS_STATUS, 2);
+    g_assert_cmpuint(FIELD_EX32(st, CXL_FLEXBUS, CACHE), ==, 1);
+    accel_free(a);
+
+    /* Different sockets, different serials; the same one, the same. */
+    g_assert_cmphex(accel_serial_from_path("/run/a.sock"), !=,
+                    accel_serial_from_path("/run/b.sock"));
+    g_assert_cmphex(accel_serial_from_path("/run/a.sock"), ==,
+                    accel_serial_from_path("/run/a.sock"));
+}
+
 static void test_config_bounds(void)
 {
     CXLAccel *a = new_accel();
@@ -1129,6 +1206,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cxl-accel/hdm/decoder-count", test_hdm_decoder_count);
     g_test_add_func("/cxl-accel/hdm/reset-snapshot", test_hdm_reset_snapshot);
     g_test_add_func("/cxl-accel/config/layout", test_config_layout);
+    g_test_add_func("/cxl-accel/config/flexbus-dsn", test_config_flexbus_dsn);
     g_test_add_func("/cxl-accel/config/bounds", test_config_bounds);
     g_test_add_func("/cxl-accel/config/flr", test_config_flr);
     g_test_add_func("/cxl-accel/dvsec/control-lock", test_dvsec_control_lock);
