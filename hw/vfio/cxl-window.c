@@ -183,6 +183,22 @@ bool vfio_cxl_window_claim(PCIDevice *pdev, uint64_t size,
     g_slist_free(s.windows);
     vfio_cxl_window_targets(fw, s.hb_bus, &pxb);
 
+    /*
+     * A host bridge that holds device memory at reset keeps its HDM
+     * decoders (pxb_cxl_dev_reset()): Linux assembles a region only through
+     * a host bridge decoder that matches the endpoint's. One that was reset
+     * without them, as a pass-through host bridge, cannot grow them while
+     * the guest runs.
+     */
+    if (cxl_get_hb_passthrough(PCI_HOST_BRIDGE(pxb->cxl_host_bridge))) {
+        error_setg(errp, "host bridge '%s' was reset without HDM decoders "
+                   "(one root port, hdm_for_passthrough=off): a guest OS "
+                   "cannot route device memory through it", hb_name);
+        error_append_hint(errp, "Set hdm_for_passthrough=on on the pxb-cxl, "
+                          "or add the device at start-up.\n");
+        return false;
+    }
+
     if (fw->num_targets != 1) {
         error_setg(errp, "CXL Fixed Memory Window %d interleaves across %d "
                    "host bridges; device memory cannot be interleaved, it "
@@ -270,8 +286,8 @@ void vfio_cxl_window_program_host_bridge(const VFIOCXLWindowClaim *claim)
     unsigned count;
     uint32_t ctrl = 0;
 
-    /* Same rule as pxb_cxl_dev_reset(): no decoders with one root port. */
-    if (!claim->pxb->hdm_for_passthrough && pcie_count_ds_ports(hb->bus) == 1) {
+    /* Only a hot-added device can meet one; see vfio_cxl_window_claim(). */
+    if (cxl_get_hb_passthrough(hb)) {
         trace_vfio_cxl_hb_passthrough(hb->bus->qbus.name);
         return;
     }

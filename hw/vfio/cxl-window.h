@@ -46,9 +46,8 @@ void vfio_cxl_window_unmap(VFIOCXLWindowClaim *claim);
 
 /*
  * Commit and lock the host bridge decoder that routes the claimed range to
- * the root port, if the host bridge has decoders (pxb-cxl
- * hdm_for_passthrough=on, or several root ports). A host bridge without
- * decoders routes the whole window to its only root port.
+ * the root port. A host bridge holding device memory always has decoders
+ * (see pxb_cxl_dev_reset()); only before its first reset has it none.
  */
 void vfio_cxl_window_program_host_bridge(const VFIOCXLWindowClaim *claim);
 

@@ -112,6 +112,24 @@ static void cfg_writel(QTestState *qts, int bus, int off, uint32_t val)
     qtest_outl(qts, 0xcfc, val);
 }
 
+/*
+ * A dword of bus:00.0's extended config space: through ECAM on virt, and
+ * on q35 through the MMCONFIG window that firmware would enable first.
+ */
+#define Q35_MMCFG_BASE          0xb0000000ULL
+#define Q35_MCH_PCIEXBAR        0x60
+#define Q35_PCIEXBAR_ENABLE     1
+
+static uint32_t cfg_ext_readl(QTestState *qts, int bus, int off)
+{
+    if (arch() == &arch_arm) {
+        return qtest_readl(qts, ecam(bus, off));
+    }
+    cfg_writel(qts, 0, Q35_MCH_PCIEXBAR + 4, 0);
+    cfg_writel(qts, 0, Q35_MCH_PCIEXBAR, Q35_MMCFG_BASE | Q35_PCIEXBAR_ENABLE);
+    return qtest_readl(qts, Q35_MMCFG_BASE + ((uint64_t)bus << 20) + off);
+}
+
 /* What firmware would do: bus numbers, bridge window, BAR, enables. */
 static uint64_t map_bar(QTestState *qts)
 {
@@ -389,8 +407,12 @@ static void test_shared_window(void)
     cxl_accel_stop(&b);
 }
 
-/* pxb-cxl hdm_for_passthrough=off, one root port: no host bridge decoder */
-static void test_hb_passthrough(void)
+/*
+ * pxb-cxl hdm_for_passthrough=off with one root port: a host bridge that
+ * holds device memory keeps its decoders anyway, and QEMU commits one that
+ * matches the device's, across a reset too.
+ */
+static void test_hb_decoders_kept(void)
 {
     g_autofree char *args = NULL;
     uint64_t base, bar;
@@ -404,10 +426,111 @@ static void test_hb_passthrough(void)
     args = cmdline_hb(&a, NULL, NULL, false);
     qts = qtest_init(args);
     base = window_base(qts);
-    g_assert_cmphex(hb_hdm_block(qts), ==, 0);
+    check_decoder_n(qts, hb_hdm_block(qts), 0, base, 256 * MiB);
     check_memory_file(qts, &a, base);
     bar = map_bar(qts);
     check_decoder(qts, hdm_block(qts, bar), base, 256 * MiB);
+    qtest_system_reset(qts);
+    check_decoder_n(qts, hb_hdm_block(qts), 0, base, 256 * MiB);
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
+/*
+ * A host bridge reset without device memory is a pass-through one (no
+ * HDM decoders): a device hot-added below it is refused, saying why.
+ */
+static void test_hotplug_hb_passthrough(void)
+{
+    g_autofree char *args = NULL;
+    g_autofree char *mtree = NULL;
+    const char *desc;
+    QTestState *qts;
+    QDict *rsp;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    cxl_accel_start(&a, "--mem-size 256M");
+    args = g_strdup_printf("-M %s,cxl=on,cxl-fmw.0.targets.0=cxl.1,"
+                           "cxl-fmw.0.size=4G -m 1G -nodefaults "
+                           "-device pxb-cxl,bus_nr=%d,bus=pcie.0,id=cxl.1 "
+                           "-device cxl-rp,port=0,bus=cxl.1,id=rp0,"
+                           "chassis=0,slot=2", arch()->machine, HB_BUS);
+    qts = qtest_init(args);
+    g_assert_cmphex(hb_hdm_block(qts), ==, 0);
+    rsp = qtest_qmp(qts, "{ 'execute': 'device_add', 'arguments': "
+                    "{ 'driver': 'vfio-user-pci', 'id': 'accel0', "
+                    "'bus': 'rp0', 'socket': { 'type': 'unix', "
+                    "'path': %s } } }", a.sock);
+    g_assert_true(qdict_haskey(rsp, "error"));
+    desc = qdict_get_str(qdict_get_qdict(rsp, "error"), "desc");
+    g_test_message("device_add: %s", desc);
+    g_assert_nonnull(strstr(desc, "host bridge 'cxl.1' was reset without "
+                            "HDM decoders (one root port, "
+                            "hdm_for_passthrough=off)"));
+    qobject_unref(rsp);
+    mtree = qtest_hmp(qts, "info mtree");
+    g_assert_null(strstr(mtree, "cxl-memory"));
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
+#define PCI_VENDOR_ID_CXL       0x1e98
+
+/* Extended capability @id at bus:00.0; a CXL DVSEC if @dvsec_id >= 0 */
+static int ext_cap(QTestState *qts, int bus, unsigned id, int dvsec_id)
+{
+    int off = PCI_CFG_SPACE_SIZE, n = 0;
+
+    while (off && n++ < 64) {
+        uint32_t hdr = cfg_ext_readl(qts, bus, off);
+
+        if (PCI_EXT_CAP_ID(hdr) == id &&
+            (dvsec_id < 0 ||
+             (PCI_DVSEC_HEADER1_VID(cfg_ext_readl(qts, bus, off +
+                                                  PCI_DVSEC_HEADER1)) ==
+              PCI_VENDOR_ID_CXL &&
+              PCI_DVSEC_HEADER2_ID(cfg_ext_readl(qts, bus, off +
+                                                 PCI_DVSEC_HEADER2)) ==
+              dvsec_id))) {
+            return off;
+        }
+        off = PCI_EXT_CAP_NEXT(hdr);
+    }
+    return 0;
+}
+
+/*
+ * What Linux checks before it treats the function as CXL: a Flex Bus Port
+ * DVSEC with Mem_Enabled in its Status, and a serial number of its own.
+ */
+#define CXL_DVSEC_FLEXBUS       7
+#define FLEXBUS_STATUS          0x0e
+#define FLEXBUS_MEM_ENABLED     (1u << 2)
+
+static void test_flexbus_dsn(void)
+{
+    QTestState *qts;
+    CXLAccel a;
+    int fb, dsn;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start(&a, "--mem-size 256M --serial 0x1122334455667788", NULL,
+                   NULL);
+    map_bar(qts);
+    fb = ext_cap(qts, DEV_BUS, PCI_EXT_CAP_ID_DVSEC, CXL_DVSEC_FLEXBUS);
+    g_assert_cmpint(fb, !=, 0);
+    /* Status is the upper half of the dword at 0x0c. */
+    g_assert_cmphex((cfg_ext_readl(qts, DEV_BUS, fb + FLEXBUS_STATUS - 2) >>
+                     16) & FLEXBUS_MEM_ENABLED, ==, FLEXBUS_MEM_ENABLED);
+    dsn = ext_cap(qts, DEV_BUS, PCI_EXT_CAP_ID_DSN, -1);
+    g_assert_cmpint(dsn, !=, 0);
+    g_assert_cmphex(cfg_ext_readl(qts, DEV_BUS, dsn + 4), ==, 0x55667788);
+    g_assert_cmphex(cfg_ext_readl(qts, DEV_BUS, dsn + 8), ==, 0x11223344);
     qtest_quit(qts);
     cxl_accel_stop(&a);
 }
@@ -835,11 +958,14 @@ int main(int argc, char **argv)
     qtest_add_data_func("vfio-user-cxl/memory/cache-capable",
                         "--mem-size 512M --cache-capable",
                         test_memory_and_registers);
+    qtest_add_func("vfio-user-cxl/flexbus-dsn", test_flexbus_dsn);
     qtest_add_func("vfio-user-cxl/reset", test_reset);
     qtest_add_func("vfio-user-cxl/guest-nonsense", test_guest_nonsense);
     qtest_add_func("vfio-user-cxl/shared-window", test_shared_window);
-    qtest_add_func("vfio-user-cxl/host-bridge-passthrough",
-                   test_hb_passthrough);
+    qtest_add_func("vfio-user-cxl/host-bridge-decoders-kept",
+                   test_hb_decoders_kept);
+    qtest_add_func("vfio-user-cxl/hotplug-hb-passthrough",
+                   test_hotplug_hb_passthrough);
     qtest_add_func("vfio-user-cxl/migration-blocked", test_migration_blocked);
     qtest_add_func("vfio-user-cxl/cxl-off", test_cxl_off);
     qtest_add_func("vfio-user-cxl/not-cxl", test_not_cxl);
