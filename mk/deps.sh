@@ -13,7 +13,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 PACKAGES='gcc make git pkgconf python3 python3-venv ninja-build bzip2
 zlib1g-dev libglib2.0-dev libfdt-dev device-tree-compiler ccache
 acpica-tools qemu-efi-aarch64 ipxe-qemu ovmf cpio xz-utils
-gcc-aarch64-linux-gnu libc6-dev-arm64-cross gnuplot-nox'
+gcc-aarch64-linux-gnu libc6-dev-arm64-cross gnuplot-nox debootstrap file'
 # Package and the least version the build needs; older ones come from backports.
 BACKPORTS='meson:1.5 seabios:1.16.3'
 

@@ -1,0 +1,85 @@
+#!/bin/sh
+# The guest driver for Debian's 7.3 kernel:
+#   mk/guest-driver.sh ARCH   (amd64 | arm64)
+# builds contrib/cxl-accel-driver against linux-headers-KABI-ARCH in the
+# build root of mk/kroot.sh (natively for amd64, with the arm64 headers'
+# cross compiler settings for arm64) and prints the path of
+# build/guest-driver/ARCH/cxl_accel.ko. A rerun with the same sources, script
+# and root only prints the path. Needs root (chroot, mount).
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+arch=${1:?usage: mk/guest-driver.sh amd64|arm64}
+case "$arch" in
+amd64) machine='x86-64' ;;
+arm64) machine='ARM aarch64' ;;
+*) echo "guest-driver: error: unknown architecture '$arch'" >&2; exit 2 ;;
+esac
+
+src="$top/contrib/cxl-accel-driver"
+# What the module is built from (the directory holds other programs too).
+FILES='cxl_accel.c Kbuild Makefile'
+out="$top/build/guest-driver/$arch"
+ko="$out/cxl_accel.ko"
+
+say() { echo "guest-driver: $*" >&2; }
+
+kroot=$("$top/mk/kroot.sh")
+kabi=$(sed -n 's/^abi //p' "$kroot/.kroot-stamp")
+
+mkdir -p "$out"
+# Shared: mk/kroot.sh does not replace the root while we use it.
+exec 8>>"$top/build/kroot/lock"
+flock -s 8
+# One build per architecture at a time.
+exec 9>"$out/lock"
+flock 9
+
+stamp=$(cd "$src" && sha256sum $FILES "$top/mk/guest-driver.sh" \
+        "$kroot/.kroot-stamp" | sha256sum | cut -d' ' -f1)
+if [ -f "$ko" ] && [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp" ]; then
+    echo "$ko"
+    exit 0
+fi
+
+start=$(date +%s)
+work="/build/cxl-accel-driver-$arch"
+log="$out/build.log"
+rm -rf "$kroot$work" "$out/stamp" "$ko"
+mkdir -p "$kroot$work"
+(cd "$src" && cp $FILES "$kroot$work/")
+
+say "building cxl_accel.ko for linux-headers-$kabi-$arch"
+# objtool wants /proc. It is mounted in a private mount namespace, so it
+# disappears with the build however that ends, and nothing else sees it.
+rc=0
+unshare --mount --propagation private sh -c '
+    mount -t proc proc "$1/proc" &&
+    exec chroot "$1" /usr/bin/env -i PATH=/usr/bin:/bin LC_ALL=C.UTF-8 \
+        make -C "/usr/src/linux-headers-$2" M="$3" modules' \
+    sh "$kroot" "$kabi-$arch" "$work" >"$log" 2>&1 || rc=$?
+if [ $rc != 0 ] || [ ! -f "$kroot$work/cxl_accel.ko" ]; then
+    say "error: the module build failed ($rc):"
+    sed 's/^/guest-driver:   /' "$log" >&2
+    exit 1
+fi
+grep -i 'warning' "$log" | sed 's/^/guest-driver: /' >&2 || true
+
+# The module must be for the kernel and the machine it is meant for.
+what=$(file -b "$kroot$work/cxl_accel.ko")
+case "$what" in
+*"$machine"*) ;;
+*) say "error: cxl_accel.ko is not for $machine: $what"; exit 1 ;;
+esac
+vermagic=$(chroot "$kroot" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+           modinfo -F vermagic "$work/cxl_accel.ko")
+case "$vermagic" in
+"$kabi-$arch "*) ;;
+*) say "error: cxl_accel.ko has vermagic '$vermagic', not $kabi-$arch"; exit 1 ;;
+esac
+
+cp "$kroot$work/cxl_accel.ko" "$ko.tmp"
+mv "$ko.tmp" "$ko"
+echo "$stamp" >"$out/stamp"
+say "built in $(($(date +%s) - start)) s: vermagic $vermagic"
+echo "$ko"
