@@ -1,58 +1,97 @@
 #!/bin/sh
 # The main job: a real Linux guest uses a passed-through CXL Type-2
 # accelerator (the emulated one, over vfio-user).
-#   mk/demo.sh [arm64|amd64] [--tap]
-# Starts build/bin/vfio-user-cxl-accel, boots Debian's kernel under TCG with
-# UEFI and ACPI on aarch64 virt (or x86_64 q35) with the accelerator behind
-# pxb-cxl/cxl-rp and a CXL fixed memory window, shows what the guest sees,
-# and checks device memory both ways: the guest reads what the host wrote
-# and the host finds in the emulator's memory file what the guest wrote.
+#   mk/demo.sh [arm64|amd64] [--kernel 7.3|6.12] [--devices N]
+#              [--hb-decoders] [--tap]
+# Starts build/bin/vfio-user-cxl-accel (N of them, default 1), boots
+# Debian's kernel under TCG with UEFI and ACPI on aarch64 virt (or x86_64
+# q35) with the accelerators behind the root ports of one pxb-cxl and a CXL
+# fixed memory window, shows what the guest sees, and checks device memory
+# both ways: the guest reads what the host wrote and the host finds in the
+# emulator's memory file what the guest wrote.
+# --kernel 7.3 (the default): Linux 7.3's CXL core and the project's driver
+#   (contrib/cxl-accel-driver) take the accelerator: memdev, endpoint,
+#   decoder and region, and device memory through the driver's write-back
+#   mapping. --kernel 6.12: a stable distribution kernel, device memory
+#   through /dev/mem (one device).
+# --hb-decoders sets hdm_for_passthrough=on on the pxb-cxl (QEMU gives a host
+# bridge holding device memory its decoders either way).
 # Exits non-zero when any check fails; --tap prints the checks as TAP.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-arch=arm64 tap=""
-for a; do
-    case "$a" in
-    arm64|amd64) arch=$a ;;
+arch=arm64 tap="" kernel=7.3 devices=1 hb_decoders=off
+usage() {
+    echo "usage: mk/demo.sh [arm64|amd64] [--kernel 7.3|6.12] [--devices N]" \
+         "[--hb-decoders] [--tap]" >&2
+    exit 2
+}
+while [ $# -gt 0 ]; do
+    case "$1" in
+    arm64|amd64) arch=$1 ;;
     --tap) tap=1 ;;
-    *) echo "usage: mk/demo.sh [arm64|amd64] [--tap]" >&2; exit 2 ;;
+    --kernel) kernel=${2:-}; shift ;;
+    --devices) devices=${2:-}; shift ;;
+    --hb-decoders) hb_decoders=on ;;
+    *) usage ;;
     esac
+    shift
 done
+case "$kernel:$devices" in
+7.3:[1-4]|6.12:1) ;;
+*) echo "error: mk/demo.sh: 1 to 4 devices with --kernel 7.3, 1 with 6.12" >&2
+   usage ;;
+esac
 
-HOST_OFF=0x1000 HOST_PATTERN=0x1122334455667788
-# (below 2^63: the shell's arithmetic is signed 64-bit)
+HOST_OFF=0x1000 HOST_PATTERN=0x1122334455667700
+# (below 2^63: the shell's arithmetic is signed 64-bit; device i gets
+# HOST_PATTERN + i)
 GUEST_OFF=0x2000 GUEST_PATTERN=0x5CA1AB1ED00DFEED
-MEM_SIZE=256M
+MEM_SIZE=256M MEM_BYTES=$((256 << 20))
+WINDOW=4G
 
 log() { [ -n "$tap" ] && echo "# $*" || echo "demo: $*"; }
 
 . "$top/mk/guest-lib.sh"
-guest=$("$top/mk/guest.sh" "$arch")
-work="$top/build/demo/$arch"
+guest=$("$top/mk/guest.sh" "$arch" "$kernel")
+name=$arch
+[ "$kernel" = 7.3 ] || name=$name-$kernel
+[ "$devices" = 1 ] || name=$name-x$devices
+[ "$hb_decoders" = off ] || name=$name-hbdec
+work="$top/build/demo/$name"
 rm -rf "$work"
 mkdir -p "$work"
 guest_setup "$arch" "$work"
 
-log "starting the emulated CXL Type-2 accelerator ($MEM_SIZE of device memory)"
-trap accel_stop_all EXIT
-accel_start "$work/accel.sock" "$MEM_SIZE" "$work/devmem" "$work/accel.log"
-# The host side writes a pattern the guest must read through the window.
-i=0
-while [ $i -lt 8 ]; do   # little-endian, as the guest reads it
-    printf "\\$(printf %03o $(((HOST_PATTERN >> (8 * i)) & 255)))"
-    i=$((i + 1))
-done | dd of="$work/devmem" bs=1 seek=$((HOST_OFF)) conv=notrunc status=none
+# little-endian, as the guest reads it
+u64_le() {
+    _i=0
+    while [ $_i -lt 8 ]; do
+        printf "\\$(printf %03o $((($1 >> (8 * _i)) & 255)))"
+        _i=$((_i + 1))
+    done
+}
 
-log "booting Debian's $(basename "$(ls "$top"/build/guest/debs/linux-image-*-"$arch"_*.deb)" .deb) under TCG (UEFI, ACPI)"
+log "starting $devices emulated CXL Type-2 accelerator(s) ($MEM_SIZE of device memory each)"
+trap accel_stop_all EXIT
+set -- -M "$machine,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=$WINDOW" \
+    -device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1,hdm_for_passthrough=$hb_decoders
+i=0
+while [ $i -lt "$devices" ]; do
+    accel_start "$work/accel$i.sock" "$MEM_SIZE" "$work/devmem$i" "$work/accel$i.log"
+    # The host side writes a pattern the guest must read.
+    u64_le $((HOST_PATTERN + i)) |
+        dd of="$work/devmem$i" bs=1 seek=$((HOST_OFF)) conv=notrunc status=none
+    set -- "$@" -device cxl-rp,port=$i,bus=cxl.1,id=rp$i,chassis=0,slot=$((2 + i)) \
+        -device "$(accel_device accel$i rp$i "$work/accel$i.sock")"
+    i=$((i + 1))
+done
+
+log "booting Debian's Linux $(cat "$guest/release") under TCG (UEFI, ACPI)"
 start=$(date +%s)
 guest_run "$guest/initramfs.cpio.gz" \
     "cxldemo=1 cxldemo.host_off=$HOST_OFF cxldemo.guest_off=$GUEST_OFF cxldemo.pattern=$GUEST_PATTERN" \
-    -M "$machine,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G" \
-    -device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1 \
-    -device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2 \
-    -device "$(accel_device accel0 rp0 "$work/accel.sock")" \
-    2>&1 | tr -d '\r' | tee "$work/console.log" | while IFS= read -r line; do
+    "$@" 2>&1 | tr -d '\r' | tee "$work/console.log" | while IFS= read -r line; do
         case "$line" in
         *"GUEST: "*) log "guest: ${line#*GUEST: }" ;;
         "RESULT "*) ;;
@@ -74,8 +113,12 @@ done
 check_prefix=demo
 . "$top/mk/tap-lib.sh"
 res() { grep -a "^RESULT $1 " "$work/console.log" | head -n1 | cut -d' ' -f3-; }
+resall() { grep -a "^RESULT $1 " "$work/console.log" | cut -d' ' -f3-; }
+count() { resall "$1" | grep -c . || true; }
 hexeq() { [ -n "$1" ] && [ $(($1)) -eq $(($2)) ]; }
 file_u64() { od -An -t x8 -j $(($2)) -N 8 "$1" | tr -d ' '; }
+# KEY=VALUE out of a RESULT value
+field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 check "the guest finished its script" test "$(res done)" = 1
 check "the guest sees a CXL root decoder (CFMWS window)" test -n "$(res root_decoder)"
@@ -84,14 +127,64 @@ check "the guest sees a host bridge port" test -n "$(res port)"
 check "the CFMWS says device-coherent volatile memory (restrictions 0x0005)" \
     test "$("$top/mk/cedt.py" --restrictions "$work/acpi/CEDT.aml")" = 0x0005
 check "the accelerator's PCI function has a CXL Device DVSEC" \
-    sh -c "echo '$(res accel)' | grep -q 'dvsecs=0,\|dvsecs=0$'"
+    sh -c "echo '$(res accel)' | grep -q 'dvsecs=0[, ]'"
 check "the accelerator is not a class 0x0502 memory device" \
     sh -c "! echo '$(res accel)' | grep -q 'class=0x0502'"
-check "the guest reads what the host wrote to device memory" \
-    hexeq "$(res host_pattern)" "$HOST_PATTERN"
-check "the guest reads back what it wrote" hexeq "$(res guest_pattern)" "$GUEST_PATTERN"
-check "the emulator's memory holds what the guest wrote" \
-    hexeq "0x$(file_u64 "$work/devmem" "$GUEST_OFF")" "$GUEST_PATTERN"
+
+if [ "$kernel" = 6.12 ]; then
+    check "the guest reads what the host wrote to device memory" \
+        hexeq "$(res host_pattern)" "$HOST_PATTERN"
+    check "the guest reads back what it wrote" hexeq "$(res guest_pattern)" "$GUEST_PATTERN"
+    check "the emulator's memory holds what the guest wrote" \
+        hexeq "0x$(file_u64 "$work/devmem0" "$GUEST_OFF")" "$GUEST_PATTERN"
+else
+    wbase=$(res window_start)
+    # Where QEMU placed device i: the lowest free 256 MiB aligned range of
+    # the window, in the order the devices were created.
+    placed() { printf '0x%x' $((wbase + $1 * MEM_BYTES)); }
+    check "the accelerator has a Flex Bus Port DVSEC (pcie_is_cxl())" \
+        sh -c "echo '$(res accel)' | grep -q 'dvsecs=0,8,7 '"
+    check "each accelerator has a serial number of its own (DSN)" \
+        test "$(resall accel | sed -n 's/.*serial=//p' | grep -v '^0x0*$' | sort -u | grep -c .)" = "$devices"
+    check "Linux made a memdev for each accelerator" \
+        test "$(resall memdev | sed -n 's/.*host=//p' | sort -u | grep -c .)" = "$devices"
+    check "Linux made an endpoint port for each" test "$(count endpoint)" = "$devices"
+    check "each endpoint decoder is locked, type accelerator, in a region" \
+        test "$(resall ep_decoder | grep 'target_type=accelerator' | grep 'locked=1' |
+                grep -c 'region=region')" = "$devices"
+    check "Linux auto-assembled a region for each" test "$(count region)" = "$devices"
+    i=0
+    while [ $i -lt "$devices" ]; do
+        base=$(placed $i)
+        check "a region at $base (where QEMU placed device $i), 256 MiB" \
+            grep -aq "^RESULT region .* resource=$base size=$(printf 0x%x $MEM_BYTES)\$" \
+            "$work/console.log"
+        check "an endpoint decoder decodes $base" \
+            grep -aq "^RESULT ep_decoder .* start=$base size=" "$work/console.log"
+        i=$((i + 1))
+    done
+    check "the driver probed each accelerator (/dev/cxl_accelN)" \
+        test "$(grep -ac '^RESULT drv\.[0-9]*\.range ' "$work/console.log")" = "$devices"
+    i=0
+    while [ $i -lt "$devices" ]; do
+        range=$(res "drv.$i.range")
+        host=$(res "drv.$i.host")
+        guest_val=$(res "drv.$i.guest")
+        check "cxl_accel$i maps a region's range ($range)" \
+            grep -aq "^RESULT region .* resource=${range% *} size=${range#* }\$" \
+            "$work/console.log"
+        # Which emulator: the pattern it wrote says.
+        j=$(( ${host:-0} - HOST_PATTERN ))
+        check "cxl_accel$i reads through its write-back mapping what the host wrote" \
+            test "$j" -ge 0 -a "$j" -lt "$devices"
+        check "cxl_accel$i reads back what it wrote" \
+            hexeq "$guest_val" $(( ${host:-0} ^ GUEST_PATTERN ))
+        [ "$j" -ge 0 ] && [ "$j" -lt "$devices" ] || j=0
+        check "emulator $j's memory holds what the guest wrote through cxl_accel$i" \
+            hexeq "0x$(file_u64 "$work/devmem$j" "$GUEST_OFF")" $(( ${host:-0} ^ GUEST_PATTERN ))
+        i=$((i + 1))
+    done
+fi
 [ -n "$tap" ] && echo "1..$check_n"
 if [ "$check_failed" != 0 ]; then
     echo "demo: $check_failed of $check_n checks failed; console in $work/console.log" >&2

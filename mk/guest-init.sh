@@ -1,8 +1,11 @@
 #!/bin/busybox sh
-# /init of the demo's guest: load the CXL drivers, report what the guest
-# sees of the CXL topology, then exercise the device memory through the
-# CXL window. Every result is a line "RESULT <name> <value>" on the console
-# for the host side to check; the guest powers off at the end.
+# /init of the demo's guest (mk/guest.sh): load the CXL drivers, report what
+# the guest sees of the CXL topology, then exercise the device memory: with
+# Linux 7.3 and the project's driver (cxl_accel.ko in the initramfs) through
+# the driver's write-back mapping, with a kernel without the Type-2 API
+# through /dev/mem at the window. Every result is a line
+# "RESULT <name> <value>" on the console for the host side to check; the
+# guest powers off at the end.
 /bin/busybox mkdir -p /usr/bin /sbin /usr/sbin
 /bin/busybox --install -s
 mount -t proc proc /proc
@@ -18,9 +21,9 @@ arg() { # the value of NAME=VALUE on the kernel command line
     done
 }
 
-say "kernel $(uname -r), loading CXL drivers"
+say "kernel $(uname -r), loading $(cat /lib/modules/order)"
 for m in $(cat /lib/modules/order); do
-    insmod "/lib/modules/$m.ko" 2>/dev/null || say "insmod $m failed"
+    err=$(insmod "/lib/modules/$m.ko" 2>&1) || say "insmod $m failed: $err"
 done
 # Let the CXL bus finish probing the ports.
 n=0
@@ -35,7 +38,8 @@ for d in /sys/bus/cxl/devices/*; do
     [ -e "$d" ] || continue
     name=${d##*/}
     line="$name"
-    for a in start size interleave_ways target_type cap_type2 cap_ram; do
+    for a in start size interleave_ways target_type cap_type2 cap_ram \
+             locked mode region resource serial; do
         [ -r "$d/$a" ] && line="$line $a=$(cat "$d/$a")"
     done
     say "  $line"
@@ -60,12 +64,15 @@ hex() { od -An -t x4 -j "$2" -N 4 "$1" | tr -d ' '; }
 for f in /sys/bus/pci/devices/*; do
     cfg="$f/config"
     off=256
-    dvsecs=""
+    dvsecs="" serial=""
     while [ $off -ne 0 ] && [ $off -lt 4096 ]; do
         hdr=$(hex "$cfg" $off)
         [ -z "$hdr" ] || [ "$hdr" = 00000000 ] || [ "$hdr" = ffffffff ] && break
         id=$((0x$hdr & 0xffff))
         next=$(((0x$hdr >> 20) & 0xffc))
+        if [ $id -eq 3 ]; then   # Device Serial Number
+            serial=0x$(hex "$cfg" $((off + 8)))$(hex "$cfg" $((off + 4)))
+        fi
         if [ $id -eq 35 ]; then
             h1=$(hex "$cfg" $((off + 4)))
             h2=$(hex "$cfg" $((off + 8)))
@@ -80,16 +87,68 @@ for f in /sys/bus/pci/devices/*; do
         say "  ${f##*/} $(cat "$f/vendor"):$(cat "$f/device") class $class DVSEC ids:$dvsecs"
         case "$class" in
         0x0604*) ;;
-        *) result accel "${f##*/} class=$class dvsecs=$(echo $dvsecs | tr ' ' ,)" ;;
+        *) result accel "${f##*/} class=$class dvsecs=$(echo $dvsecs | tr ' ' ,) serial=$serial" ;;
         esac
     fi
 done
+
+# Linux 7.3 with the project's driver (contrib/cxl-accel-driver): what the
+# CXL core built for the accelerator, then device memory through the
+# driver's write-back mapping. For each /dev/cxl_accelN the guest reads the
+# word the host wrote at cxldemo.host_off and stores it XOR cxldemo.pattern
+# at cxldemo.guest_off, so that the host can tell the devices apart.
+if [ -e /lib/modules/cxl_accel.ko ]; then
+    n=0
+    while [ $n -lt 100 ] && ! ls /dev/cxl_accel* > /dev/null 2>&1; do
+        sleep 0.1
+        n=$((n + 1))
+    done
+    say "== what the kernel said"
+    dmesg | grep -i -E 'cxl_accel|cxl.*(fail|error)' |
+        while read -r l; do say "  $l"; done
+    if [ -x /usr/bin/cxl ]; then
+        say "== cxl list -M -E -D -R -u"
+        cxl list -M -E -D -R -u 2>&1 | while IFS= read -r l; do say "  $l"; done
+        cxl list -vvv > /dev/null 2>&1 && result cxl_list_vvv ok
+    fi
+    cxl=/sys/bus/cxl/devices
+    for d in $cxl/mem*; do
+        [ -e "$d" ] && result memdev "${d##*/} host=$(basename "$(dirname "$(readlink -f "$d")")")"
+    done
+    for e in $cxl/endpoint*; do
+        [ -e "$e" ] || continue
+        result endpoint "${e##*/}"
+        for d in $cxl/decoder${e##*endpoint}.*; do
+            [ -e "$d" ] || continue
+            result ep_decoder "${d##*/} start=$(cat "$d/start") size=$(cat "$d/size") target_type=$(cat "$d/target_type") locked=$(cat "$d/locked") region=$(cat "$d/region")"
+        done
+    done
+    for r in $cxl/region*; do
+        [ -e "$r" ] && result region "${r##*/} resource=$(cat "$r/resource") size=$(cat "$r/size")"
+    done
+    say "== device memory through the driver's write-back mapping"
+    host_off=$(arg cxldemo.host_off)
+    guest_off=$(arg cxldemo.guest_off)
+    pattern=$(arg cxldemo.pattern)
+    for c in /dev/cxl_accel*; do
+        [ -e "$c" ] || continue
+        a=/sys/class/misc/${c##*/}
+        i=${c##*cxl_accel}
+        result "drv.$i.range" "$(cat "$a/start") $(cat "$a/size")"
+        [ -n "$host_off" ] || continue
+        host=$(mmap-rw "$c" "$host_off")
+        result "drv.$i.host" "$host"
+        result "drv.$i.guest" "$(mmap-rw "$c" "$guest_off" $((host ^ pattern)))"
+        say "  $c: [$(cat "$a/start")+$(cat "$a/size")] read $host at $host_off"
+    done
+fi
 
 # Device memory through the window. The VMM programs the accelerator's
 # decoder at the window base, so the first window byte is the first byte of
 # device memory: read what the host wrote at cxldemo.host_off, write
 # cxldemo.pattern at cxldemo.guest_off.
-if [ -n "$(arg cxldemo)" ] && [ -n "$root_decoder" ]; then
+if [ -n "$(arg cxldemo)" ] && [ -n "$root_decoder" ] &&
+   [ ! -e /lib/modules/cxl_accel.ko ]; then
     base=$(cat "$root_decoder/start")
     host_off=$(arg cxldemo.host_off)
     guest_off=$(arg cxldemo.guest_off)

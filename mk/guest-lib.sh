@@ -8,7 +8,8 @@
 #                                every one started so far
 #   guest_run INITRD APPEND QEMU-ARGS... -- boots the guest under TCG with
 #                                UEFI and ACPI; the console goes to stdout
-#   accel_device ID BUS SOCKET -- the -device JSON of a vfio-user-pci
+#   accel_device ID BUS SOCKET [MEMBERS] -- the -device JSON of a
+#                                vfio-user-pci (MEMBERS: ',"cxl":"off"'...)
 
 # How long the accelerator may take to create its socket, in 0.1 s steps.
 ACCEL_START_TRIES=100
@@ -58,9 +59,9 @@ accel_stop_all() {
     accel_pids=""
 }
 
-accel_device() { # ID BUS SOCKET
-    printf '{"driver":"vfio-user-pci","id":"%s","bus":"%s","socket":{"type":"unix","path":"%s"}}' \
-        "$1" "$2" "$3"
+accel_device() { # ID BUS SOCKET [MORE-JSON-MEMBERS]
+    printf '{"driver":"vfio-user-pci","id":"%s","bus":"%s","socket":{"type":"unix","path":"%s"}%s}' \
+        "$1" "$2" "$3" "${4:-}"
 }
 
 guest_run() { # INITRD APPEND QEMU-ARGS...
