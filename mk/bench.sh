@@ -2,14 +2,17 @@
 # make bench (issue 7): how fast the guest reaches passed-through CXL
 # Type-2 device memory, side by side with its peers, in one run.
 #   mk/bench.sh [--size BYTES] [--reps N] [--starts N] [--out DIR]
-# Boots the demo's Debian arm64 guest on aarch64 virt under TCG with, at
-# once, the emulated accelerator (vfio-user) behind its own pxb-cxl/cxl-rp
-# and window, an emulated cxl-type3 volatile device behind another, and an
-# ivshmem-plain BAR; runs contrib/cxl-bench/cxl-bench (the same code) over
-# guest RAM, the ivshmem BAR (mapped as Device and as Normal non-cacheable
-# memory), the Type-2 device memory and a RAM region on the Type-3 device. Then times QEMU's start-up (exec to QMP answering with
-# -S, then quit) with 0, 1 and 16 accelerators and with one accelerator of
-# 1 TiB. Prints a table with the ratios and writes OUT/results.csv and
+# Boots the demo's Linux 7.3 guest (mk/guest.sh) under TCG, on aarch64 virt
+# and then on x86_64 q35, each time with at once the emulated accelerator
+# (vfio-user) behind its own pxb-cxl/cxl-rp and window, an emulated
+# cxl-type3 volatile device behind another, and an ivshmem-plain BAR; runs
+# contrib/cxl-bench/cxl-bench (the same code) over guest RAM, the ivshmem
+# BAR (through /dev/mem, and as Normal non-cacheable memory), the Type-2
+# device memory (through the guest driver's write-back mapping, and through
+# /dev/mem) and a RAM region on the Type-3 device. Then times QEMU's
+# start-up on aarch64 virt (exec to QMP answering with -S, then quit) with
+# 0, 1 (also as cxl=off) and 16 accelerators and with one of 1 TiB. Prints
+# a table per machine with the ratios and writes OUT/results.csv and
 # OUT/results.png (OUT defaults to build/bench).
 set -eu
 
@@ -38,8 +41,16 @@ RP_PER_HB=4             # root ports per host bridge, one accelerator each
 WINDOW=4G               # window per host bridge: RP_PER_HB * DEV_MEM fits
 BUS_STRIDE=8            # bus numbers per pxb-cxl (its root ports' buses)
 FIRST_BUS=12            # bus_nr of the first pxb-cxl, as in the demo
-CROSS=aarch64-linux-gnu-gcc
-TARGETS="ram ivshmem ivshmem-wc type2 type3"   # as contrib/cxl-bench/guest-bench.sh names them
+ARCHS="arm64 amd64"     # bandwidth on aarch64 virt and x86_64 q35
+TARGETS="ram ivshmem ivshmem-wc type2 type2-devmem type3"   # as contrib/cxl-bench/guest-bench.sh names them
+# What each machine measures: x86's PAT refuses /dev/mem's uncached view of
+# the memory the driver maps write-back (guest-bench.sh), so no type2-devmem.
+targets() { # ARCH
+    case "$1" in
+    amd64) echo "$TARGETS" | sed 's/ type2-devmem//' ;;
+    *) echo "$TARGETS" ;;
+    esac
+}
 
 log() { echo "bench: $*"; }
 
@@ -47,53 +58,68 @@ rm -rf "$out"
 mkdir -p "$out"
 work="$out/work"
 mkdir -p "$work"
-guest=$("$top/mk/guest.sh" arm64)
-guest_setup arm64 "$work"
 trap accel_stop_all EXIT
-
-# The measuring program and its guest script, appended to the demo's
-# initramfs as a second archive: only the bench's guest has them.
-log "building contrib/cxl-bench for arm64 with $CROSS"
-mkdir -p "$work/extra/bin"
-$CROSS -static -O2 -fno-tree-loop-distribute-patterns -Wall -Wextra \
-    -o "$work/extra/bin/cxl-bench" "$top/contrib/cxl-bench/cxl-bench.c"
-cp "$top/contrib/cxl-bench/guest-bench.sh" "$work/extra/cxl-bench.sh"
-(cd "$work/extra" && find . | cpio -o -H newc --quiet) | gzip -9 > "$work/extra.cpio.gz"
-cat "$guest/initramfs.cpio.gz" "$work/extra.cpio.gz" > "$work/initramfs.cpio.gz"
+csv="$out/results.csv"
+echo "arch,measure,target,median,best,worst,unit" > "$csv"
+missing=""
 
 # --- bandwidth ---------------------------------------------------------
-log "starting the emulated CXL Type-2 accelerator ($DEV_MEM of device memory)"
-accel_start "$work/accel.sock" "$DEV_MEM" "$work/devmem" "$work/accel.log"
-log "booting the guest: $((size >> 20)) MiB buffers, $reps repetitions per target"
-start=$(date +%s)
-guest_run "$work/initramfs.cpio.gz" \
-    "cxlbench=1 cxlbench.size=$size cxlbench.reps=$reps" \
-    -M "$machine,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=$WINDOW,cxl-fmw.1.targets.0=cxl.2,cxl-fmw.1.size=$WINDOW" \
-    -device pxb-cxl,bus_nr=$FIRST_BUS,bus=pcie.0,id=cxl.1 \
-    -device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2 \
-    -device "$(accel_device accel0 rp0 "$work/accel.sock")" \
-    -device pxb-cxl,bus_nr=$((FIRST_BUS + BUS_STRIDE)),bus=pcie.0,id=cxl.2 \
-    -device cxl-rp,port=0,bus=cxl.2,id=rp1,chassis=0,slot=3 \
-    -object memory-backend-ram,id=vmem0,size=$DEV_MEM \
-    -device cxl-type3,bus=rp1,volatile-memdev=vmem0,id=t3 \
-    -object memory-backend-ram,id=shm0,size=$DEV_MEM,share=on \
-    -device ivshmem-plain,memdev=shm0,bus=pcie.0 \
-    2>&1 | tr -d '\r' > "$work/console.log" || true
-log "the guest ran for $(($(date +%s) - start)) s"
-accel_stop_all
-# What the guest said about the bench, and why a target failed.
-grep -a '^BENCHERR\|GUEST: \(bench\|  \[\)' "$work/console.log" |
-    sed 's/^\(GUEST: \)\{0,1\}/bench: guest: /' || true
+# One guest boot of ARCH measuring every target; rows go to the CSV.
+bandwidth() { # ARCH
+    _arch=$1
+    guest=$("$top/mk/guest.sh" "$_arch")
+    guest_setup "$_arch" "$work"
+    # The measuring program and its guest script, appended to the demo's
+    # initramfs as a second archive: only the bench's guest has them.
+    case "$_arch" in
+    arm64) _cc=aarch64-linux-gnu-gcc ;;
+    amd64) _cc=gcc ;;
+    esac
+    log "$_arch: building contrib/cxl-bench with $_cc"
+    rm -rf "$work/extra"
+    mkdir -p "$work/extra/bin"
+    $_cc -static -O2 -fno-tree-loop-distribute-patterns -Wall -Wextra \
+        -o "$work/extra/bin/cxl-bench" "$top/contrib/cxl-bench/cxl-bench.c"
+    cp "$top/contrib/cxl-bench/guest-bench.sh" "$work/extra/cxl-bench.sh"
+    (cd "$work/extra" && find . | cpio -o -H newc --quiet) | gzip -9 > "$work/extra.cpio.gz"
+    cat "$guest/initramfs.cpio.gz" "$work/extra.cpio.gz" > "$work/initramfs.cpio.gz"
 
-csv="$out/results.csv"
-echo "measure,target,median,best,unit" > "$csv"
-grep -a '^BENCH ' "$work/console.log" |
-    awk '{ printf "%s,%s,%s,%s,MB/s\n", $3, $2, $4, $5 }' >> "$csv"
-missing=""
-for t in $TARGETS; do
-    grep -q "^copy,$t," "$csv" || missing="$missing $t"
+    log "$_arch: starting the emulated CXL Type-2 accelerator ($DEV_MEM of device memory)"
+    rm -f "$work/accel.sock" "$work/devmem"
+    accel_start "$work/accel.sock" "$DEV_MEM" "$work/devmem" "$work/accel.log"
+    log "$_arch: booting Linux $(cat "$guest/release"): $((size >> 20)) MiB buffers, $reps repetitions per target"
+    _start=$(date +%s)
+    guest_run "$work/initramfs.cpio.gz" \
+        "cxlbench=1 cxlbench.size=$size cxlbench.reps=$reps" \
+        -M "$machine,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=$WINDOW,cxl-fmw.1.targets.0=cxl.2,cxl-fmw.1.size=$WINDOW" \
+        -device pxb-cxl,bus_nr=$FIRST_BUS,bus=pcie.0,id=cxl.1 \
+        -device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2 \
+        -device "$(accel_device accel0 rp0 "$work/accel.sock")" \
+        -device pxb-cxl,bus_nr=$((FIRST_BUS + BUS_STRIDE)),bus=pcie.0,id=cxl.2 \
+        -device cxl-rp,port=0,bus=cxl.2,id=rp1,chassis=0,slot=3 \
+        -object memory-backend-ram,id=vmem0,size=$DEV_MEM \
+        -device cxl-type3,bus=rp1,volatile-memdev=vmem0,id=t3 \
+        -object memory-backend-ram,id=shm0,size=$DEV_MEM,share=on \
+        -device ivshmem-plain,memdev=shm0,bus=pcie.0 \
+        2>&1 | tr -d '\r' > "$work/console-$_arch.log" || true
+    log "$_arch: the guest ran for $(($(date +%s) - _start)) s"
+    accel_stop_all
+    # What the guest said about the bench, and why a target failed.
+    grep -a '^BENCHERR\|GUEST: \(bench\|  \[\)' "$work/console-$_arch.log" |
+        sed "s/^\(GUEST: \)\{0,1\}/bench: $_arch: guest: /" || true
+    grep -a '^BENCH ' "$work/console-$_arch.log" |
+        awk -v a="$_arch" '{ printf "%s,%s,%s,%s,%s,%s,MB/s\n", a, $3, $2, $4, $5, $6 }' >> "$csv"
+    for _t in $(targets "$_arch"); do
+        grep -q "^$_arch,copy,$_t," "$csv" || missing="$missing $_arch/$_t"
+    done
+}
+for a in $ARCHS; do
+    bandwidth "$a"
 done
-[ -z "$missing" ] || log "no bandwidth for:$missing (console in $work/console.log)"
+[ -z "$missing" ] || log "no bandwidth for:$missing (consoles in $work/)"
+
+# The start-up times are taken on aarch64 virt.
+guest_setup arm64 "$work"
 
 # --- start-up ----------------------------------------------------------
 # One QEMU start: exec until QMP answered qmp_capabilities with the guest
@@ -124,7 +150,7 @@ startup() { # CASE QEMU-ARGS...
     done
     sort -n "$work/times" | awk -v c="$what" '
         { t[NR] = $1 }
-        END { printf "startup,%s,%d,%d,ms\n", c, t[int((NR + 1) / 2)], t[1] }' >> "$csv"
+        END { printf "arm64,startup,%s,%d,%d,%d,ms\n", c, t[int((NR + 1) / 2)], t[1], t[NR] }' >> "$csv"
 }
 
 # Start N emulated accelerators of SIZE each, sockets and memory files
@@ -142,18 +168,21 @@ startup "none" -M "$machine"
 
 # One accelerator of SIZE in a window of WINDOW-SIZE. Leaves in a0.du how
 # much of its memory file is on disk (KiB): start-up must not touch it.
-one_accel() { # CASE SIZE WINDOW-SIZE
+# A fourth argument adds members to the device's JSON (cxl=off).
+one_accel() { # CASE SIZE WINDOW-SIZE [DEVICE-JSON-MEMBERS]
     accels 1 "$2"
     startup "$1" \
         -M "$machine,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=$3" \
         -device pxb-cxl,bus_nr=$FIRST_BUS,bus=pcie.0,id=cxl.1 \
         -device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2 \
-        -device "$(accel_device accel0 rp0 "$work/a0.sock")"
+        -device "$(accel_device accel0 rp0 "$work/a0.sock" "${4:-}")"
     du -k "$work/a0.mem" | cut -f1 > "$work/a0.du"
     accel_stop_all
     rm -f "$work"/a*.mem
 }
 one_accel "1 x $DEV_MEM" "$DEV_MEM" "$WINDOW"
+# The same device as a plain PCI function: what the CXL set-up costs.
+one_accel "1 x $DEV_MEM cxl=off" "$DEV_MEM" "$WINDOW" ',"cxl":"off"'
 # The same device in the large window: separates the window's cost from
 # the device memory's.
 one_accel "1 x $DEV_MEM in $HUGE_MEM window" "$DEV_MEM" "$HUGE_MEM"
@@ -181,50 +210,65 @@ accel_stop_all
 rm -f "$work"/a*.mem
 
 # --- report ------------------------------------------------------------
-val() { awk -F, -v m="$1" -v t="$2" '$1 == m && $2 == t { print $3 }' "$csv"; }
-ratio() { # MEASURE TARGET PEER
-    awk -v a="$(val "$1" "$2")" -v b="$(val "$1" "$3")" \
+val() { # ARCH MEASURE TARGET [COLUMN: 4 median, 5 best, 6 worst]
+    awk -F, -v a="$1" -v m="$2" -v t="$3" -v c="${4:-4}" \
+        '$1 == a && $2 == m && $3 == t { print $c }' "$csv"
+}
+ratio() { # ARCH MEASURE TARGET PEER
+    awk -v a="$(val "$1" "$2" "$3")" -v b="$(val "$1" "$2" "$4")" \
         'BEGIN { if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.2f\n", a / b }'
 }
-echo
-printf '%-11s %12s %12s   (MB/s, median of %d; %d MiB buffers)\n' \
-    target copy read "$reps" $((size >> 20))
-for t in $TARGETS; do
-    printf '%-11s %12s %12s\n' "$t" "$(val copy $t)" "$(val read $t)"
+# Spread of the repetitions around the median: (worst, best) as a percentage
+spread() { # ARCH MEASURE TARGET
+    awk -v m="$(val "$1" "$2" "$3")" -v b="$(val "$1" "$2" "$3" 5)" \
+        -v w="$(val "$1" "$2" "$3" 6)" \
+        'BEGIN { if (m == "" || m == 0) print "";
+                 else printf "%+.0f/%+.0f%%", (w - m) * 100 / m, (b - m) * 100 / m }'
+}
+for a in $ARCHS; do
+    echo
+    echo "$a ($( [ $a = arm64 ] && echo aarch64 virt || echo x86_64 q35 ), TCG):"
+    printf '  %-13s %10s %-11s %10s %-11s  (MB/s, median of %d, worst/best; %d MiB buffers)\n' \
+        target copy "" read "" "$reps" $((size >> 20))
+    for t in $(targets $a); do
+        printf '  %-13s %10s %-11s %10s %-11s\n' "$t" "$(val $a copy $t)" \
+            "$(spread $a copy $t)" "$(val $a read $t)" "$(spread $a read $t)"
+    done
+    echo "$a device/RAM copy ratio: $(ratio $a copy type2 ram)"
+    echo "$a device/RAM read ratio: $(ratio $a read type2 ram)"
+    echo "$a device/type-3 copy ratio: $(ratio $a copy type2 type3)"
+    echo "$a device/type-3 read ratio: $(ratio $a read type2 type3)"
+    echo "$a driver mapping/devmem copy ratio: $(ratio $a copy type2 type2-devmem)"
+    echo "$a ivshmem Normal-NC/Device copy ratio (guest mapping): $(ratio $a copy ivshmem-wc ivshmem)"
 done
 echo
-echo "device/RAM copy ratio: $(ratio copy type2 ram)"
-echo "device/RAM read ratio: $(ratio read type2 ram)"
-echo "device/type-3 copy ratio: $(ratio copy type2 type3)"
-echo "device/type-3 read ratio: $(ratio read type2 type3)"
-echo "device/ivshmem copy ratio (same guest mapping): $(ratio copy type2 ivshmem)"
-echo "device/ivshmem read ratio (same guest mapping): $(ratio read type2 ivshmem)"
-echo "ivshmem Normal-NC/Device copy ratio (guest mapping): $(ratio copy ivshmem-wc ivshmem)"
-echo
-printf '%-26s %10s %10s\n' "QEMU start-up, devices" "median ms" "best ms"
-awk -F, '$1 == "startup" { printf "%-26s %10s %10s\n", $2, $3, $4 }' "$csv"
+printf '%-26s %10s %10s %10s   (aarch64 virt)\n' "QEMU start-up, devices" "median ms" "best ms" "worst ms"
+awk -F, '$2 == "startup" { printf "%-26s %10s %10s %10s\n", $3, $4, $5, $6 }' "$csv"
 echo "(the $HUGE_MEM device memory file used $huge_used KiB on disk)"
 
 # --- plot --------------------------------------------------------------
 gnuplot <<GP
-set terminal png size 1100,500
+set terminal png size 1500,500 noenhanced
 set output "$out/results.png"
 set datafile separator ","
 set style data histograms
 set style fill solid 0.8 border -1
-set multiplot layout 1,2 title "make bench ($((size >> 20)) MiB buffers, TCG)"
-set title "bandwidth (median)"
+set multiplot layout 1,3 title "make bench ($((size >> 20)) MiB buffers, TCG)"
 set ylabel "MB/s"
 set logscale y
 set key top right
 set xtics rotate by -25
-plot "< grep '^copy,' $csv" using 3:xtic(2) title "copy", \
-     "< grep '^read,' $csv" using 3 title "read"
+set title "aarch64 virt: bandwidth (median)"
+plot "< grep '^arm64,copy,' $csv" using 4:xtic(3) title "copy", \
+     "< grep '^arm64,read,' $csv" using 4 title "read"
+set title "x86_64 q35: bandwidth (median)"
+plot "< grep '^amd64,copy,' $csv" using 4:xtic(3) title "copy", \
+     "< grep '^amd64,read,' $csv" using 4 title "read"
 unset logscale y
-set title "QEMU start-up (exec to QMP, median)"
+set title "QEMU start-up, aarch64 virt (exec to QMP, median)"
 set ylabel "ms"
 set yrange [0:*]
-plot "< grep '^startup,' $csv" using 3:xtic(2) notitle lc 3
+plot "< grep '^arm64,startup,' $csv" using 4:xtic(3) notitle lc 3
 unset multiplot
 GP
 echo

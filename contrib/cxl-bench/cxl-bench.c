@@ -8,9 +8,10 @@
  *                  [--size BYTES] [--reps N]
  * --ram measures anonymous memory of the process; --phys maps
  * [ADDR, ADDR + 2 * BYTES + one page) of /dev/mem, or of FILE (e.g. a PCI
- * resourceN_wc file of sysfs, ADDR then being an offset), as source and
+ * resourceN_wc file of sysfs or a /dev/cxl_accelN of the project's guest
+ * driver, ADDR then being an offset), as source and
  * destination of the copy. Prints, for each of "copy" and "read", a line
- *   BENCH NAME KIND MEDIAN_MBPS BEST_MBPS
+ *   BENCH NAME KIND MEDIAN_MBPS BEST_MBPS WORST_MBPS
  * where MB/s counts the bytes of one buffer (1 MB = 10^6 bytes).
  *
  * Copyright (c) 2026 The QEMU CXL Type-2 passthrough authors
@@ -113,8 +114,8 @@ static int cmp_double(const void *a, const void *b)
 static void report(const char *name, const char *kind, double *mbps, int reps)
 {
     qsort(mbps, reps, sizeof(*mbps), cmp_double);
-    printf("BENCH %s %s %.1f %.1f\n", name, kind, mbps[reps / 2],
-           mbps[reps - 1]);
+    printf("BENCH %s %s %.1f %.1f %.1f\n", name, kind, mbps[reps / 2],
+           mbps[reps - 1], mbps[0]);
 }
 
 static void usage(void)

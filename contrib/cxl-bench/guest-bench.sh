@@ -7,10 +7,15 @@
 #           mapping type, see docs/system/devices/cxl-type2-passthrough.rst
 #   ivshmem-wc  the same BAR through sysfs resource2_wc: mapped as Normal
 #           non-cacheable memory instead of Device memory
-#   type2   the passed-through accelerator's memory at its window base
+#   type2   the passed-through accelerator's memory through the write-back
+#           mapping of the project's driver (/dev/cxl_accel0, Linux 7.3)
+#   type2-devmem  the same memory through /dev/mem at its window base, as
+#           a guest without the driver reaches it (Device memory on arm64;
+#           not on x86, whose PAT refuses a second, uncached mapping)
 #   type3   a RAM region this script creates on the emulated cxl-type3
 # Options: cxlbench.size=BYTES cxlbench.reps=N. Each result is a line
-# "BENCH NAME KIND MEDIAN BEST" (MB/s); failures are "BENCHERR NAME why".
+# "BENCH NAME KIND MEDIAN BEST WORST" (MB/s); failures are
+# "BENCHERR NAME why".
 
 bench_size=$(arg cxlbench.size)
 bench_reps=$(arg cxlbench.reps)
@@ -87,9 +92,15 @@ commit_by_hand() { # REGION-DIR ENDPOINT-DIR ENDPOINT-DECODER-DIR
 # decoder, granularity, ways, size (HPA), endpoint decoder mode and DPA,
 # target, commit. Prints the region's HPA base; says the rest on stderr.
 type3_region() {
-    # The only endpoint is the cxl-type3 memdev's (the accelerator is not a
-    # class 0x0502 memory device); its first decoder takes the region.
-    ep=$(ls -d $cxl/endpoint* 2>/dev/null | head -n1)
+    # The cxl-type3 memdev's endpoint: the accelerator has one too under
+    # Linux 7.3, so take the one whose PCI function is a memory device
+    # (class 0x0502); its first decoder takes the region.
+    ep=""
+    for e in $cxl/endpoint*; do
+        [ -e "$e" ] || continue
+        f=$(dirname "$(readlink -f "$e/uport")")
+        case "$(cat "$f/class")" in 0x0502*) ep=$e ;; esac
+    done
     [ -n "$ep" ] || { say "bench: type3: no CXL endpoint" >&2; return 1; }
     ed=$cxl/decoder${ep##*endpoint}.0
     mem=$cxl/$(basename "$(readlink "$ep/uport")")
@@ -143,9 +154,22 @@ else
     echo "BENCHERR ivshmem no device"
     echo "BENCHERR ivshmem-wc no device"
 fi
-# QEMU puts the accelerator's memory at the base of the first window.
+# The driver maps the accelerator's region write-back; QEMU put it at the
+# base of the first window, where /dev/mem reaches it too.
+if [ -e /dev/cxl_accel0 ]; then
+    bench type2 --map /dev/cxl_accel0 --phys 0
+else
+    echo "BENCHERR type2 no /dev/cxl_accel0 (the driver did not probe)"
+fi
+# Not on x86: PAT refuses /dev/mem's uncached mapping of a range that the
+# driver mapped write-back ("map pfn expected mapping type uncached-minus").
 t2=$cxl/decoder0.0
-[ -e "$t2" ] && bench type2 --phys "$(cat "$t2/start")" ||
-    echo "BENCHERR type2 no window"
+if [ "$(uname -m)" = x86_64 ] && [ -e /dev/cxl_accel0 ]; then
+    say "bench: type2-devmem: skipped, x86 PAT keeps the driver's write-back type"
+elif [ -e "$t2" ]; then
+    bench type2-devmem --phys "$(cat "$t2/start")"
+else
+    echo "BENCHERR type2-devmem no window"
+fi
 t3=$(type3_region)
 [ -n "$t3" ] && bench type3 --phys "$t3" || echo "BENCHERR type3 no region"
