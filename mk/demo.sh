@@ -182,6 +182,10 @@ else
         [ "$j" -ge 0 ] && [ "$j" -lt "$devices" ] || j=0
         check "emulator $j's memory holds what the guest wrote through cxl_accel$i" \
             hexeq "0x$(file_u64 "$work/devmem$j" "$GUEST_OFF")" $(( ${host:-0} ^ GUEST_PATTERN ))
+        check "cxl_accel$i read() gives what the mapping read" \
+            hexeq "$(res "drv.$i.read")" "${host:-0}"
+        check "emulator $j's memory holds what the guest wrote with write()" \
+            hexeq "0x$(file_u64 "$work/devmem$j" $((GUEST_OFF + 8)))" $(( ${host:-0} ^ GUEST_PATTERN ))
         i=$((i + 1))
     done
 fi

@@ -98,6 +98,13 @@ done
 # word the host wrote at cxldemo.host_off and stores it XOR cxldemo.pattern
 # at cxldemo.guest_off, so that the host can tell the devices apart.
 if [ -e /lib/modules/cxl_accel.ko ]; then
+    u64_le() { # VALUE: its 8 bytes, little-endian
+        _i=0
+        while [ $_i -lt 8 ]; do
+            printf "\\$(printf %03o $((($1 >> (8 * _i)) & 255)))"
+            _i=$((_i + 1))
+        done
+    }
     n=0
     while [ $n -lt 100 ] && ! ls /dev/cxl_accel* > /dev/null 2>&1; do
         sleep 0.1
@@ -139,6 +146,11 @@ if [ -e /lib/modules/cxl_accel.ko ]; then
         host=$(mmap-rw "$c" "$host_off")
         result "drv.$i.host" "$host"
         result "drv.$i.guest" "$(mmap-rw "$c" "$guest_off" $((host ^ pattern)))"
+        # The same through read() and write(): the word after it.
+        result "drv.$i.read" "0x$(dd if="$c" bs=8 skip=$((host_off / 8)) count=1 2>/dev/null |
+                                  od -An -t x8 | tr -d ' ')"
+        u64_le $((host ^ pattern)) |
+            dd of="$c" bs=8 seek=$((guest_off / 8 + 1)) conv=notrunc 2>/dev/null
         say "  $c: [$(cat "$a/start")+$(cat "$a/size")] read $host at $host_off"
     done
 fi

@@ -27,6 +27,7 @@
 #include <linux/rwsem.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 
 #include <cxl/cxl.h>
 #include <cxl/pci.h>
@@ -168,58 +169,13 @@ static loff_t cxl_accel_llseek(struct file *file, loff_t offset, int whence)
  * user memory faults (it may be this very device's mapping, or userfaultfd):
  * an unbind never waits on user space.
  */
-static ssize_t cxl_accel_read(struct file *file, char __user *buf,
-			      size_t count, loff_t *ppos)
+static ssize_t cxl_accel_rw_iter(struct kiocb *iocb, struct iov_iter *iter)
 {
-	struct cxl_accel_mem *mem = file_to_mem(file);
+	struct cxl_accel_mem *mem = file_to_mem(iocb->ki_filp);
+	bool write = iov_iter_rw(iter) == WRITE;
 	u64 size = range_len(&mem->range);
-	loff_t pos = *ppos;
-	ssize_t done = 0;
-	void *bounce;
-
-	if (pos < 0)
-		return -EINVAL;
-	if (pos >= size || !count)
-		return 0;
-	count = min_t(u64, count, size - pos);
-
-	bounce = kmalloc(PAGE_SIZE, GFP_KERNEL);
-	if (!bounce)
-		return -ENOMEM;
-	while (count) {
-		size_t n = min_t(size_t, count, PAGE_SIZE);
-
-		scoped_guard(rwsem_read, &mem->lock) {
-			if (!mem->va) {
-				done = done ?: -ENODEV;
-				goto out;
-			}
-			memcpy(bounce, mem->va + pos, n);
-		}
-		if (copy_to_user(buf + done, bounce, n)) {
-			done = done ?: -EFAULT;
-			goto out;
-		}
-		pos += n;
-		done += n;
-		count -= n;
-		if (fatal_signal_pending(current))
-			break;
-		cond_resched();
-	}
-out:
-	kfree(bounce);
-	if (done > 0)
-		*ppos = pos;
-	return done;
-}
-
-static ssize_t cxl_accel_write(struct file *file, const char __user *buf,
-			       size_t count, loff_t *ppos)
-{
-	struct cxl_accel_mem *mem = file_to_mem(file);
-	u64 size = range_len(&mem->range);
-	loff_t pos = *ppos;
+	size_t count = iov_iter_count(iter);
+	loff_t pos = iocb->ki_pos;
 	ssize_t done = 0;
 	void *bounce;
 
@@ -227,9 +183,9 @@ static ssize_t cxl_accel_write(struct file *file, const char __user *buf,
 		return -EINVAL;
 	if (!count)
 		return 0;
-	/* Device memory does not grow: like a full disk. */
+	/* Device memory does not grow: writing past it is like a full disk. */
 	if (pos >= size)
-		return -ENOSPC;
+		return write ? -ENOSPC : 0;
 	count = min_t(u64, count, size - pos);
 
 	bounce = kmalloc(PAGE_SIZE, GFP_KERNEL);
@@ -238,16 +194,23 @@ static ssize_t cxl_accel_write(struct file *file, const char __user *buf,
 	while (count) {
 		size_t n = min_t(size_t, count, PAGE_SIZE);
 
-		if (copy_from_user(bounce, buf + done, n)) {
+		if (write && copy_from_iter(bounce, n, iter) != n) {
 			done = done ?: -EFAULT;
-			goto out;
+			break;
 		}
 		scoped_guard(rwsem_read, &mem->lock) {
 			if (!mem->va) {
 				done = done ?: -ENODEV;
 				goto out;
 			}
-			memcpy(mem->va + pos, bounce, n);
+			if (write)
+				memcpy(mem->va + pos, bounce, n);
+			else
+				memcpy(bounce, mem->va + pos, n);
+		}
+		if (!write && copy_to_iter(bounce, n, iter) != n) {
+			done = done ?: -EFAULT;
+			break;
 		}
 		pos += n;
 		done += n;
@@ -259,7 +222,7 @@ static ssize_t cxl_accel_write(struct file *file, const char __user *buf,
 out:
 	kfree(bounce);
 	if (done > 0)
-		*ppos = pos;
+		iocb->ki_pos = pos;
 	return done;
 }
 
@@ -318,8 +281,8 @@ static const struct file_operations cxl_accel_fops = {
 	.open = cxl_accel_open,
 	.release = cxl_accel_release,
 	.llseek = cxl_accel_llseek,
-	.read = cxl_accel_read,
-	.write = cxl_accel_write,
+	.read_iter = cxl_accel_rw_iter,
+	.write_iter = cxl_accel_rw_iter,
 	.mmap_prepare = cxl_accel_mmap_prepare,
 };
 
