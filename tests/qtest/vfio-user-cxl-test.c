@@ -437,10 +437,12 @@ static void test_hb_decoders_kept(void)
 }
 
 /*
- * A host bridge reset without device memory is a pass-through one (no
- * HDM decoders): a device hot-added below it is refused, saying why.
+ * Start QEMU with the topology only (@qemu_opts before -M, @hb_opts after
+ * the pxb-cxl's id), hot-add the accelerator and check that device_add
+ * fails saying @msg, leaving nothing of the device in the memory tree.
  */
-static void test_hotplug_hb_passthrough(void)
+static void hotadd_refused(const char *qemu_opts, const char *hb_opts,
+                           bool hb_decoders, const char *msg)
 {
     g_autofree char *args = NULL;
     g_autofree char *mtree = NULL;
@@ -453,13 +455,14 @@ static void test_hotplug_hb_passthrough(void)
         return;
     }
     cxl_accel_start(&a, "--mem-size 256M");
-    args = g_strdup_printf("-M %s,cxl=on,cxl-fmw.0.targets.0=cxl.1,"
+    args = g_strdup_printf("%s -M %s,cxl=on,cxl-fmw.0.targets.0=cxl.1,"
                            "cxl-fmw.0.size=4G -m 1G -nodefaults "
-                           "-device pxb-cxl,bus_nr=%d,bus=pcie.0,id=cxl.1 "
+                           "-device pxb-cxl,bus_nr=%d,bus=pcie.0,id=cxl.1%s "
                            "-device cxl-rp,port=0,bus=cxl.1,id=rp0,"
-                           "chassis=0,slot=2", arch()->machine, HB_BUS);
+                           "chassis=0,slot=2", qemu_opts, arch()->machine,
+                           HB_BUS, hb_opts);
     qts = qtest_init(args);
-    g_assert_cmphex(hb_hdm_block(qts), ==, 0);
+    g_assert_cmpint(hb_hdm_block(qts) != 0, ==, hb_decoders);
     rsp = qtest_qmp(qts, "{ 'execute': 'device_add', 'arguments': "
                     "{ 'driver': 'vfio-user-pci', 'id': 'accel0', "
                     "'bus': 'rp0', 'socket': { 'type': 'unix', "
@@ -467,14 +470,23 @@ static void test_hotplug_hb_passthrough(void)
     g_assert_true(qdict_haskey(rsp, "error"));
     desc = qdict_get_str(qdict_get_qdict(rsp, "error"), "desc");
     g_test_message("device_add: %s", desc);
-    g_assert_nonnull(strstr(desc, "host bridge 'cxl.1' was reset without "
-                            "HDM decoders (one root port, "
-                            "hdm_for_passthrough=off)"));
+    g_assert_nonnull(strstr(desc, msg));
     qobject_unref(rsp);
     mtree = qtest_hmp(qts, "info mtree");
     g_assert_null(strstr(mtree, "cxl-memory"));
+    g_assert_null(strstr(mtree, "vfio-cxl-comp-regs"));
     qtest_quit(qts);
     cxl_accel_stop(&a);
+}
+
+/*
+ * A host bridge reset without device memory is a pass-through one (no
+ * HDM decoders): a device hot-added below it is refused, saying why.
+ */
+static void test_hotplug_hb_passthrough(void)
+{
+    hotadd_refused("", "", false, "host bridge 'cxl.1' was reset without "
+                   "HDM decoders (one root port, hdm_for_passthrough=off)");
 }
 
 #define PCI_VENDOR_ID_CXL       0x1e98
@@ -726,39 +738,8 @@ static void test_not_cxl(void)
 /* A realize that fails late (migration blocker refused) leaves nothing. */
 static void test_realize_failure_cleanup(void)
 {
-    g_autofree char *args = NULL;
-    g_autofree char *mtree = NULL;
-    QTestState *qts;
-    QDict *rsp;
-    CXLAccel a;
-
-    if (!cxl_accel_binary_or_skip()) {
-        return;
-    }
-    cxl_accel_start(&a, "--mem-size 256M");
-    /* The device is hot-added below; cold-plug only the topology. */
-    args = g_strdup_printf("-only-migratable -M %s,cxl=on,"
-                           "cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G "
-                           "-m 1G -nodefaults "
-                           "-device pxb-cxl,bus_nr=%d,bus=pcie.0,id=cxl.1,"
-                           "hdm_for_passthrough=on "
-                           "-device cxl-rp,port=0,bus=cxl.1,id=rp0,"
-                           "chassis=0,slot=2", arch()->machine, HB_BUS);
-    qts = qtest_init(args);
-    rsp = qtest_qmp(qts, "{ 'execute': 'device_add', 'arguments': "
-                    "{ 'driver': 'vfio-user-pci', 'id': 'accel0', "
-                    "'bus': 'rp0', 'socket': { 'type': 'unix', "
-                    "'path': %s } } }", a.sock);
-    g_assert_true(qdict_haskey(rsp, "error"));
-    g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(rsp, "error"),
-                                          "desc"),
-                            "does not support migration"));
-    qobject_unref(rsp);
-    mtree = qtest_hmp(qts, "info mtree");
-    g_assert_null(strstr(mtree, "cxl-memory"));
-    g_assert_null(strstr(mtree, "vfio-cxl-comp-regs"));
-    qtest_quit(qts);
-    cxl_accel_stop(&a);
+    hotadd_refused("-only-migratable", ",hdm_for_passthrough=on", true,
+                   "does not support migration");
 }
 
 static void test_cxl_off(void)
