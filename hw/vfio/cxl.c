@@ -31,7 +31,6 @@
 #include "hw/vfio/cxl-uapi.h"
 #include "pci.h"
 #include "cxl.h"
-#include "cxl-dma.h"
 #include "cxl-hdm.h"
 #include "cxl-window.h"
 #include "trace.h"
@@ -288,8 +287,12 @@ static bool vfio_cxl_map_memory(VFIOCXL *cxl, Error **errp)
                          cxl->desc.mem_size, cxl->desc.mem_index);
         return false;
     }
-    /* Only the mmap is ever seen by the guest: never trapped per access. */
-    vfio_cxl_dma_skip_add(&mem->mmaps[0].mem);
+    /*
+     * Only the mmap is ever seen by the guest: never trapped per access.
+     * Placed in the window, it is DMA mapped like any RAM-device region,
+     * so that the device reaches its own memory at the addresses the guest
+     * hands it (see the docs page).
+     */
     return true;
 }
 
@@ -299,9 +302,6 @@ static void vfio_cxl_free(VFIOCXL *cxl)
     int i;
 
     if (mem->vbasedev) {
-        if (mem->nr_mmaps) {
-            vfio_cxl_dma_skip_del(&mem->mmaps[0].mem);
-        }
         /*
          * On a failed realize the device's children still include these
          * MemoryRegions, which vfio_region_finalize() frees: unparent them

@@ -40,17 +40,23 @@ void cxl_accel_start(CXLAccel *a, const char *args)
     g_autofree char *cmd = NULL;
     g_auto(GStrv) argv = NULL;
     gint64 deadline;
+    int log_fd;
 
     a->dir = g_dir_make_tmp("cxl-accel-XXXXXX", &err);
     g_assert_no_error(err);
     a->sock = g_strdup_printf("%s/accel.sock", a->dir);
     a->mem = g_strdup_printf("%s/mem", a->dir);
-    cmd = g_strdup_printf("%s --quiet --socket %s --mem-file %s %s",
+    a->log = g_strdup_printf("%s/log", a->dir);
+    cmd = g_strdup_printf("%s --socket %s --mem-file %s %s",
                           cxl_accel_binary_or_skip(), a->sock, a->mem, args);
     g_shell_parse_argv(cmd, NULL, &argv, &err);
     g_assert_no_error(err);
-    g_spawn_async(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
-                  cxl_accel_child_setup, NULL, &a->pid, &err);
+    log_fd = open(a->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    g_assert_cmpint(log_fd, >=, 0);
+    g_spawn_async_with_fds(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                           cxl_accel_child_setup, NULL, &a->pid, -1, -1,
+                           log_fd, &err);
+    close(log_fd);
     g_assert_no_error(err);
     deadline = g_get_monotonic_time() + CXL_ACCEL_SOCKET_WAIT_US;
     while (!g_file_test(a->sock, G_FILE_TEST_EXISTS) &&
@@ -67,8 +73,20 @@ void cxl_accel_stop(CXLAccel *a)
     g_spawn_close_pid(a->pid);
     unlink(a->sock);
     unlink(a->mem);
+    unlink(a->log);
     rmdir(a->dir);
     g_free(a->sock);
     g_free(a->mem);
+    g_free(a->log);
     g_free(a->dir);
+}
+
+char *cxl_accel_log(CXLAccel *a)
+{
+    g_autoptr(GError) err = NULL;
+    char *text;
+
+    g_file_get_contents(a->log, &text, NULL, &err);
+    g_assert_no_error(err);
+    return text;
 }

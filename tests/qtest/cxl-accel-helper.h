@@ -15,6 +15,7 @@ typedef struct CXLAccel {
     char *dir;
     char *sock;     /* the vfio-user socket QEMU connects to */
     char *mem;      /* the emulator's device memory file */
+    char *log;      /* its log: one line per request */
 } CXLAccel;
 
 /*
@@ -28,5 +29,8 @@ void cxl_accel_start(CXLAccel *a, const char *args);
 
 /* Stop it and remove its files. */
 void cxl_accel_stop(CXLAccel *a);
+
+/* What the emulator logged so far (g_free() it). */
+char *cxl_accel_log(CXLAccel *a);
 
 #endif

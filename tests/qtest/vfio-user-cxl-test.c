@@ -781,6 +781,34 @@ static int pcie_cap(QTestState *qts, int bus)
     g_assert_not_reached();
 }
 
+/*
+ * Did the emulator log a DMA_MAP (or DMA_UNMAP) of exactly the device
+ * memory at @base? QEMU maps it for the device's own DMA like any RAM.
+ */
+static bool dma_logged(CXLAccel *a, const char *op, uint64_t base,
+                       uint64_t size)
+{
+    g_autofree char *log = cxl_accel_log(a);
+    g_autofree char *line = g_strdup_printf(" %s iova 0x%" PRIx64 " size 0x%"
+                                            PRIx64, op, base, size);
+
+    return strstr(log, line) != NULL;
+}
+
+static void test_dma_mapped(void)
+{
+    QTestState *qts;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start(&a, "--mem-size 512M", NULL, NULL);
+    g_assert_true(dma_logged(&a, "DMA_MAP", window_base(qts), 512 * MiB));
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
 static void test_hotplug(void)
 {
     g_autofree char *mtree = NULL;
@@ -803,6 +831,7 @@ static void test_hotplug(void)
                (cfg_readl(qts, HB_BUS, exp + PCI_EXP_SLTCTL) & 0xffff) |
                PCI_EXP_SLTCTL_PWR_OFF | PCI_EXP_SLTCTL_PWR_IND_OFF);
     qtest_qmp_eventwait(qts, "DEVICE_DELETED");
+    g_assert_true(dma_logged(&a, "DMA_UNMAP", base, 256 * MiB));
     mtree = qtest_hmp(qts, "info mtree");
     g_assert_null(strstr(mtree, "cxl-memory"));
     g_assert_null(strstr(mtree, "vfio-cxl-comp-regs"));
@@ -821,6 +850,7 @@ static void test_hotplug(void)
                              "'path': %s } } }", b.sock);
     mtree = qtest_hmp(qts, "info mtree");
     g_assert_nonnull(strstr(mtree, "cxl-memory"));
+    g_assert_true(dma_logged(&b, "DMA_MAP", base, 512 * MiB));
     check_memory_file(qts, &b, base);
     bar = map_bar(qts);
     check_decoder(qts, hdm_block(qts, bar), base, 512 * MiB);
@@ -940,6 +970,7 @@ int main(int argc, char **argv)
                         "--mem-size 512M --cache-capable",
                         test_memory_and_registers);
     qtest_add_func("vfio-user-cxl/flexbus-dsn", test_flexbus_dsn);
+    qtest_add_func("vfio-user-cxl/dma-mapped", test_dma_mapped);
     qtest_add_func("vfio-user-cxl/reset", test_reset);
     qtest_add_func("vfio-user-cxl/guest-nonsense", test_guest_nonsense);
     qtest_add_func("vfio-user-cxl/shared-window", test_shared_window);
