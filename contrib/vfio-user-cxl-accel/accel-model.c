@@ -131,6 +131,9 @@ void accel_free(CXLAccel *a)
     if (a->mem_fd >= 0) {
         close(a->mem_fd);
     }
+    if (a->dma_maps) {
+        g_array_free(a->dma_maps, true);
+    }
     g_free(a);
 }
 
@@ -161,6 +164,8 @@ static void bar_init(CXLAccel *a)
 
 void accel_open(CXLAccel *a)
 {
+    /* A new client maps what it wants; the last one's mappings are gone. */
+    accel_dma_unmap_all(a);
     accel_config_init(a);
     accel_hdm_hw_init(a);
     accel_hdm_snapshot(a);
@@ -168,6 +173,7 @@ void accel_open(CXLAccel *a)
     a->wbi_count = 0;
     a->cxl_reset_count = 0;
     a->reset_count = 0;
+    a->dma_count = 0;
 }
 
 void accel_reset(CXLAccel *a)

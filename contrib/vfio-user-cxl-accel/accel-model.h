@@ -88,6 +88,28 @@ typedef struct AccelOptions {
 #define ACCEL_DPA_REGION        (VFIO_PCI_NUM_REGIONS + 0)
 #define ACCEL_COMP_REGS_REGION  (VFIO_PCI_NUM_REGIONS + 1)
 
+/* One DMA mapping of the client (DMA_MAP), which the copy engine uses */
+typedef struct AccelDMAMap {
+    uint64_t iova;
+    uint64_t size;
+    uint8_t *host;              /* the fd the client sent, mapped; or NULL */
+    bool writable;
+} AccelDMAMap;
+
+/*
+ * How the copy engine reaches a mapping without an fd: the client's
+ * memory through DMA_READ / DMA_WRITE messages. Returns 0 or a negative
+ * errno, -ECONNRESET once the client is gone.
+ */
+typedef struct AccelDMAIO {
+    int (*rw)(void *opaque, bool write, uint64_t iova, void *buf,
+              size_t len);
+    void *opaque;
+} AccelDMAIO;
+
+/* Copy engine transfers go in pieces of this size (DMA_READ/WRITE data) */
+#define ACCEL_DMA_CHUNK         (64 * KiB)
+
 typedef struct CXLAccel {
     AccelOptions opts;
 
@@ -108,10 +130,14 @@ typedef struct CXLAccel {
     /* Device memory backing */
     int mem_fd;
 
+    /* The client's DMA mappings (AccelDMAMap), for the copy engine */
+    GArray *dma_maps;
+
     /* Side effects that went "to hardware", for tests and the log */
     unsigned wbi_count;
     unsigned cxl_reset_count;
     unsigned reset_count;
+    unsigned dma_count;         /* copy requests taken */
 } CXLAccel;
 
 /* accel-options.c */
@@ -142,6 +168,18 @@ int accel_bar_read(CXLAccel *a, uint64_t off, void *buf, size_t len);
 int accel_bar_write(CXLAccel *a, uint64_t off, const void *buf, size_t len);
 int accel_mem_read(CXLAccel *a, uint64_t off, void *buf, size_t len);
 int accel_mem_write(CXLAccel *a, uint64_t off, const void *buf, size_t len);
+
+/*
+ * accel-dma.c: the client's DMA mappings and the copy engine. map and
+ * unmap return 0 or a negative errno; accel_dma_run() serves a request if
+ * the doorbell was rung, appends what it did to @log and returns whether
+ * it ran.
+ */
+int accel_dma_map(CXLAccel *a, uint64_t iova, uint64_t size, int fd,
+                  uint64_t offset, bool writable);
+int accel_dma_unmap(CXLAccel *a, uint64_t iova, uint64_t size);
+void accel_dma_unmap_all(CXLAccel *a);
+bool accel_dma_run(CXLAccel *a, const AccelDMAIO *io, GString *log);
 
 /* accel-config.c: config space and the DVSEC rules */
 void accel_config_init(CXLAccel *a);

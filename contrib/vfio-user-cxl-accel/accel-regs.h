@@ -68,6 +68,44 @@
 /* Component block offset in the BAR, low and high dwords. Read-only. */
 #define ACCEL_REG_BLOCK_OFF_LO   0x18
 #define ACCEL_REG_BLOCK_OFF_HI   0x1c
+/*
+ * The copy engine, as an accelerator's DMA engine: it copies LEN bytes
+ * from SRC to DST, both I/O virtual addresses of the device (guest RAM, or
+ * the device memory at its window address), through what the client
+ * DMA-mapped. The guest writes SRC, DST and LEN, then 1 to DOORBELL; the
+ * device takes the request (DOORBELL reads 0 again), sets BUSY, and at
+ * the end clears BUSY and sets DONE, plus ERROR with a code in DMA_ERROR
+ * if it refused or failed. The guest clears DONE and ERROR by writing 0
+ * to DMA_STATUS. All read/write (plain memory), zero at open and reset.
+ */
+#define ACCEL_REG_DMA_SRC_LO     0x20
+#define ACCEL_REG_DMA_SRC_HI     0x24
+#define ACCEL_REG_DMA_DST_LO     0x28
+#define ACCEL_REG_DMA_DST_HI     0x2c
+#define ACCEL_REG_DMA_LEN        0x30
+#define ACCEL_REG_DMA_DOORBELL   0x34
+#define ACCEL_REG_DMA_STATUS     0x38
+#define   ACCEL_DMA_STATUS_DONE    (1u << 0)
+#define   ACCEL_DMA_STATUS_ERROR   (1u << 1)
+#define   ACCEL_DMA_STATUS_BUSY    (1u << 2)
+#define ACCEL_REG_DMA_ERROR      0x3c
+/* The largest copy one request may ask for */
+#define ACCEL_DMA_MAX_LEN        (16 * MiB)
+
+/* DMA_ERROR codes: the first error of a request */
+typedef enum AccelDMAError {
+    ACCEL_DMA_OK = 0,
+    ACCEL_DMA_ERR_LEN_ZERO = 1,         /* LEN is 0 */
+    ACCEL_DMA_ERR_LEN_TOO_BIG = 2,      /* LEN > ACCEL_DMA_MAX_LEN */
+    ACCEL_DMA_ERR_SRC_UNMAPPED = 3,     /* SRC not in a DMA mapping */
+    ACCEL_DMA_ERR_DST_UNMAPPED = 4,     /* DST not in a DMA mapping */
+    ACCEL_DMA_ERR_SRC_CROSSES = 5,      /* [SRC, SRC+LEN) leaves its mapping */
+    ACCEL_DMA_ERR_DST_CROSSES = 6,      /* [DST, DST+LEN) leaves its mapping */
+    ACCEL_DMA_ERR_BUSY = 7,             /* DOORBELL rung while busy: ignored */
+    ACCEL_DMA_ERR_CLIENT = 8,           /* the client failed a DMA_READ/WRITE */
+    ACCEL_DMA_ERR_CLIENT_GONE = 9,      /* the client went away */
+} AccelDMAError;
+
 /* Second scratch area: 0x100..0x1ff read/write, zero at open and reset. */
 #define ACCEL_REG_SCRATCH_AREA   0x100
 #define ACCEL_REG_SCRATCH_AREA_SIZE 0x100

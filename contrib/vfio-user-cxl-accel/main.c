@@ -61,6 +61,8 @@ static void usage(FILE *f)
 "  0x08 SCRATCH  RW  0 at open and reset\n"
 "  0x10 MEM_SIZE RO  device memory size, low dword (high at 0x14)\n"
 "  0x18 BLOCK_OFF RO component block offset, low dword (high at 0x1c)\n"
+"  0x20 DMA_SRC, 0x28 DMA_DST (64-bit IOVAs), 0x30 DMA_LEN, 0x34 DOORBELL,\n"
+"  0x38 DMA_STATUS (1 done, 2 error, 4 busy), 0x3c DMA_ERROR: copy engine\n"
 "  0x100-0x1ff   RW  scratch area\n"
 "The registers live in the mmap-able part of the BAR (see README.rst).\n",
             ACCEL_REG_BAR, (unsigned)(ACCEL_REG_BAR_SIZE / KiB),

@@ -13,6 +13,7 @@
  */
 
 #include "qemu/osdep.h"
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include "hw/vfio-user/protocol.h"
@@ -253,10 +254,11 @@ static int handle_dma_map(CXLAccel *a, VfuMsg *m, VfuReply *r)
         return ret;
     }
     memcpy(&d.argsz, m->data, sizeof(d) - sizeof(d.hdr));
-    /* The device does no DMA: the mapping is noted and its fd closed */
     g_string_append_printf(r->log, "iova 0x%" PRIx64 " size 0x%" PRIx64
                            " fds %u", d.iova, d.size, m->nfds);
-    return 0;
+    /* The copy engine's to use; the fd (if any) is mapped, then closed. */
+    return accel_dma_map(a, d.iova, d.size, m->nfds ? m->fds[0] : -1,
+                         d.offset, d.flags & VFIO_DMA_MAP_FLAG_WRITE);
 }
 
 static int handle_dma_unmap(CXLAccel *a, VfuMsg *m, VfuReply *r)
@@ -270,6 +272,10 @@ static int handle_dma_unmap(CXLAccel *a, VfuMsg *m, VfuReply *r)
     memcpy(&d.argsz, m->data, sizeof(d) - sizeof(d.hdr));
     g_string_append_printf(r->log, "iova 0x%" PRIx64 " size 0x%" PRIx64,
                            d.iova, d.size);
+    ret = accel_dma_unmap(a, d.iova, d.size);
+    if (ret) {
+        return ret;
+    }
     g_byte_array_append(r->data, (uint8_t *)&d.argsz,
                         sizeof(d) - sizeof(d.hdr));
     return 0;
@@ -454,84 +460,199 @@ static const VfuHandler handlers[VFIO_USER_MAX] = {
     [VFIO_USER_REGION_WRITE_MULTI] = handle_write_multi,
 };
 
-/* Handle one message; false if the connection must be dropped */
-static bool serve_one(CXLAccel *a, int fd, bool quiet)
+/* One connected client */
+typedef struct VfuSession {
+    CXLAccel *a;
+    int fd;
+    bool quiet;
+    uint16_t next_id;           /* of the requests the device sends */
+} VfuSession;
+
+/* Read one message, header and payload; false if the client is lost */
+static bool recv_msg(VfuSession *s, VfuMsg *m)
 {
-    VfuMsg m = { 0 };
+    if (!recv_header(s->fd, m)) {
+        return false;
+    }
+    if (m->hdr.size < sizeof(m->hdr) || m->hdr.size > VFU_MAX_DRAIN) {
+        /* Cannot find the next message boundary: give up on the client */
+        if (!s->quiet) {
+            fprintf(stderr, "vfio-user-cxl-accel: message size %u: "
+                    "dropping the client\n", m->hdr.size);
+        }
+        return false;
+    }
+    m->len = m->hdr.size - sizeof(m->hdr);
+    m->data = g_malloc(m->len ? m->len : 1);
+    return read_full(s->fd, m->data, m->len);
+}
+
+static void msg_free(VfuMsg *m)
+{
+    msg_close_fds(m);
+    g_free(m->data);
+    m->data = NULL;
+}
+
+/* Serve a request of the client; false if the connection must be dropped */
+static bool handle_request(VfuSession *s, VfuMsg *m)
+{
     VfuReply r = { .fd = -1 };
     VFIOUserHdr reply = { 0 };
     bool ok = true;
     int ret;
 
-    if (!recv_header(fd, &m)) {
-        msg_close_fds(&m);
-        return false;
-    }
     r.data = g_byte_array_new();
     r.log = g_string_new(NULL);
-
-    if (m.hdr.size < sizeof(m.hdr) || m.hdr.size > VFU_MAX_DRAIN) {
-        /* Cannot find the next message boundary: give up on the client */
-        if (!quiet) {
-            fprintf(stderr, "vfio-user-cxl-accel: message size %u: "
-                    "dropping the client\n", m.hdr.size);
-        }
-        ok = false;
-        goto out;
-    }
-    m.len = m.hdr.size - sizeof(m.hdr);
-    m.data = g_malloc(m.len ? m.len : 1);
-    if (!read_full(fd, m.data, m.len)) {
-        ok = false;
-        goto out;
-    }
-
-    if ((m.hdr.flags & VFIO_USER_TYPE) != VFIO_USER_REQUEST) {
-        ret = -EINVAL;          /* we sent no request to reply to */
-    } else if (m.hdr.size > VFU_MAX_MSG) {
+    if (m->hdr.size > VFU_MAX_MSG) {
         ret = -E2BIG;
-    } else if (m.hdr.command < VFIO_USER_MAX && handlers[m.hdr.command]) {
-        ret = handlers[m.hdr.command](a, &m, &r);
+    } else if (m->hdr.command < VFIO_USER_MAX && handlers[m->hdr.command]) {
+        ret = handlers[m->hdr.command](s->a, m, &r);
     } else {
         ret = -ENOSYS;
     }
 
-    if (!quiet) {
-        fprintf(stderr, "vfio-user-cxl-accel: #%u %s %s%s%s\n", m.hdr.id,
-                command_name(m.hdr.command), r.log->str,
+    if (!s->quiet) {
+        fprintf(stderr, "vfio-user-cxl-accel: #%u %s %s%s%s\n", m->hdr.id,
+                command_name(m->hdr.command), r.log->str,
                 ret ? " -> error " : "", ret ? strerror(-ret) : "");
     }
-    if ((m.hdr.flags & VFIO_USER_NO_REPLY) ||
-        (m.hdr.flags & VFIO_USER_TYPE) != VFIO_USER_REQUEST) {
-        goto out;
+    if (!(m->hdr.flags & VFIO_USER_NO_REPLY)) {
+        reply.id = m->hdr.id;
+        reply.command = m->hdr.command;
+        reply.flags = VFIO_USER_REPLY;
+        if (ret) {
+            reply.flags |= VFIO_USER_ERROR;
+            reply.error_reply = -ret;
+            g_byte_array_set_size(r.data, 0);
+            r.fd = -1;
+        }
+        reply.size = sizeof(reply) + r.data->len;
+        ok = send_all(s->fd, &reply, r.data->data, r.data->len, r.fd);
     }
-    reply.id = m.hdr.id;
-    reply.command = m.hdr.command;
-    reply.flags = VFIO_USER_REPLY;
-    if (ret) {
-        reply.flags |= VFIO_USER_ERROR;
-        reply.error_reply = -ret;
-        g_byte_array_set_size(r.data, 0);
-        r.fd = -1;
-    }
-    reply.size = sizeof(reply) + r.data->len;
-    ok = send_all(fd, &reply, r.data->data, r.data->len, r.fd);
-
-out:
-    msg_close_fds(&m);
-    g_free(m.data);
     g_byte_array_free(r.data, true);
     g_string_free(r.log, true);
     return ok;
 }
 
+/* Handle one message; false if the connection must be dropped */
+static bool serve_one(VfuSession *s)
+{
+    VfuMsg m = { 0 };
+    bool ok = recv_msg(s, &m);
+
+    if (ok && (m.hdr.flags & VFIO_USER_TYPE) == VFIO_USER_REQUEST) {
+        ok = handle_request(s, &m);
+    } else if (ok && !s->quiet) {
+        /* We wait for our own replies in dma_rw(); this one is stray. */
+        fprintf(stderr, "vfio-user-cxl-accel: #%u %s: unexpected reply, "
+                "ignored\n", m.hdr.id, command_name(m.hdr.command));
+    }
+    msg_free(&m);
+    return ok;
+}
+
+/*
+ * The copy engine's way to the client's memory: a DMA_READ or DMA_WRITE
+ * request, then the client's requests served until its reply comes.
+ */
+static int dma_rw(void *opaque, bool write, uint64_t iova, void *buf,
+                  size_t len)
+{
+    VfuSession *s = opaque;
+    VFIOUserDMARW req = { 0 };
+    uint16_t id = s->next_id++;
+    /*
+     * As QEMU has it: the data starts at offsetof(data), and the message
+     * size counts sizeof() of the struct, padding included, plus the data.
+     */
+    size_t header = sizeof(req) - sizeof(req.hdr);
+    size_t at = offsetof(VFIOUserDMARW, data) - sizeof(req.hdr);
+
+    req.hdr.id = id;
+    req.hdr.command = write ? VFIO_USER_DMA_WRITE : VFIO_USER_DMA_READ;
+    req.hdr.flags = VFIO_USER_REQUEST;
+    req.hdr.size = sizeof(req) + (write ? len : 0);
+    req.offset = iova;
+    req.count = len;
+    if (write) {
+        g_autofree uint8_t *payload = g_malloc0(header + len);
+
+        memcpy(payload, &req.offset, header);
+        memcpy(payload + at, buf, len);
+        if (!send_all(s->fd, &req.hdr, payload, header + len, -1)) {
+            return -ECONNRESET;
+        }
+    } else if (!send_all(s->fd, &req.hdr, &req.offset, header, -1)) {
+        return -ECONNRESET;
+    }
+
+    for (;;) {
+        VfuMsg m = { 0 };
+        int ret = 0;
+
+        if (!recv_msg(s, &m)) {
+            msg_free(&m);
+            return -ECONNRESET;
+        }
+        if ((m.hdr.flags & VFIO_USER_TYPE) == VFIO_USER_REQUEST) {
+            bool ok = handle_request(s, &m);
+
+            msg_free(&m);
+            if (!ok) {
+                return -ECONNRESET;
+            }
+            continue;
+        }
+        if (m.hdr.id != id || m.hdr.command != req.hdr.command) {
+            msg_free(&m);
+            continue;           /* a stray reply */
+        }
+        if (m.hdr.flags & VFIO_USER_ERROR) {
+            ret = -(int)(m.hdr.error_reply ? m.hdr.error_reply : EIO);
+        } else if (!write && (m.len < at + len)) {
+            ret = -EIO;         /* a short DMA_READ reply */
+        } else if (!write) {
+            memcpy(buf, m.data + at, len);
+        }
+        msg_free(&m);
+        return ret;
+    }
+}
+
+/* How often an idle server looks at the copy engine's doorbell */
+#define VFU_DOORBELL_POLL_MS    1
+
 void vfu_server_serve_client(CXLAccel *a, int fd, bool quiet)
 {
+    VfuSession s = { .a = a, .fd = fd, .quiet = quiet };
+    AccelDMAIO io = { .rw = dma_rw, .opaque = &s };
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+
     /* A new client sees the device as a fresh open of the vfio device */
     accel_open(a);
-    while (serve_one(a, fd, quiet)) {
-        /* next message */
+    for (;;) {
+        g_autoptr(GString) log = g_string_new(NULL);
+        int n = poll(&p, 1, VFU_DOORBELL_POLL_MS);
+
+        if (n < 0 && !interrupted()) {
+            break;
+        }
+        /*
+         * The doorbell is in the register page the client maps: like
+         * hardware, the device notices it on its own, between messages.
+         */
+        if (accel_dma_run(a, &io, log) && !quiet) {
+            fprintf(stderr, "vfio-user-cxl-accel: DMA %s\n", log->str);
+        }
+        if (n > 0 && !serve_one(&s)) {
+            break;
+        }
+        if (vfu_stop && *vfu_stop) {
+            break;
+        }
     }
+    accel_dma_unmap_all(a);
 }
 
 bool vfu_server_run(CXLAccel *a, const char *path, bool quiet,

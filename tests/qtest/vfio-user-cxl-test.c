@@ -32,6 +32,18 @@
 #define ACCEL_REG_SCRATCH       0x08
 #define ACCEL_REG_MEM_SIZE_LO   0x10
 #define ACCEL_REG_BLOCK_OFF_LO  0x18
+#define ACCEL_REG_DMA_SRC_LO    0x20
+#define ACCEL_REG_DMA_SRC_HI    0x24
+#define ACCEL_REG_DMA_DST_LO    0x28
+#define ACCEL_REG_DMA_DST_HI    0x2c
+#define ACCEL_REG_DMA_LEN       0x30
+#define ACCEL_REG_DMA_DOORBELL  0x34
+#define ACCEL_REG_DMA_STATUS    0x38
+#define ACCEL_DMA_DONE          (1u << 0)
+#define ACCEL_DMA_ERROR         (1u << 1)
+#define ACCEL_REG_DMA_ERROR     0x3c
+#define ACCEL_DMA_ERR_LEN_ZERO  1
+#define ACCEL_DMA_ERR_SRC_UNMAPPED 3
 #define ACCEL_REG_BAR           2
 #define ACCEL_VENDOR_DEVICE     0x0cf21b36
 
@@ -43,10 +55,11 @@
 typedef struct Arch {
     const char *machine;
     uint64_t bar_addr;          /* where the test puts the register BAR */
+    uint64_t ram_addr;          /* guest RAM the copy engine may use */
 } Arch;
 
-static const Arch arch_arm = { "virt", 0x10000000 };
-static const Arch arch_x86 = { "q35", 0xc0000000 };
+static const Arch arch_arm = { "virt", 0x10000000, 0x40000000 + 16 * MiB };
+static const Arch arch_x86 = { "q35", 0xc0000000, 16 * MiB };
 
 static const Arch *arch(void)
 {
@@ -809,6 +822,167 @@ static void test_dma_mapped(void)
     cxl_accel_stop(&a);
 }
 
+/* Let the accelerator's copy engine copy @len bytes; returns DMA_STATUS. */
+static uint32_t dma_copy(QTestState *qts, uint64_t page, uint64_t src,
+                         uint64_t dst, uint32_t len)
+{
+    gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    uint32_t status;
+
+    qtest_writel(qts, page + ACCEL_REG_DMA_SRC_LO, src);
+    qtest_writel(qts, page + ACCEL_REG_DMA_SRC_HI, src >> 32);
+    qtest_writel(qts, page + ACCEL_REG_DMA_DST_LO, dst);
+    qtest_writel(qts, page + ACCEL_REG_DMA_DST_HI, dst >> 32);
+    qtest_writel(qts, page + ACCEL_REG_DMA_LEN, len);
+    qtest_writel(qts, page + ACCEL_REG_DMA_STATUS, 0);
+    qtest_writel(qts, page + ACCEL_REG_DMA_DOORBELL, 1);
+    /* The device notices the doorbell on its own, and asks QEMU. */
+    do {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(1000);
+        status = qtest_readl(qts, page + ACCEL_REG_DMA_STATUS);
+    } while (!(status & ACCEL_DMA_DONE));
+    return status;
+}
+
+static void fill(uint8_t *p, size_t len, uint8_t seed)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        p[i] = seed ^ (i * 13) ^ (i >> 8);
+    }
+}
+
+/*
+ * Device DMA: the accelerator's copy engine moves data from guest RAM to
+ * its own memory (at its window address, as the guest driver hands it),
+ * back, and within its memory, all through what QEMU DMA-mapped. Checked
+ * in guest RAM and in the emulator's memory file.
+ */
+static void test_dma_copy(void)
+{
+    const size_t len = 200 * KiB;   /* several of the engine's pieces */
+    g_autofree uint8_t *pattern = g_malloc(len);
+    g_autofree uint8_t *got = g_malloc(len);
+    uint64_t base, page, ram = arch()->ram_addr;
+    QTestState *qts;
+    CXLAccel a;
+    int fd;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start(&a, "--mem-size 256M", NULL, NULL);
+    base = window_base(qts);
+    page = regs_page(qts, map_bar(qts));
+    cfg_writel(qts, DEV_BUS, PCI_COMMAND,
+               PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    fd = open(a.mem, O_RDONLY);
+    g_assert_cmpint(fd, >=, 0);
+
+    /* Guest RAM -> device memory */
+    fill(pattern, len, 0x5a);
+    qtest_memwrite(qts, ram, pattern, len);
+    g_assert_cmphex(dma_copy(qts, page, ram, base + 0x100000, len), ==,
+                    ACCEL_DMA_DONE);
+    g_assert_cmpint(pread(fd, got, len, 0x100000), ==, len);
+    g_assert_cmpint(memcmp(got, pattern, len), ==, 0);
+
+    /* Device memory -> device memory, both through the window address */
+    g_assert_cmphex(dma_copy(qts, page, base + 0x100000, base + 0x800000,
+                             len), ==, ACCEL_DMA_DONE);
+    g_assert_cmpint(pread(fd, got, len, 0x800000), ==, len);
+    g_assert_cmpint(memcmp(got, pattern, len), ==, 0);
+
+    /* Device memory -> guest RAM */
+    g_assert_cmphex(dma_copy(qts, page, base + 0x800000, ram + 0x400000,
+                             len), ==, ACCEL_DMA_DONE);
+    qtest_memread(qts, ram + 0x400000, got, len);
+    g_assert_cmpint(memcmp(got, pattern, len), ==, 0);
+
+    /* Refusals read back as an error code, and touch nothing */
+    g_assert_cmphex(dma_copy(qts, page, ram, base, 0), ==,
+                    ACCEL_DMA_DONE | ACCEL_DMA_ERROR);
+    g_assert_cmphex(qtest_readl(qts, page + ACCEL_REG_DMA_ERROR), ==,
+                    ACCEL_DMA_ERR_LEN_ZERO);
+    g_assert_cmphex(dma_copy(qts, page, base + 512 * MiB, ram, 64), ==,
+                    ACCEL_DMA_DONE | ACCEL_DMA_ERROR);
+    g_assert_cmphex(qtest_readl(qts, page + ACCEL_REG_DMA_ERROR), ==,
+                    ACCEL_DMA_ERR_SRC_UNMAPPED);
+
+    close(fd);
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
+/* Ring the doorbell for a copy and return without waiting for it. */
+static void dma_start(QTestState *qts, uint64_t page, uint64_t src,
+                      uint64_t dst, uint32_t len)
+{
+    qtest_writel(qts, page + ACCEL_REG_DMA_SRC_LO, src);
+    qtest_writel(qts, page + ACCEL_REG_DMA_SRC_HI, src >> 32);
+    qtest_writel(qts, page + ACCEL_REG_DMA_DST_LO, dst);
+    qtest_writel(qts, page + ACCEL_REG_DMA_DST_HI, dst >> 32);
+    qtest_writel(qts, page + ACCEL_REG_DMA_LEN, len);
+    qtest_writel(qts, page + ACCEL_REG_DMA_DOORBELL, 1);
+}
+
+/*
+ * A copy in flight when the system resets, and one when the device is
+ * unplugged: QEMU and the emulator survive, the engine works after the
+ * reset, and the emulator, now without a client, still serves the next.
+ */
+static void test_dma_in_flight(void)
+{
+    uint64_t base, page, bar, ram = arch()->ram_addr;
+    g_autofree char *log = NULL;
+    QTestState *qts;
+    CXLAccel a;
+    int exp;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start(&a, "--mem-size 256M", NULL, NULL);
+    base = window_base(qts);
+    bar = map_bar(qts);
+    page = regs_page(qts, bar);
+    cfg_writel(qts, DEV_BUS, PCI_COMMAND,
+               PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    dma_start(qts, page, ram, base, 16 * MiB);
+    qtest_system_reset(qts);
+
+    page = regs_page(qts, map_bar(qts));
+    cfg_writel(qts, DEV_BUS, PCI_COMMAND,
+               PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    g_assert_cmphex(dma_copy(qts, page, ram, base, 4096), ==,
+                    ACCEL_DMA_DONE);
+
+    dma_start(qts, page, ram, base, 16 * MiB);
+    qtest_qmp_device_del_send(qts, "accel0");
+    exp = pcie_cap(qts, HB_BUS);
+    cfg_writel(qts, HB_BUS, exp + PCI_EXP_SLTCTL,
+               (cfg_readl(qts, HB_BUS, exp + PCI_EXP_SLTCTL) & 0xffff) |
+               PCI_EXP_SLTCTL_PWR_OFF | PCI_EXP_SLTCTL_PWR_IND_OFF);
+    qtest_qmp_eventwait(qts, "DEVICE_DELETED");
+    qtest_qmp_assert_success(qts, "{ 'execute': 'query-status' }");
+    qtest_quit(qts);
+
+    /* The emulator outlived its client and takes the next one. */
+    g_assert_cmpint(kill(a.pid, 0), ==, 0);
+    log = cxl_accel_log(&a);
+    g_test_message("%s", log);
+    /* All three taken; the reset took the first with it, or it finished. */
+    g_assert_nonnull(strstr(log, "DMA copy"));
+    g_assert_true(strstr(log, ": aborted by a reset") ||
+                  strstr(log, "len 0x1000000: done"));
+    qts = qtest_init(cmdline(&a, NULL, NULL));
+    check_memory_file(qts, &a, window_base(qts));
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
 static void test_hotplug(void)
 {
     g_autofree char *mtree = NULL;
@@ -971,6 +1145,8 @@ int main(int argc, char **argv)
                         test_memory_and_registers);
     qtest_add_func("vfio-user-cxl/flexbus-dsn", test_flexbus_dsn);
     qtest_add_func("vfio-user-cxl/dma-mapped", test_dma_mapped);
+    qtest_add_func("vfio-user-cxl/dma-copy", test_dma_copy);
+    qtest_add_func("vfio-user-cxl/dma-in-flight", test_dma_in_flight);
     qtest_add_func("vfio-user-cxl/reset", test_reset);
     qtest_add_func("vfio-user-cxl/guest-nonsense", test_guest_nonsense);
     qtest_add_func("vfio-user-cxl/shared-window", test_shared_window);
