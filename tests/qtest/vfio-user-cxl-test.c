@@ -794,6 +794,18 @@ static int pcie_cap(QTestState *qts, int bus)
     g_assert_not_reached();
 }
 
+/* Unplug device @id: the guest's part is to power the slot off. */
+static void unplug(QTestState *qts, const char *id)
+{
+    int exp = pcie_cap(qts, HB_BUS);
+
+    qtest_qmp_device_del_send(qts, id);
+    cfg_writel(qts, HB_BUS, exp + PCI_EXP_SLTCTL,
+               (cfg_readl(qts, HB_BUS, exp + PCI_EXP_SLTCTL) & 0xffff) |
+               PCI_EXP_SLTCTL_PWR_OFF | PCI_EXP_SLTCTL_PWR_IND_OFF);
+    qtest_qmp_eventwait(qts, "DEVICE_DELETED");
+}
+
 /*
  * Did the emulator log a DMA_MAP (or DMA_UNMAP) of exactly the device
  * memory at @base? QEMU maps it for the device's own DMA like any RAM.
@@ -822,13 +834,17 @@ static void test_dma_mapped(void)
     cxl_accel_stop(&a);
 }
 
-/* Let the accelerator's copy engine copy @len bytes; returns DMA_STATUS. */
-static uint32_t dma_copy(QTestState *qts, uint64_t page, uint64_t src,
-                         uint64_t dst, uint32_t len)
+/* What a driver does before the device may DMA: memory and bus master. */
+static void enable_bus_master(QTestState *qts)
 {
-    gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
-    uint32_t status;
+    cfg_writel(qts, DEV_BUS, PCI_COMMAND,
+               PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+}
 
+/* Ring the doorbell for a copy and return without waiting for it. */
+static void dma_start(QTestState *qts, uint64_t page, uint64_t src,
+                      uint64_t dst, uint32_t len)
+{
     qtest_writel(qts, page + ACCEL_REG_DMA_SRC_LO, src);
     qtest_writel(qts, page + ACCEL_REG_DMA_SRC_HI, src >> 32);
     qtest_writel(qts, page + ACCEL_REG_DMA_DST_LO, dst);
@@ -836,6 +852,16 @@ static uint32_t dma_copy(QTestState *qts, uint64_t page, uint64_t src,
     qtest_writel(qts, page + ACCEL_REG_DMA_LEN, len);
     qtest_writel(qts, page + ACCEL_REG_DMA_STATUS, 0);
     qtest_writel(qts, page + ACCEL_REG_DMA_DOORBELL, 1);
+}
+
+/* Let the accelerator's copy engine copy @len bytes; returns DMA_STATUS. */
+static uint32_t dma_copy(QTestState *qts, uint64_t page, uint64_t src,
+                         uint64_t dst, uint32_t len)
+{
+    gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    uint32_t status;
+
+    dma_start(qts, page, src, dst, len);
     /* The device notices the doorbell on its own, and asks QEMU. */
     do {
         g_assert_cmpint(g_get_monotonic_time(), <, deadline);
@@ -876,8 +902,7 @@ static void test_dma_copy(void)
     qts = vm_start(&a, "--mem-size 256M", NULL, NULL);
     base = window_base(qts);
     page = regs_page(qts, map_bar(qts));
-    cfg_writel(qts, DEV_BUS, PCI_COMMAND,
-               PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    enable_bus_master(qts);
     fd = open(a.mem, O_RDONLY);
     g_assert_cmpint(fd, >=, 0);
 
@@ -916,18 +941,6 @@ static void test_dma_copy(void)
     cxl_accel_stop(&a);
 }
 
-/* Ring the doorbell for a copy and return without waiting for it. */
-static void dma_start(QTestState *qts, uint64_t page, uint64_t src,
-                      uint64_t dst, uint32_t len)
-{
-    qtest_writel(qts, page + ACCEL_REG_DMA_SRC_LO, src);
-    qtest_writel(qts, page + ACCEL_REG_DMA_SRC_HI, src >> 32);
-    qtest_writel(qts, page + ACCEL_REG_DMA_DST_LO, dst);
-    qtest_writel(qts, page + ACCEL_REG_DMA_DST_HI, dst >> 32);
-    qtest_writel(qts, page + ACCEL_REG_DMA_LEN, len);
-    qtest_writel(qts, page + ACCEL_REG_DMA_DOORBELL, 1);
-}
-
 /*
  * A copy in flight when the system resets, and one when the device is
  * unplugged: QEMU and the emulator survive, the engine works after the
@@ -939,7 +952,6 @@ static void test_dma_in_flight(void)
     g_autofree char *log = NULL;
     QTestState *qts;
     CXLAccel a;
-    int exp;
 
     if (!cxl_accel_binary_or_skip()) {
         return;
@@ -948,24 +960,17 @@ static void test_dma_in_flight(void)
     base = window_base(qts);
     bar = map_bar(qts);
     page = regs_page(qts, bar);
-    cfg_writel(qts, DEV_BUS, PCI_COMMAND,
-               PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    enable_bus_master(qts);
     dma_start(qts, page, ram, base, 16 * MiB);
     qtest_system_reset(qts);
 
     page = regs_page(qts, map_bar(qts));
-    cfg_writel(qts, DEV_BUS, PCI_COMMAND,
-               PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    enable_bus_master(qts);
     g_assert_cmphex(dma_copy(qts, page, ram, base, 4096), ==,
                     ACCEL_DMA_DONE);
 
     dma_start(qts, page, ram, base, 16 * MiB);
-    qtest_qmp_device_del_send(qts, "accel0");
-    exp = pcie_cap(qts, HB_BUS);
-    cfg_writel(qts, HB_BUS, exp + PCI_EXP_SLTCTL,
-               (cfg_readl(qts, HB_BUS, exp + PCI_EXP_SLTCTL) & 0xffff) |
-               PCI_EXP_SLTCTL_PWR_OFF | PCI_EXP_SLTCTL_PWR_IND_OFF);
-    qtest_qmp_eventwait(qts, "DEVICE_DELETED");
+    unplug(qts, "accel0");
     qtest_qmp_assert_success(qts, "{ 'execute': 'query-status' }");
     qtest_quit(qts);
 
@@ -998,13 +1003,7 @@ static void test_hotplug(void)
     base = window_base(qts);
     check_memory_file(qts, &a, base);
 
-    /* Unplug: the guest's part is to power the slot off. */
-    qtest_qmp_device_del_send(qts, "accel0");
-    exp = pcie_cap(qts, HB_BUS);
-    cfg_writel(qts, HB_BUS, exp + PCI_EXP_SLTCTL,
-               (cfg_readl(qts, HB_BUS, exp + PCI_EXP_SLTCTL) & 0xffff) |
-               PCI_EXP_SLTCTL_PWR_OFF | PCI_EXP_SLTCTL_PWR_IND_OFF);
-    qtest_qmp_eventwait(qts, "DEVICE_DELETED");
+    unplug(qts, "accel0");
     g_assert_true(dma_logged(&a, "DMA_UNMAP", base, 256 * MiB));
     mtree = qtest_hmp(qts, "info mtree");
     g_assert_null(strstr(mtree, "cxl-memory"));
@@ -1013,6 +1012,7 @@ static void test_hotplug(void)
     cxl_accel_stop(&a);
 
     /* Hot-add a device: placed in the window right away. */
+    exp = pcie_cap(qts, HB_BUS);
     cfg_writel(qts, HB_BUS, exp + PCI_EXP_SLTCTL,
                (cfg_readl(qts, HB_BUS, exp + PCI_EXP_SLTCTL) & 0xffff &
                 ~(PCI_EXP_SLTCTL_PCC | PCI_EXP_SLTCTL_PIC)) |
