@@ -26,27 +26,9 @@
 #include "qemu/bswap.h"
 #include "standard-headers/linux/pci_regs.h"
 
-/* The accelerator's register page (contrib/vfio-user-cxl-accel). */
-#define ACCEL_REG_ID            0x00
-#define ACCEL_ID_VALUE          0x43584c32
-#define ACCEL_REG_SCRATCH       0x08
-#define ACCEL_REG_MEM_SIZE_LO   0x10
-#define ACCEL_REG_BLOCK_OFF_LO  0x18
-#define ACCEL_REG_DMA_SRC_LO    0x20
-#define ACCEL_REG_DMA_SRC_HI    0x24
-#define ACCEL_REG_DMA_DST_LO    0x28
-#define ACCEL_REG_DMA_DST_HI    0x2c
-#define ACCEL_REG_DMA_LEN       0x30
-#define ACCEL_REG_DMA_DOORBELL  0x34
-#define ACCEL_REG_DMA_STATUS    0x38
-#define ACCEL_DMA_DONE          (1u << 0)
-#define ACCEL_DMA_ERROR         (1u << 1)
-#define ACCEL_REG_DMA_ERROR     0x3c
-#define ACCEL_DMA_ERR_LEN_ZERO  1
-#define ACCEL_DMA_ERR_SRC_UNMAPPED 3
-#define ACCEL_REG_BAR           2
-#define ACCEL_VENDOR_DEVICE     0x0cf21b36
-
+/* The accelerator's PCI identity and register page: its contract header */
+#include "../../contrib/vfio-user-cxl-accel/accel-regs.h"
+#define ACCEL_VENDOR_DEVICE (ACCEL_PCI_DEVICE_ID << 16 | ACCEL_PCI_VENDOR_ID)
 
 /* Guest topology: pxb-cxl bus 12, cxl-rp at 12:00.0, device at 13:00.0 */
 #define HB_BUS                  12
@@ -867,7 +849,7 @@ static uint32_t dma_copy(QTestState *qts, uint64_t page, uint64_t src,
         g_assert_cmpint(g_get_monotonic_time(), <, deadline);
         g_usleep(1000);
         status = qtest_readl(qts, page + ACCEL_REG_DMA_STATUS);
-    } while (!(status & ACCEL_DMA_DONE));
+    } while (!(status & ACCEL_DMA_STATUS_DONE));
     return status;
 }
 
@@ -910,29 +892,29 @@ static void test_dma_copy(void)
     fill(pattern, len, 0x5a);
     qtest_memwrite(qts, ram, pattern, len);
     g_assert_cmphex(dma_copy(qts, page, ram, base + 0x100000, len), ==,
-                    ACCEL_DMA_DONE);
+                    ACCEL_DMA_STATUS_DONE);
     g_assert_cmpint(pread(fd, got, len, 0x100000), ==, len);
     g_assert_cmpint(memcmp(got, pattern, len), ==, 0);
 
     /* Device memory -> device memory, both through the window address */
     g_assert_cmphex(dma_copy(qts, page, base + 0x100000, base + 0x800000,
-                             len), ==, ACCEL_DMA_DONE);
+                             len), ==, ACCEL_DMA_STATUS_DONE);
     g_assert_cmpint(pread(fd, got, len, 0x800000), ==, len);
     g_assert_cmpint(memcmp(got, pattern, len), ==, 0);
 
     /* Device memory -> guest RAM */
     g_assert_cmphex(dma_copy(qts, page, base + 0x800000, ram + 0x400000,
-                             len), ==, ACCEL_DMA_DONE);
+                             len), ==, ACCEL_DMA_STATUS_DONE);
     qtest_memread(qts, ram + 0x400000, got, len);
     g_assert_cmpint(memcmp(got, pattern, len), ==, 0);
 
     /* Refusals read back as an error code, and touch nothing */
     g_assert_cmphex(dma_copy(qts, page, ram, base, 0), ==,
-                    ACCEL_DMA_DONE | ACCEL_DMA_ERROR);
+                    ACCEL_DMA_STATUS_DONE | ACCEL_DMA_STATUS_ERROR);
     g_assert_cmphex(qtest_readl(qts, page + ACCEL_REG_DMA_ERROR), ==,
                     ACCEL_DMA_ERR_LEN_ZERO);
     g_assert_cmphex(dma_copy(qts, page, base + 512 * MiB, ram, 64), ==,
-                    ACCEL_DMA_DONE | ACCEL_DMA_ERROR);
+                    ACCEL_DMA_STATUS_DONE | ACCEL_DMA_STATUS_ERROR);
     g_assert_cmphex(qtest_readl(qts, page + ACCEL_REG_DMA_ERROR), ==,
                     ACCEL_DMA_ERR_SRC_UNMAPPED);
 
@@ -967,7 +949,7 @@ static void test_dma_in_flight(void)
     page = regs_page(qts, map_bar(qts));
     enable_bus_master(qts);
     g_assert_cmphex(dma_copy(qts, page, ram, base, 4096), ==,
-                    ACCEL_DMA_DONE);
+                    ACCEL_DMA_STATUS_DONE);
 
     dma_start(qts, page, ram, base, 16 * MiB);
     unplug(qts, "accel0");
