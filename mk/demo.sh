@@ -47,6 +47,10 @@ HOST_OFF=0x1000 HOST_PATTERN=0x1122334455667700
 # (below 2^63: the shell's arithmetic is signed 64-bit; device i gets
 # HOST_PATTERN + i)
 GUEST_OFF=0x2000 GUEST_PATTERN=0x5CA1AB1ED00DFEED
+# The device DMAs guest RAM -> DMA_OFF -> DMA_OFF + DMA_LEN -> guest RAM;
+# device i's bytes are 0x40 + i + 131 * n (contrib/cxl-accel-driver/
+# dma-round-trip.c)
+DMA_OFF=0x100000 DMA_LEN=0x10000
 MEM_SIZE=256M MEM_BYTES=$((256 << 20))
 WINDOW=4G
 
@@ -90,7 +94,7 @@ done
 log "booting Debian's Linux $(cat "$guest/release") under TCG (UEFI, ACPI)"
 start=$(date +%s)
 guest_run "$guest/initramfs.cpio.gz" \
-    "cxldemo=1 cxldemo.host_off=$HOST_OFF cxldemo.guest_off=$GUEST_OFF cxldemo.pattern=$GUEST_PATTERN" \
+    "cxldemo=1 cxldemo.host_off=$HOST_OFF cxldemo.guest_off=$GUEST_OFF cxldemo.pattern=$GUEST_PATTERN cxldemo.dma_off=$DMA_OFF cxldemo.dma_len=$DMA_LEN" \
     "$@" 2>&1 | tr -d '\r' | tee "$work/console.log" | while IFS= read -r line; do
         case "$line" in
         *"GUEST: "*) log "guest: ${line#*GUEST: }" ;;
@@ -117,6 +121,18 @@ resall() { grep -a "^RESULT $1 " "$work/console.log" | cut -d' ' -f3-; }
 count() { resall "$1" | grep -c . || true; }
 hexeq() { [ -n "$1" ] && [ $(($1)) -eq $(($2)) ]; }
 file_u64() { od -An -t x8 -j $(($2)) -N 8 "$1" | tr -d ' '; }
+# The bytes dma-round-trip sends for SEED, at DMA_OFF and DMA_OFF + DMA_LEN
+dma_pattern_in() { # FILE SEED
+    /usr/bin/python3 - "$1" "$2" $((DMA_OFF)) $((DMA_LEN)) <<'PY'
+import sys
+path, seed, off, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+want = bytes((seed + 131 * i) & 0xff for i in range(n))
+with open(path, 'rb') as f:
+    f.seek(off)
+    got = f.read(2 * n)
+sys.exit(0 if got == want + want else 1)
+PY
+}
 # KEY=VALUE out of a RESULT value
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
@@ -186,6 +202,10 @@ else
             hexeq "$(res "drv.$i.read")" "${host:-0}"
         check "emulator $j's memory holds what the guest wrote with write()" \
             hexeq "0x$(file_u64 "$work/devmem$j" $((GUEST_OFF + 8)))" $(( ${host:-0} ^ GUEST_PATTERN ))
+        check "cxl_accel$i: the device DMAs guest RAM -> its memory -> its memory -> guest RAM" \
+            test "$(res "drv.$i.dma")" = ok
+        check "emulator $j's memory holds both copies its DMA engine made" \
+            dma_pattern_in "$work/devmem$j" $((0x40 + i))
         i=$((i + 1))
     done
 fi

@@ -18,7 +18,7 @@ esac
 
 src="$top/contrib/cxl-accel-driver"
 # What the module is built from (the directory holds other programs too).
-FILES='cxl_accel.c Kbuild Makefile'
+FILES='cxl_accel.c cxl_accel.h Kbuild Makefile'
 out="$top/build/guest-driver/$arch"
 ko="$out/cxl_accel.ko"
 

@@ -151,6 +151,11 @@ if [ -e /lib/modules/cxl_accel.ko ]; then
                                   od -An -t x8 | tr -d ' ')"
         u64_le $((host ^ pattern)) |
             dd of="$c" bs=8 seek=$((guest_off / 8 + 1)) conv=notrunc 2>/dev/null
+        # The device's own DMA into and out of its memory, through the
+        # driver: guest RAM -> dma_off -> dma_off + len -> guest RAM.
+        dma_off=$(arg cxldemo.dma_off)
+        dma_len=$(arg cxldemo.dma_len)
+        result "drv.$i.dma" "$(dma-round-trip "$c" "$dma_off" "$dma_len" $((0x40 + i)))"
         say "  $c: [$(cat "$a/start")+$(cat "$a/size")] read $host at $host_off"
     done
 fi

@@ -98,12 +98,15 @@ if [ -z "$busybox_deb" ]; then
     busybox_deb=$(ls "$debs"/busybox-static_*_"$arch".deb | head -n1)
 fi
 
-# The 7.3 guest's own pieces: our driver, the cxl tool, mmap-rw.
+# The 7.3 guest's own pieces: our driver, the cxl tool, mmap-rw and
+# dma-round-trip.
 extra=""
 if [ "$kernel" = 7.3 ]; then
     driver=$("$top/mk/guest-driver.sh" "$arch")
     cxltool=$("$top/mk/guest-cxl-tool.sh" "$arch")
-    extra="$driver ${cxltool%/tree}/stamp $top/contrib/cxl-accel-driver/mmap-rw.c"
+    extra="$driver ${cxltool%/tree}/stamp $top/contrib/cxl-accel-driver/mmap-rw.c
+           $top/contrib/cxl-accel-driver/dma-round-trip.c
+           $top/contrib/cxl-accel-driver/cxl_accel.h"
 fi
 
 # shellcheck disable=SC2086
@@ -151,8 +154,10 @@ if [ "$kernel" = 7.3 ]; then
     amd64) cc=gcc ;;
     esac
     mkdir -p "$root/usr/bin"
-    $cc -static -O2 -Wall -Wextra -o "$root/usr/bin/mmap-rw" \
-        "$top/contrib/cxl-accel-driver/mmap-rw.c"
+    for p in mmap-rw dma-round-trip; do
+        $cc -static -O2 -Wall -Wextra -I"$top/contrib/cxl-accel-driver" \
+            -o "$root/usr/bin/$p" "$top/contrib/cxl-accel-driver/$p.c"
+    done
 fi
 echo "$kver" > "$out/release"
 echo "$MODULES" > "$root/lib/modules/order"

@@ -14,8 +14,10 @@
 #include <linux/cleanup.h>
 #include <linux/delay.h>
 #include <linux/fs.h>
+#include <linux/dma-mapping.h>
 #include <linux/idr.h>
 #include <linux/io.h>
+#include <linux/iopoll.h>
 #include <linux/jiffies.h>
 #include <linux/kref.h>
 #include <linux/miscdevice.h>
@@ -32,13 +34,58 @@
 #include <cxl/cxl.h>
 #include <cxl/pci.h>
 
+#include "cxl_accel.h"
+
 #define CXL_ACCEL_VENDOR_ID	PCI_VENDOR_ID_REDHAT	/* 0x1b36 */
 #define CXL_ACCEL_DEVICE_ID	0x0cf2
 
 /* A device sets Memory_Info_Valid within 1 s of reset (CXL spec). */
 #define CXL_ACCEL_INFO_VALID_MS	1000
 
+/*
+ * The accelerator's register page (contrib/vfio-user-cxl-accel/
+ * accel-regs.h): at BAR 2 offset 0, or after the component block when
+ * that sits at the start of the BAR. The copy engine's registers follow
+ * the identity registers.
+ */
+#define CXL_ACCEL_REG_BAR		2
+#define CXL_ACCEL_REG_ID		0x00
+#define CXL_ACCEL_ID_VALUE		0x43584c32	/* "CXL2" */
+#define CXL_ACCEL_REGS_AFTER_BLOCK	0x10000
+#define CXL_ACCEL_DMA_SRC		0x20	/* 64-bit, low dword first */
+#define CXL_ACCEL_DMA_DST		0x28
+#define CXL_ACCEL_DMA_LEN		0x30
+#define CXL_ACCEL_DMA_DOORBELL		0x34
+#define CXL_ACCEL_DMA_STATUS		0x38
+#define  CXL_ACCEL_DMA_DONE		BIT(0)
+#define  CXL_ACCEL_DMA_ERROR		BIT(1)
+#define CXL_ACCEL_DMA_ERRCODE		0x3c
+/* A copy of 256 KiB takes a few ms; allow for a slow, emulated device. */
+#define CXL_ACCEL_DMA_TIMEOUT_US	(5 * USEC_PER_SEC)
+
 static DEFINE_IDA(cxl_accel_ida);
+
+/**
+ * struct cxl_accel_engine - the accelerator's copy engine
+ * @lock: one copy at a time, as the engine takes one request
+ * @regs: the register page
+ * @bounce: DMA buffer for copies to and from user memory
+ * @bounce_dma: @bounce as the device addresses it
+ * @mem_dma: the device memory as the device addresses it
+ *	(dma_map_resource() of the region: its own window address, or what an
+ *	IOMMU makes of it)
+ * @dev: the PCI function's device, for the unmap
+ * @mem_size: the size of the device memory
+ */
+struct cxl_accel_engine {
+	struct mutex lock;
+	void __iomem *regs;
+	void *bounce;
+	dma_addr_t bounce_dma;
+	dma_addr_t mem_dma;
+	struct device *dev;
+	u64 mem_size;
+};
 
 /**
  * struct cxl_accel_mem - the device memory behind the character device
@@ -46,6 +93,7 @@ static DEFINE_IDA(cxl_accel_ida);
  * @lock: held for reading while a file operation uses @va, for writing
  *	by the unbind that revokes it
  * @va: write-back kernel mapping of @range; NULL once the device is gone
+ * @engine: the copy engine; NULL once the device is gone, with @va
  * @range: host physical address range of the device's CXL region
  * @files_lock: protects @files
  * @files: open files, whose user mappings the unbind zaps
@@ -60,6 +108,7 @@ struct cxl_accel_mem {
 	struct kref kref;
 	struct rw_semaphore lock;
 	void *va;
+	struct cxl_accel_engine *engine;
 	struct range range;
 	struct mutex files_lock;	/* protects @files */
 	struct list_head files;
@@ -276,6 +325,105 @@ static int cxl_accel_mmap_prepare(struct vm_area_desc *desc)
 	return 0;
 }
 
+/* One copy by the device's engine, between two device addresses. */
+static int cxl_accel_engine_copy(struct cxl_accel_engine *e, dma_addr_t src,
+				 dma_addr_t dst, u32 len)
+{
+	u32 status;
+	int rc;
+
+	iowrite32(lower_32_bits(src), e->regs + CXL_ACCEL_DMA_SRC);
+	iowrite32(upper_32_bits(src), e->regs + CXL_ACCEL_DMA_SRC + 4);
+	iowrite32(lower_32_bits(dst), e->regs + CXL_ACCEL_DMA_DST);
+	iowrite32(upper_32_bits(dst), e->regs + CXL_ACCEL_DMA_DST + 4);
+	iowrite32(len, e->regs + CXL_ACCEL_DMA_LEN);
+	iowrite32(0, e->regs + CXL_ACCEL_DMA_STATUS);
+	iowrite32(1, e->regs + CXL_ACCEL_DMA_DOORBELL);
+
+	rc = readx_poll_timeout(ioread32, e->regs + CXL_ACCEL_DMA_STATUS,
+				status, status & CXL_ACCEL_DMA_DONE, 100,
+				CXL_ACCEL_DMA_TIMEOUT_US);
+	if (rc)
+		return rc;
+	if (status & CXL_ACCEL_DMA_ERROR) {
+		pr_err_ratelimited("cxl_accel: copy %pad -> %pad (%u bytes): device error %u\n",
+				   &src, &dst, len,
+				   ioread32(e->regs + CXL_ACCEL_DMA_ERRCODE));
+		return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * CXL_ACCEL_IOC_DMA. User memory is copied outside the locks, through a
+ * kernel buffer, for the reason given at cxl_accel_rw_iter().
+ */
+static long cxl_accel_ioctl_dma(struct cxl_accel_mem *mem,
+				struct cxl_accel_dma __user *arg)
+{
+	u64 size = range_len(&mem->range);
+	struct cxl_accel_engine *e;
+	struct cxl_accel_dma req;
+	void *buf __free(kvfree) = NULL;
+	u64 src, dst;
+	int rc;
+
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	if (!req.len || req.len > CXL_ACCEL_DMA_MAX_LEN)
+		return -EINVAL;
+	/* Device memory offsets must lie within the memory. */
+	if ((req.dir != CXL_ACCEL_DMA_TO_DEV &&
+	     (req.src >= size || req.len > size - req.src)) ||
+	    (req.dir != CXL_ACCEL_DMA_FROM_DEV &&
+	     (req.dst >= size || req.len > size - req.dst)) ||
+	    req.dir > CXL_ACCEL_DMA_DEV_TO_DEV)
+		return -EINVAL;
+
+	if (req.dir != CXL_ACCEL_DMA_DEV_TO_DEV) {
+		buf = kvmalloc(req.len, GFP_KERNEL);
+		if (!buf)
+			return -ENOMEM;
+	}
+	if (req.dir == CXL_ACCEL_DMA_TO_DEV &&
+	    copy_from_user(buf, u64_to_user_ptr(req.src), req.len))
+		return -EFAULT;
+
+	scoped_guard(rwsem_read, &mem->lock) {
+		e = mem->engine;
+		if (!e)
+			return -ENODEV;
+		guard(mutex)(&e->lock);
+		src = req.dir == CXL_ACCEL_DMA_TO_DEV ? e->bounce_dma :
+						       e->mem_dma + req.src;
+		dst = req.dir == CXL_ACCEL_DMA_FROM_DEV ? e->bounce_dma :
+							 e->mem_dma + req.dst;
+		if (req.dir == CXL_ACCEL_DMA_TO_DEV)
+			memcpy(e->bounce, buf, req.len);
+		rc = cxl_accel_engine_copy(e, src, dst, req.len);
+		if (rc)
+			return rc;
+		if (req.dir == CXL_ACCEL_DMA_FROM_DEV)
+			memcpy(buf, e->bounce, req.len);
+	}
+	if (req.dir == CXL_ACCEL_DMA_FROM_DEV &&
+	    copy_to_user(u64_to_user_ptr(req.dst), buf, req.len))
+		return -EFAULT;
+	return 0;
+}
+
+static long cxl_accel_ioctl(struct file *file, unsigned int cmd,
+			    unsigned long arg)
+{
+	switch (cmd) {
+	case CXL_ACCEL_IOC_DMA:
+		return cxl_accel_ioctl_dma(file_to_mem(file),
+					   (void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
 static const struct file_operations cxl_accel_fops = {
 	.owner = THIS_MODULE,
 	.open = cxl_accel_open,
@@ -284,6 +432,8 @@ static const struct file_operations cxl_accel_fops = {
 	.read_iter = cxl_accel_rw_iter,
 	.write_iter = cxl_accel_rw_iter,
 	.mmap_prepare = cxl_accel_mmap_prepare,
+	.unlocked_ioctl = cxl_accel_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
 };
 
 static struct cxl_accel_mem *dev_to_mem(struct device *dev)
@@ -323,8 +473,10 @@ static void cxl_accel_mem_remove(void *data)
 	misc_deregister(&mem->misc);
 	ida_free(&cxl_accel_ida, mem->id);
 
-	scoped_guard(rwsem_write, &mem->lock)
+	scoped_guard(rwsem_write, &mem->lock) {
 		mem->va = NULL;
+		mem->engine = NULL;
+	}
 
 	/* Later accesses through existing mappings get SIGBUS. */
 	mutex_lock(&mem->files_lock);
@@ -336,7 +488,8 @@ static void cxl_accel_mem_remove(void *data)
 }
 
 static int cxl_accel_add_chardev(struct pci_dev *pdev, struct cxl_accel *accel,
-				 void *va, const struct range *range)
+				 void *va, struct cxl_accel_engine *engine,
+				 const struct range *range)
 {
 	struct cxl_accel_mem *mem;
 	int rc;
@@ -349,6 +502,7 @@ static int cxl_accel_add_chardev(struct pci_dev *pdev, struct cxl_accel *accel,
 	mutex_init(&mem->files_lock);
 	INIT_LIST_HEAD(&mem->files);
 	mem->va = va;
+	mem->engine = engine;
 	mem->range = *range;
 
 	rc = ida_alloc(&cxl_accel_ida, GFP_KERNEL);
@@ -437,9 +591,75 @@ static int cxl_accel_capacity(struct pci_dev *pdev, u16 dvsec, u64 *capacity)
 	return 0;
 }
 
+static void cxl_accel_unmap_resource(void *data)
+{
+	struct cxl_accel_engine *e = data;
+
+	dma_unmap_resource(e->dev, e->mem_dma, e->mem_size, DMA_BIDIRECTIONAL,
+			   0);
+}
+
+/*
+ * The copy engine: its registers, bus mastering, a DMA buffer for copies
+ * to and from user memory, and the device memory mapped for the device
+ * itself, since the engine is handed addresses inside the region.
+ */
+static struct cxl_accel_engine *cxl_accel_engine_setup(struct pci_dev *pdev,
+							const struct range *range)
+{
+	struct device *dev = &pdev->dev;
+	struct cxl_accel_engine *e;
+	void __iomem *bar;
+	int rc;
+
+	e = devm_kzalloc(dev, sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return ERR_PTR(cxl_accel_fail(pdev, -ENOMEM, "copy engine"));
+	rc = devm_mutex_init(dev, &e->lock);
+	if (rc)
+		return ERR_PTR(cxl_accel_fail(pdev, rc, "devm_mutex_init"));
+
+	bar = pcim_iomap(pdev, CXL_ACCEL_REG_BAR, 0);
+	if (!bar)
+		return ERR_PTR(cxl_accel_fail(pdev, -ENOMEM, "pcim_iomap(BAR %d)",
+					      CXL_ACCEL_REG_BAR));
+	/* The page is at 0, unless the component block is. */
+	e->regs = bar;
+	if (ioread32(bar + CXL_ACCEL_REG_ID) != CXL_ACCEL_ID_VALUE)
+		e->regs = bar + CXL_ACCEL_REGS_AFTER_BLOCK;
+	if (ioread32(e->regs + CXL_ACCEL_REG_ID) != CXL_ACCEL_ID_VALUE)
+		return ERR_PTR(cxl_accel_fail(pdev, -ENODEV,
+					      "no accelerator registers in BAR %d",
+					      CXL_ACCEL_REG_BAR));
+
+	rc = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64));
+	if (rc)
+		return ERR_PTR(cxl_accel_fail(pdev, rc,
+					      "dma_set_mask_and_coherent"));
+	pci_set_master(pdev);
+	e->bounce = dmam_alloc_coherent(dev, CXL_ACCEL_DMA_MAX_LEN,
+					&e->bounce_dma, GFP_KERNEL);
+	if (!e->bounce)
+		return ERR_PTR(cxl_accel_fail(pdev, -ENOMEM,
+					      "dmam_alloc_coherent"));
+
+	e->dev = dev;
+	e->mem_size = range_len(range);
+	e->mem_dma = dma_map_resource(dev, range->start, e->mem_size,
+				      DMA_BIDIRECTIONAL, 0);
+	if (dma_mapping_error(dev, e->mem_dma))
+		return ERR_PTR(cxl_accel_fail(pdev, -EIO, "dma_map_resource"));
+	rc = devm_add_action_or_reset(dev, cxl_accel_unmap_resource, e);
+	if (rc)
+		return ERR_PTR(cxl_accel_fail(pdev, rc,
+					      "devm_add_action_or_reset"));
+	return e;
+}
+
 static int cxl_accel_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct device *dev = &pdev->dev;
+	struct cxl_accel_engine *engine;
 	struct cxl_dev_state *cxlds;
 	struct cxl_accel *accel;
 	struct resource res;
@@ -510,7 +730,11 @@ static int cxl_accel_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (IS_ERR(va))
 		return cxl_accel_fail(pdev, PTR_ERR(va), "devm_memremap");
 
-	rc = cxl_accel_add_chardev(pdev, accel, va, &range);
+	engine = cxl_accel_engine_setup(pdev, &range);
+	if (IS_ERR(engine))
+		return PTR_ERR(engine);
+
+	rc = cxl_accel_add_chardev(pdev, accel, va, engine, &range);
 	if (rc)
 		return rc;
 
