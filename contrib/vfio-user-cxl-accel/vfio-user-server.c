@@ -270,11 +270,17 @@ static int handle_dma_unmap(CXLAccel *a, VfuMsg *m, VfuReply *r)
         return ret;
     }
     memcpy(&d.argsz, m->data, sizeof(d) - sizeof(d.hdr));
-    g_string_append_printf(r->log, "iova 0x%" PRIx64 " size 0x%" PRIx64,
-                           d.iova, d.size);
-    ret = accel_dma_unmap(a, d.iova, d.size);
-    if (ret) {
-        return ret;
+    g_string_append_printf(r->log, "iova 0x%" PRIx64 " size 0x%" PRIx64
+                           "%s", d.iova, d.size,
+                           d.flags & VFIO_DMA_UNMAP_FLAG_ALL ? " all" : "");
+    /* QEMU unmaps everything at once when a container goes away. */
+    if (d.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
+        accel_dma_unmap_all(a);
+    } else {
+        ret = accel_dma_unmap(a, d.iova, d.size);
+        if (ret) {
+            return ret;
+        }
     }
     g_byte_array_append(r->data, (uint8_t *)&d.argsz,
                         sizeof(d) - sizeof(d.hdr));

@@ -238,6 +238,47 @@ static void check_bar(int fd)
     munmap(map, 2 * MiB - 64 * KiB);
 }
 
+static uint32_t dma_map(int fd, uint64_t iova, uint64_t size)
+{
+    uint8_t req[32] = { 0 }, buf[64];
+    uint32_t err;
+
+    stl_le_p(req, sizeof(struct vfio_iommu_type1_dma_map));
+    stl_le_p(req + 4, VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
+    stq_le_p(req + 16, iova);
+    stq_le_p(req + 24, size);
+    call(fd, VFIO_USER_DMA_MAP, req, sizeof(req), buf, sizeof(buf), NULL,
+         &err);
+    return err;
+}
+
+static uint32_t dma_unmap(int fd, uint64_t iova, uint64_t size,
+                          uint32_t flags)
+{
+    uint8_t req[24] = { 0 }, buf[64];
+    uint32_t err;
+
+    stl_le_p(req, sizeof(struct vfio_iommu_type1_dma_unmap));
+    stl_le_p(req + 4, flags);
+    stq_le_p(req + 8, iova);
+    stq_le_p(req + 16, size);
+    call(fd, VFIO_USER_DMA_UNMAP, req, sizeof(req), buf, sizeof(buf), NULL,
+         &err);
+    return err;
+}
+
+/* DMA_MAP/DMA_UNMAP keep the copy engine's table, with QEMU's unmap-all */
+static void check_dma_maps(int fd)
+{
+    g_assert_cmpuint(dma_map(fd, 0x40000000, 0x100000), ==, 0);
+    g_assert_cmpuint(dma_map(fd, 0x40080000, 0x100000), ==, EEXIST);
+    g_assert_cmpuint(dma_unmap(fd, 0x40000000, 0x1000, 0), ==, EINVAL);
+    g_assert_cmpuint(dma_unmap(fd, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL), ==, 0);
+    /* All gone: the same range maps again */
+    g_assert_cmpuint(dma_map(fd, 0x40000000, 0x100000), ==, 0);
+    g_assert_cmpuint(dma_unmap(fd, 0x40000000, 0x100000, 0), ==, 0);
+}
+
 static void test_session(void)
 {
     const size_t full = sizeof(struct vfio_device_info) + ACCEL_CXL_CAP_SIZE;
@@ -331,6 +372,7 @@ static void test_session(void)
     g_assert_cmpuint(err, ==, EINVAL);
 
     check_bar(fd);
+    check_dma_maps(fd);
 
     /* DEVICE_RESET: the shadow is re-taken, BASE reads 0 again */
     call(fd, VFIO_USER_DEVICE_RESET, NULL, 0, buf, sizeof(buf), NULL, &err);
