@@ -626,20 +626,29 @@ static int dma_rw(void *opaque, bool write, uint64_t iova, void *buf,
     }
 }
 
-/* How often an idle server looks at the copy engine's doorbell */
+/*
+ * How often the server looks at the copy engine's doorbell: every
+ * millisecond while the client is busy, every 50 ms once it has been
+ * quiet for 100 looks, so that idle emulators cost next to nothing.
+ */
 #define VFU_DOORBELL_POLL_MS    1
+#define VFU_DOORBELL_IDLE_MS    50
+#define VFU_DOORBELL_IDLE_AFTER 100
 
 void vfu_server_serve_client(CXLAccel *a, int fd, bool quiet)
 {
     VfuSession s = { .a = a, .fd = fd, .quiet = quiet };
     AccelDMAIO io = { .rw = dma_rw, .opaque = &s };
     struct pollfd p = { .fd = fd, .events = POLLIN };
+    unsigned quiet_looks = 0;
 
     /* A new client sees the device as a fresh open of the vfio device */
     accel_open(a);
     for (;;) {
         g_autoptr(GString) log = g_string_new(NULL);
-        int n = poll(&p, 1, VFU_DOORBELL_POLL_MS);
+        int n = poll(&p, 1, quiet_looks < VFU_DOORBELL_IDLE_AFTER ?
+                     VFU_DOORBELL_POLL_MS : VFU_DOORBELL_IDLE_MS);
+        bool ran;
 
         if (n < 0 && !interrupted()) {
             break;
@@ -648,9 +657,11 @@ void vfu_server_serve_client(CXLAccel *a, int fd, bool quiet)
          * The doorbell is in the register page the client maps: like
          * hardware, the device notices it on its own, between messages.
          */
-        if (accel_dma_run(a, &io, log) && !quiet) {
+        ran = accel_dma_run(a, &io, log);
+        if (ran && !quiet) {
             fprintf(stderr, "vfio-user-cxl-accel: DMA %s\n", log->str);
         }
+        quiet_looks = ran || n > 0 ? 0 : quiet_looks + 1;
         if (n > 0 && !serve_one(&s)) {
             break;
         }
