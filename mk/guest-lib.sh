@@ -3,7 +3,8 @@
 # prints) for guest_run. Functions:
 #   guest_setup ARCH WORK     -- sets qemu, machine, console and the UEFI
 #                                images (vars copied into WORK)
-#   accel_start SOCKET SIZE FILE LOG -- starts the emulated accelerator and
+#   accel_start SOCKET SIZE FILE LOG -- starts the emulated accelerator (its
+#                                memory in FILE, or a memfd if FILE is "") and
 #                                waits for its socket; accel_stop_all ends
 #                                every one started so far
 #   guest_run INITRD APPEND QEMU-ARGS... -- boots the guest under TCG with
@@ -32,9 +33,9 @@ guest_setup() { # ARCH WORK
     cp "$6" "$vars"
 }
 
-accel_start() { # SOCKET SIZE FILE LOG
+accel_start() { # SOCKET SIZE FILE LOG   (FILE "": an anonymous memfd)
     "$top/build/bin/vfio-user-cxl-accel" --socket "$1" --mem-size "$2" \
-        --mem-file "$3" > "$4" 2>&1 &
+        ${3:+--mem-file "$3"} > "$4" 2>&1 &
     accel_pid=$!
     accel_pids="$accel_pids $accel_pid"
     _n=0

@@ -13,18 +13,20 @@
 #           a guest without the driver reaches it (Device memory on arm64;
 #           not on x86, whose PAT refuses a second, uncached mapping)
 #   type3   a RAM region this script creates on the emulated cxl-type3
-# Options: cxlbench.size=BYTES cxlbench.reps=N. Each result is a line
-# "BENCH NAME KIND MEDIAN BEST WORST" (MB/s); failures are
-# "BENCHERR NAME why".
+# Options: cxlbench.size=BYTES cxlbench.reps=N. The targets are measured
+# in turn, one timed repetition each, N rounds: the host's noise (its cores
+# are shared) then falls on every target alike. Each repetition is a line
+# "BENCH NAME KIND MBPS MBPS MBPS" (MB/s); failures are "BENCHERR NAME why".
 
 bench_size=$(arg cxlbench.size)
 bench_reps=$(arg cxlbench.reps)
 cxl=/sys/bus/cxl/devices
 
+# The targets, one a line: NAME cxl-bench-ARGS... (no spaces in them)
+targets=""
 bench() { # NAME cxl-bench-ARGS...
-    say "bench: $1"
-    /bin/cxl-bench --name "$@" --size "$bench_size" --reps "$bench_reps" ||
-        echo "BENCHERR $1 cxl-bench failed"
+    targets="$targets$*
+"
 }
 
 put() { # VALUE FILE: a sysfs write that says what failed, and why
@@ -173,3 +175,15 @@ else
 fi
 t3=$(type3_region)
 [ -n "$t3" ] && bench type3 --phys "$t3" || echo "BENCHERR type3 no region"
+
+say "bench: $(echo "$targets" | cut -d' ' -f1 | tr '\n' ' '), $bench_reps rounds"
+round=0
+while [ $round -lt "$bench_reps" ]; do
+    echo "$targets" | while read -r name args; do
+        [ -n "$name" ] || continue
+        # shellcheck disable=SC2086
+        /bin/cxl-bench --name "$name" $args --size "$bench_size" --reps 1 ||
+            echo "BENCHERR $name cxl-bench failed"
+    done
+    round=$((round + 1))
+done
