@@ -78,7 +78,7 @@ static DEFINE_IDA(cxl_accel_ida);
  * @mem_size: the size of the device memory
  */
 struct cxl_accel_engine {
-	struct mutex lock;
+	struct mutex lock;	/* one copy at a time */
 	void __iomem *regs;
 	void *bounce;
 	dma_addr_t bounce_dma;
@@ -361,10 +361,10 @@ static int cxl_accel_engine_copy(struct cxl_accel_engine *e, dma_addr_t src,
 static long cxl_accel_ioctl_dma(struct cxl_accel_mem *mem,
 				struct cxl_accel_dma __user *arg)
 {
+	void *buf __free(kvfree) = NULL;
 	u64 size = range_len(&mem->range);
 	struct cxl_accel_engine *e;
 	struct cxl_accel_dma req;
-	void *buf __free(kvfree) = NULL;
 	u64 src, dst;
 	int rc;
 
@@ -605,7 +605,7 @@ static void cxl_accel_unmap_resource(void *data)
  * itself, since the engine is handed addresses inside the region.
  */
 static struct cxl_accel_engine *cxl_accel_engine_setup(struct pci_dev *pdev,
-							const struct range *range)
+						       const struct range *range)
 {
 	struct device *dev = &pdev->dev;
 	struct cxl_accel_engine *e;
