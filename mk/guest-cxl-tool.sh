@@ -22,6 +22,7 @@ set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/mk/pin.sh"
+. "$top/mk/apt-private.sh"
 arch=${1:?usage: mk/guest-cxl-tool.sh arm64|amd64}
 case "$arch" in
 arm64) triplet=aarch64-linux-gnu machine=aarch64 ;;
@@ -42,16 +43,10 @@ list="$debs/$arch.list"
 say() { echo "cxl-tool: $*" >&2; }
 die() { echo "cxl-tool: error: $*" >&2; exit 1; }
 
-aptopts() { # the private apt configuration, as arguments for apt-get/apt-cache
+aptopts() { # apt-get or apt-cache with the private apt configuration
     _cmd=$1
     shift
-    "$_cmd" -o Dir::Etc::SourceList="$apt/sources.list" \
-        -o Dir::Etc::SourceParts=/dev/null \
-        -o Dir::State::Lists="$apt/lists" \
-        -o Dir::State::status=/dev/null \
-        -o Dir::Cache="$apt/cache" \
-        -o Debug::NoLocking=1 -o APT::Sandbox::User=root \
-        -o APT::Architectures::=arm64 -o APT::Architectures::=amd64 "$@"
+    "$_cmd" -c "$apt/apt.conf" "$@"
 }
 
 field() { # NAME: the value of a control field in the record on stdin
@@ -136,7 +131,7 @@ resolve() {
 
 mkdir -p "$debs" "$out"
 if ! list_complete; then
-    mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial"
+    apt_private_conf "$apt" arm64 amd64 > /dev/null
     printf 'deb [arch=arm64,amd64] %s %s main\n' "$DEBIAN_MIRROR" "$GUEST_SUITE" \
         > "$apt/sources.list"
     if [ ! -s "$list" ]; then

@@ -6,7 +6,7 @@
 # 7.3: trixie-backports' Linux 7.3 ($GUEST_KABI, pinned in mk/pin.sh), the
 #      first with Linux's CXL Type-2 driver API. The initramfs loads its CXL
 #      modules and the project's driver (contrib/cxl-accel-driver, built by
-#      mk/guest-driver.sh) and has the cxl command of Debian's ndctl
+#      mk/guest-driver.sh) and has the cxl command of Debian's cxl package
 #      (mk/guest-cxl-tool.sh).
 # 6.12: trixie's own kernel, what a user of the stable distribution has: its
 #      CXL modules only; the guest reaches device memory through /dev/mem.
@@ -19,6 +19,7 @@ set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/mk/pin.sh"
+. "$top/mk/apt-private.sh"
 arch=${1:?usage: mk/guest.sh arm64|amd64 [7.3|6.12]}
 kernel=${2:-7.3}
 case "$arch" in
@@ -38,18 +39,12 @@ guest="$top/build/guest"
 out="$guest/$arch-$kernel"
 debs="$guest/debs"
 apt="$guest/apt"
-mkdir -p "$debs" "$apt/lists/partial" "$apt/cache/archives/partial"
+mkdir -p "$debs"
+set -- -c "$(apt_private_conf "$apt" arm64 amd64)"
 {
     printf 'deb [arch=arm64,amd64] %s trixie main\n' "$DEBIAN_MIRROR"
     printf 'deb [arch=arm64,amd64] %s trixie-backports main\n' "$DEBIAN_MIRROR"
 } > "$apt/sources.list"
-set -- -o Dir::Etc::SourceList="$apt/sources.list" \
-    -o Dir::Etc::SourceParts=/dev/null \
-    -o Dir::State::Lists="$apt/lists" \
-    -o Dir::State::status=/dev/null \
-    -o Dir::Cache="$apt/cache" \
-    -o Debug::NoLocking=1 -o APT::Sandbox::User=root \
-    -o APT::Architectures::=arm64 -o APT::Architectures::=amd64
 
 apt_updated=""
 apt_update() {

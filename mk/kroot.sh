@@ -15,6 +15,7 @@ set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/mk/pin.sh"
+. "$top/mk/apt-private.sh"
 # The kernel ABI the headers are for: the guest kernel's (trixie-backports).
 KABI=$GUEST_KABI
 SUITE=trixie
@@ -164,20 +165,13 @@ ver=$(dpkg-query --admindir="$new/var/lib/dpkg" -W -f '${Version}' \
 step "fetching $FOREIGN:$FOREIGN_ARCH $ver"
 apt="$base/apt"
 debs="$base/debs"
-mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$debs"
+mkdir -p "$apt" "$debs"
 printf 'deb [arch=%s] %s %s-backports main\n' "$FOREIGN_ARCH" \
     "$DEBIAN_MIRROR" "$SUITE" >"$apt/sources.list"
 deb="$debs/${FOREIGN}_$(echo "$ver" | sed 's/:/%3a/')_$FOREIGN_ARCH.deb"
 if [ ! -f "$deb" ]; then
     # A private apt configuration: the host's sources and dpkg stay untouched.
-    set -- -o Dir::Etc::SourceList="$apt/sources.list" \
-        -o Dir::Etc::SourceParts=/dev/null \
-        -o Dir::State::Lists="$apt/lists" \
-        -o Dir::State::status=/dev/null \
-        -o Dir::Cache="$apt/cache" \
-        -o Debug::NoLocking=1 \
-        -o APT::Sandbox::User=root \
-        -o APT::Architectures::="$FOREIGN_ARCH"
+    set -- -c "$(apt_private_conf "$apt" "$FOREIGN_ARCH")"
     run apt-get "$@" -q update
     cd "$debs"
     run apt-get "$@" -q download "$FOREIGN:$FOREIGN_ARCH=$ver"
