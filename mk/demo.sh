@@ -133,8 +133,6 @@ with open(path, 'rb') as f:
 sys.exit(0 if got == want + want else 1)
 PY
 }
-# KEY=VALUE out of a RESULT value
-field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
 check "the guest finished its script" test "$(res done)" = 1
 check "the guest sees a CXL root decoder (CFMWS window)" test -n "$(res root_decoder)"
