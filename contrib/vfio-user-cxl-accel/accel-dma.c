@@ -128,48 +128,80 @@ static AccelDMAMap *dma_find(CXLAccel *a, uint64_t iova)
     return NULL;
 }
 
-/* Is all of [iova, iova + len) one mapping (that is writable if @write)? */
+/* How much of [iova, ...) mapping @m holds */
+static uint64_t dma_left(const AccelDMAMap *m, uint64_t iova)
+{
+    return m->size - (iova - m->iova);
+}
+
+/*
+ * Is all of [iova, iova + len) mapped (writable if @write)? As behind an
+ * IOMMU, which maps page by page, a range may run through adjacent
+ * mappings; it must not run into a hole.
+ */
 static AccelDMAError dma_check(CXLAccel *a, uint64_t iova, uint64_t len,
                                bool write)
 {
-    AccelDMAMap *m = dma_find(a, iova);
+    AccelDMAError unmapped = write ? ACCEL_DMA_ERR_DST_UNMAPPED :
+                                     ACCEL_DMA_ERR_SRC_UNMAPPED;
+    AccelDMAError crosses = write ? ACCEL_DMA_ERR_DST_CROSSES :
+                                    ACCEL_DMA_ERR_SRC_CROSSES;
+    uint64_t at = iova;
 
-    if (!m || (write && !m->writable)) {
-        return write ? ACCEL_DMA_ERR_DST_UNMAPPED : ACCEL_DMA_ERR_SRC_UNMAPPED;
+    if (!range_valid(iova, len)) {
+        return dma_find(a, iova) ? crosses : unmapped;
     }
-    if (!range_valid(iova, len) ||
-        iova + (len - 1) > m->iova + (m->size - 1)) {
-        return write ? ACCEL_DMA_ERR_DST_CROSSES : ACCEL_DMA_ERR_SRC_CROSSES;
+    while (at - iova < len) {
+        AccelDMAMap *m = dma_find(a, at);
+
+        if (!m || (write && !m->writable)) {
+            return at == iova ? unmapped : crosses;
+        }
+        if (dma_left(m, at) >= len - (at - iova)) {
+            break;
+        }
+        at += dma_left(m, at);
     }
     return ACCEL_DMA_OK;
 }
 
-/* One piece, to or from wherever its mapping says */
+/* One piece, split where its mappings end, each part where its map says */
 static AccelDMAError dma_access(CXLAccel *a, const AccelDMAIO *io,
                                 bool write, uint64_t iova, uint8_t *buf,
                                 size_t len)
 {
-    AccelDMAError err = dma_check(a, iova, len, write);
-    AccelDMAMap *m;
-    int ret;
+    while (len) {
+        /* Again for each part: the client may unmap while it is asked. */
+        AccelDMAError err = dma_check(a, iova, len, write);
+        AccelDMAMap *m;
+        size_t n;
+        int ret = 0;
 
-    if (err) {
-        return err;
-    }
-    m = dma_find(a, iova);
-    if (m->host) {
-        if (write) {
-            memcpy(m->host + (iova - m->iova), buf, len);
-        } else {
-            memcpy(buf, m->host + (iova - m->iova), len);
+        if (err) {
+            return err;
         }
-        return ACCEL_DMA_OK;
+        m = dma_find(a, iova);
+        n = MIN(len, dma_left(m, iova));
+
+        if (m->host) {
+            if (write) {
+                memcpy(m->host + (iova - m->iova), buf, n);
+            } else {
+                memcpy(buf, m->host + (iova - m->iova), n);
+            }
+        } else {
+            ret = io->rw(io->opaque, write, iova, buf, n);
+        }
+        if (ret == -ECONNRESET) {
+            return ACCEL_DMA_ERR_CLIENT_GONE;
+        } else if (ret) {
+            return ACCEL_DMA_ERR_CLIENT;
+        }
+        iova += n;
+        buf += n;
+        len -= n;
     }
-    ret = io->rw(io->opaque, write, iova, buf, len);
-    if (ret == -ECONNRESET) {
-        return ACCEL_DMA_ERR_CLIENT_GONE;
-    }
-    return ret ? ACCEL_DMA_ERR_CLIENT : ACCEL_DMA_OK;
+    return ACCEL_DMA_OK;
 }
 
 static uint8_t *dma_reg(CXLAccel *a, unsigned reg)

@@ -99,8 +99,8 @@ typedef enum AccelDMAError {
     ACCEL_DMA_ERR_LEN_TOO_BIG = 2,      /* LEN > ACCEL_DMA_MAX_LEN */
     ACCEL_DMA_ERR_SRC_UNMAPPED = 3,     /* SRC not in a DMA mapping */
     ACCEL_DMA_ERR_DST_UNMAPPED = 4,     /* DST not in a DMA mapping */
-    ACCEL_DMA_ERR_SRC_CROSSES = 5,      /* [SRC, SRC+LEN) leaves its mapping */
-    ACCEL_DMA_ERR_DST_CROSSES = 6,      /* [DST, DST+LEN) leaves its mapping */
+    ACCEL_DMA_ERR_SRC_CROSSES = 5,      /* [SRC, SRC+LEN) runs into a hole */
+    ACCEL_DMA_ERR_DST_CROSSES = 6,      /* [DST, DST+LEN) runs into a hole */
     ACCEL_DMA_ERR_BUSY = 7,             /* DOORBELL rung while busy: ignored */
     ACCEL_DMA_ERR_CLIENT = 8,           /* the client failed a DMA_READ/WRITE */
     ACCEL_DMA_ERR_CLIENT_GONE = 9,      /* the client went away */

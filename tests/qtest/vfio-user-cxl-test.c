@@ -25,6 +25,8 @@
 #include "qemu/units.h"
 #include "qemu/bswap.h"
 #include "standard-headers/linux/pci_regs.h"
+#include "hw/i386/intel_iommu.h"
+#include "hw/i386/intel_iommu_internal.h"
 
 /* The accelerator's PCI identity and register page: its contract header */
 #include "../../contrib/vfio-user-cxl-accel/accel-regs.h"
@@ -240,7 +242,6 @@ static void check_decoder(QTestState *qts, uint64_t hdm, uint64_t base,
                     size >> 32);
 }
 
-/* Run QEMU with @args; it must fail at startup with @msg on stderr. */
 /* QEMU with @args must refuse to start saying @msg; returns its stderr. */
 static char *expect_startup_error(const char *args, const char *msg)
 {
@@ -970,6 +971,157 @@ static void test_dma_in_flight(void)
     cxl_accel_stop(&a);
 }
 
+/*
+ * Behind intel-iommu on q35: second-level page tables that put guest RAM
+ * and the device memory at IOVAs unlike their guest-physical addresses,
+ * as a guest's IOMMU driver would. 39-bit address width: three levels,
+ * and 2 MiB pages in one page directory.
+ */
+#define VTD_TABLES              0x3000000ULL    /* root, context, PDPT, PD */
+#define VTD_AW_39BIT            1               /* context entry AW */
+#define VTD_DOMAIN              1
+#define VTD_IOVA_RAM            0x40000000ULL   /* -> guest RAM, 4 MiB */
+#define VTD_IOVA_DEV            0x41000000ULL   /* -> device memory, 4 MiB */
+#define VTD_PAGE_2M             (2 * MiB)
+
+static void vtd_writeq(QTestState *qts, unsigned reg, uint64_t val)
+{
+    qtest_writeq(qts, Q35_HOST_BRIDGE_IOMMU_ADDR + reg, val);
+}
+
+static uint32_t vtd_readl(QTestState *qts, unsigned reg)
+{
+    return qtest_readl(qts, Q35_HOST_BRIDGE_IOMMU_ADDR + reg);
+}
+
+static void vtd_map_2m(QTestState *qts, uint64_t pd, uint64_t iova,
+                       uint64_t gpa, uint64_t size)
+{
+    uint64_t off;
+
+    for (off = 0; off < size; off += VTD_PAGE_2M) {
+        qtest_writeq(qts, pd + 8 * (((iova + off) >> 21) & 511),
+                     (gpa + off) | VTD_PT_PAGE_SIZE_MASK | VTD_SL_R | VTD_SL_W);
+    }
+}
+
+/* Tables for device DEV_BUS:00.0, translation on, caches invalidated. */
+static void vtd_enable(QTestState *qts, uint64_t ram, uint64_t dev)
+{
+    uint64_t root = VTD_TABLES, ctx = root + 4 * KiB;
+    uint64_t pdpt = ctx + 4 * KiB, pd = pdpt + 4 * KiB;
+
+    qtest_memset(qts, root, 0, 16 * KiB);
+    qtest_writeq(qts, root + 16 * DEV_BUS, ctx | VTD_ROOT_ENTRY_P);
+    qtest_writeq(qts, ctx, pdpt | VTD_CONTEXT_TT_MULTI_LEVEL |
+                 VTD_CONTEXT_ENTRY_P);
+    qtest_writeq(qts, ctx + 8, VTD_AW_39BIT | VTD_DOMAIN << 8);
+    qtest_writeq(qts, pdpt + 8 * (VTD_IOVA_RAM >> 30),
+                 pd | VTD_SL_R | VTD_SL_W);
+    vtd_map_2m(qts, pd, VTD_IOVA_RAM, ram, 4 * MiB);
+    vtd_map_2m(qts, pd, VTD_IOVA_DEV, dev, 4 * MiB);
+
+    vtd_writeq(qts, DMAR_RTADDR_REG, root);
+    qtest_writel(qts, Q35_HOST_BRIDGE_IOMMU_ADDR + DMAR_GCMD_REG,
+                 VTD_GCMD_SRTP);
+    g_assert_true(vtd_readl(qts, DMAR_GSTS_REG) & VTD_GSTS_RTPS);
+    qtest_writel(qts, Q35_HOST_BRIDGE_IOMMU_ADDR + DMAR_GCMD_REG, VTD_GCMD_TE);
+    g_assert_true(vtd_readl(qts, DMAR_GSTS_REG) & VTD_GSTS_TES);
+    /* With caching mode, the invalidations are what map for VFIO. */
+    vtd_writeq(qts, DMAR_CCMD_REG, VTD_CCMD_ICC | VTD_CCMD_GLOBAL_INVL);
+    vtd_writeq(qts, DMAR_IOTLB_REG, VTD_TLB_IVT | VTD_TLB_GLOBAL_FLUSH);
+    g_assert_cmphex(vtd_readl(qts, DMAR_FSTS_REG), ==, 0);
+}
+
+/*
+ * The copies of dma-copy through a vIOMMU: the guest hands the device
+ * IOVAs, QEMU DMA-maps what the IOMMU's tables say (the device memory
+ * too), and the guest-physical addresses are no longer the device's.
+ */
+static void test_dma_copy_viommu(void)
+{
+    const size_t len = 200 * KiB;
+    g_autofree uint8_t *pattern = g_malloc(len);
+    g_autofree uint8_t *got = g_malloc(len);
+    uint64_t base, page, ram = arch()->ram_addr;
+    QTestState *qts;
+    CXLAccel a;
+    int fd;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    cxl_accel_start(&a, "--mem-size 256M");
+    qts = qtest_initf("%s -device intel-iommu,caching-mode=on,aw-bits=39",
+                      cmdline(&a, NULL, NULL));
+    base = window_base(qts);
+    page = regs_page(qts, map_bar(qts));
+    enable_bus_master(qts);
+    vtd_enable(qts, ram, base);
+    g_assert_true(dma_logged(&a, "DMA_MAP", VTD_IOVA_DEV, VTD_PAGE_2M));
+    g_assert_true(dma_logged(&a, "DMA_MAP", VTD_IOVA_RAM, VTD_PAGE_2M));
+    fd = open(a.mem, O_RDONLY);
+    g_assert_cmpint(fd, >=, 0);
+
+    /* Guest RAM -> device memory, across two IOMMU pages of each */
+    fill(pattern, len, 0x3c);
+    qtest_memwrite(qts, ram + VTD_PAGE_2M - len / 2, pattern, len);
+    g_assert_cmphex(dma_copy(qts, page, VTD_IOVA_RAM + VTD_PAGE_2M - len / 2,
+                             VTD_IOVA_DEV + VTD_PAGE_2M - 4 * KiB, len), ==,
+                    ACCEL_DMA_STATUS_DONE);
+    g_assert_cmpint(pread(fd, got, len, VTD_PAGE_2M - 4 * KiB), ==, len);
+    g_assert_cmpint(memcmp(got, pattern, len), ==, 0);
+
+    /* Device memory -> device memory, and back to guest RAM */
+    g_assert_cmphex(dma_copy(qts, page, VTD_IOVA_DEV + VTD_PAGE_2M - 4 * KiB,
+                             VTD_IOVA_DEV + 0x10000, len), ==,
+                    ACCEL_DMA_STATUS_DONE);
+    g_assert_cmphex(dma_copy(qts, page, VTD_IOVA_DEV + 0x10000,
+                             VTD_IOVA_RAM + 0x300000, len), ==,
+                    ACCEL_DMA_STATUS_DONE);
+    qtest_memread(qts, ram + 0x300000, got, len);
+    g_assert_cmpint(memcmp(got, pattern, len), ==, 0);
+
+    /* Guest-physical addresses are not the device's any more */
+    g_assert_cmphex(dma_copy(qts, page, ram, VTD_IOVA_DEV, 64), ==,
+                    ACCEL_DMA_STATUS_DONE | ACCEL_DMA_STATUS_ERROR);
+    g_assert_cmphex(qtest_readl(qts, page + ACCEL_REG_DMA_ERROR), ==,
+                    ACCEL_DMA_ERR_SRC_UNMAPPED);
+    g_assert_cmphex(dma_copy(qts, page, VTD_IOVA_RAM, base, 64), ==,
+                    ACCEL_DMA_STATUS_DONE | ACCEL_DMA_STATUS_ERROR);
+    g_assert_cmphex(qtest_readl(qts, page + ACCEL_REG_DMA_ERROR), ==,
+                    ACCEL_DMA_ERR_DST_UNMAPPED);
+    /* Past what the IOMMU maps */
+    g_assert_cmphex(dma_copy(qts, page, VTD_IOVA_RAM + 4 * MiB - 64,
+                             VTD_IOVA_DEV, 128), ==,
+                    ACCEL_DMA_STATUS_DONE | ACCEL_DMA_STATUS_ERROR);
+    g_assert_cmphex(qtest_readl(qts, page + ACCEL_REG_DMA_ERROR), ==,
+                    ACCEL_DMA_ERR_SRC_CROSSES);
+
+    close(fd);
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
+/*
+ * QEMU 10.2's SMMUv3 cannot have a VFIO device behind it (no MAP
+ * notifiers): the realize error says so, rather than DMA going astray.
+ */
+static void test_viommu_smmuv3_refused(void)
+{
+    g_autofree char *args = NULL;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    cxl_accel_start(&a, "--mem-size 256M");
+    args = cmdline(&a, ",iommu=smmuv3,cxl-fmw.0.targets.0=cxl.1,"
+                   "cxl-fmw.0.size=4G", NULL);
+    g_free(expect_startup_error(args, "MAP notifier"));
+    cxl_accel_stop(&a);
+}
+
 static void test_hotplug(void)
 {
     g_autofree char *mtree = NULL;
@@ -1129,6 +1281,12 @@ int main(int argc, char **argv)
     qtest_add_func("vfio-user-cxl/dma-mapped", test_dma_mapped);
     qtest_add_func("vfio-user-cxl/dma-copy", test_dma_copy);
     qtest_add_func("vfio-user-cxl/dma-in-flight", test_dma_in_flight);
+    if (arch() == &arch_x86) {
+        qtest_add_func("vfio-user-cxl/dma-copy-viommu", test_dma_copy_viommu);
+    } else {
+        qtest_add_func("vfio-user-cxl/viommu-smmuv3-refused",
+                       test_viommu_smmuv3_refused);
+    }
     qtest_add_func("vfio-user-cxl/reset", test_reset);
     qtest_add_func("vfio-user-cxl/guest-nonsense", test_guest_nonsense);
     qtest_add_func("vfio-user-cxl/shared-window", test_shared_window);

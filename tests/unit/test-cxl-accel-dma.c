@@ -221,6 +221,45 @@ static void test_fd_mapping(void)
     fake_fini(&f);
 }
 
+/*
+ * Behind a vIOMMU the client maps page by page: a copy runs through
+ * adjacent mappings, each part through its own (an fd or messages), and
+ * never a message across a mapping's end; a hole after them is refused.
+ */
+static void test_adjacent_mappings(void)
+{
+    int fd = memfd_create("dma-test", MFD_CLOEXEC);
+    uint64_t iova = RAM_IOVA + RAM_SIZE;    /* right after "guest RAM" */
+    uint8_t *p;
+    Fake f;
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, 64 * KiB), ==, 0);
+    p = mmap(NULL, 64 * KiB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    g_assert_true(p != MAP_FAILED);
+
+    fake_init(&f);
+    g_assert_cmpint(accel_dma_map(f.a, iova, 64 * KiB, fd, 0, true), ==, 0);
+    close(fd);
+    fill(f.dev, 8 * KiB, 3);
+    g_assert_cmphex(copy(&f, DEV_IOVA, iova - 4 * KiB, 8 * KiB), ==,
+                    ACCEL_DMA_STATUS_DONE);
+    g_assert_cmpint(memcmp(f.ram + RAM_SIZE - 4 * KiB, f.dev, 4 * KiB), ==, 0);
+    g_assert_cmpint(memcmp(p, f.dev + 4 * KiB, 4 * KiB), ==, 0);
+    /* The read, and the write's first half: the second went to the fd */
+    g_assert_cmpuint(f.calls, ==, 2);
+
+    /* Past both mappings: refused before anything is touched */
+    g_assert_cmphex(copy(&f, DEV_IOVA, iova + 60 * KiB, 8 * KiB), ==,
+                    ACCEL_DMA_STATUS_DONE | ACCEL_DMA_STATUS_ERROR);
+    g_assert_cmpuint(reg(f.a, ACCEL_REG_DMA_ERROR), ==,
+                     ACCEL_DMA_ERR_DST_CROSSES);
+    g_assert_cmpuint(f.calls, ==, 2);
+    g_assert_cmpint(accel_dma_unmap(f.a, iova, 64 * KiB), ==, 0);
+    munmap(p, 64 * KiB);
+    fake_fini(&f);
+}
+
 static void test_map_rules(void)
 {
     CXLAccel *a = new_accel();
@@ -325,6 +364,8 @@ int main(int argc, char **argv)
     g_test_add_func("/cxl-accel-dma/idle", test_idle);
     g_test_add_func("/cxl-accel-dma/copies", test_copies);
     g_test_add_func("/cxl-accel-dma/fd-mapping", test_fd_mapping);
+    g_test_add_func("/cxl-accel-dma/adjacent-mappings",
+                    test_adjacent_mappings);
     g_test_add_func("/cxl-accel-dma/map-rules", test_map_rules);
     for (i = 0; i < ARRAY_SIZE(err_cases); i++) {
         g_autofree char *name = g_strdup_printf("/cxl-accel-dma/refused/%s",
