@@ -1,11 +1,19 @@
 /*
- * CXL Type-2 passthrough: HDM decoder programming through COMP_REGS.
+ * CXL Type-2 passthrough: the endpoint's HDM Decoder Capability as the
+ * guest sees it (CXL r3.1/r4.0 8.2.4.20).
  *
- * The kernel (or the vfio-user server) keeps a shadow of the device's HDM
- * decoder registers in the COMP_REGS region; the physical decoders are
- * never written. With the v2 rules, a firmware-committed decoder shows up
- * committed with BASE zeroed and LOCK cleared, so that the VMM can write a
- * guest physical base. COMP_REGS only takes aligned dword accesses.
+ * QEMU owns the guest's view of the decoders: the kernel's COMP_REGS shadow
+ * only tells what the host committed (and, with the later revisions of the
+ * kernel interface, drops every write), so the model here holds the
+ * registers, applies the commit protocol, and tells the device glue what
+ * to map where. A commit is accepted only if it makes sense for this
+ * device and this guest topology: one way, in decoder order, inside the
+ * window the device occupies, within the device memory left after the
+ * decoders before it (DPA skip included), not overlapping another
+ * decoder. Anything else reads Error Not Committed and maps nothing.
+ *
+ * The model knows nothing of VFIO or of QEMU's memory API, so that it is
+ * unit tested on its own (tests/unit/test-vfio-cxl-hdm.c).
  *
  * Copyright (c) 2026 QEMU CXL Type-2 team
  *
@@ -13,143 +21,357 @@
  */
 
 #include "qemu/osdep.h"
-#include "qapi/error.h"
-#include "hw/vfio/cxl-uapi.h"
 #include "cxl-hdm.h"
-#include "trace.h"
 
-bool vfio_cxl_regs_read(VFIODevice *vbasedev, const VFIOCXLDesc *desc,
-                        uint32_t offset, uint32_t *val, Error **errp)
+#define DEC_MASK(f) R_CXL_HDM_DEC_CTRL_##f##_MASK
+
+static const char *const rule_names[VFIO_CXL_HDM_RULE__MAX] = {
+    [VFIO_CXL_HDM_RULE_ORDER] = "a lower-numbered decoder is not committed",
+    [VFIO_CXL_HDM_RULE_SIZE_ZERO] = "size is 0",
+    [VFIO_CXL_HDM_RULE_INTERLEAVE] = "interleave ways is not 1",
+    [VFIO_CXL_HDM_RULE_WINDOW] = "range is not inside the device's window",
+    [VFIO_CXL_HDM_RULE_DPA] = "not enough device memory left",
+    [VFIO_CXL_HDM_RULE_OVERLAP] = "range overlaps another committed decoder",
+};
+
+const char *vfio_cxl_hdm_rule_str(VFIOCXLHDMRule rule)
 {
-    uint32_t le;
-    int ret;
-
-    if (offset % 4 || offset > desc->regs_size - 4) {
-        error_setg(errp, "COMP_REGS offset 0x%x is out of range", offset);
-        return false;
-    }
-    ret = vbasedev->io_ops->region_read(vbasedev, desc->regs_index, offset,
-                                        sizeof(le), &le);
-    if (ret != sizeof(le)) {
-        error_setg(errp, "reading COMP_REGS at 0x%x failed: %s", offset,
-                   ret < 0 ? strerror(-ret) : "short read");
-        return false;
-    }
-    *val = le32_to_cpu(le);
-    trace_vfio_cxl_regs_read(vbasedev->name, offset, *val);
-    return true;
+    return rule < VFIO_CXL_HDM_RULE__MAX ? rule_names[rule] : "accepted";
 }
 
-bool vfio_cxl_regs_write(VFIODevice *vbasedev, const VFIOCXLDesc *desc,
-                         uint32_t offset, uint32_t val, Error **errp)
+void vfio_cxl_hdm_init(VFIOCXLHDM *hdm, unsigned count, uint32_t cap,
+                       bool cache_capable, uint64_t mem_size,
+                       const VFIOCXLHDMOps *ops, void *opaque)
 {
-    uint32_t le = cpu_to_le32(val);
-    int ret;
-
-    if (offset % 4 || offset > desc->regs_size - 4) {
-        error_setg(errp, "COMP_REGS offset 0x%x is out of range", offset);
-        return false;
+    memset(hdm, 0, sizeof(*hdm));
+    hdm->count = MIN(count, CXL_HDM_MAX_DECODERS);
+    hdm->cap = cap;
+    hdm->mem_size = mem_size;
+    hdm->ops = ops;
+    hdm->opaque = opaque;
+    /* A device decodes one way: no target list, UIO only if capable. */
+    hdm->ctrl_mask = DEC_MASK(IG) | DEC_MASK(IW) | DEC_MASK(LOCK_ON_COMMIT) |
+                     DEC_MASK(COMMIT) | DEC_MASK(TARGET_TYPE);
+    if (cache_capable) {
+        hdm->ctrl_mask |= DEC_MASK(BI);
     }
-    trace_vfio_cxl_regs_write(vbasedev->name, offset, val);
-    ret = vbasedev->io_ops->region_write(vbasedev, desc->regs_index, offset,
-                                         sizeof(le), &le, false);
-    if (ret != sizeof(le)) {
-        error_setg(errp, "writing COMP_REGS at 0x%x failed: %s", offset,
-                   ret < 0 ? strerror(-ret) : "short write");
-        return false;
+    if (FIELD_EX32(cap, CXL_HDM_CAP, UIO_CAPABLE)) {
+        hdm->ctrl_mask |= DEC_MASK(UIO) | DEC_MASK(UIG) | DEC_MASK(UIW) |
+                          DEC_MASK(ISP);
     }
-    return true;
 }
 
-bool vfio_cxl_hdm_read_decoder(VFIODevice *vbasedev, const VFIOCXLDesc *desc,
-                               unsigned n, VFIOCXLDecoder *dec, Error **errp)
+void vfio_cxl_hdm_set_window(VFIOCXLHDM *hdm, uint64_t base, uint64_t size)
 {
-    uint32_t blo, bhi, slo, shi;
-
-    if (n >= desc->hdm_count) {
-        error_setg(errp, "HDM decoder %u does not exist (%u decoders)", n,
-                   desc->hdm_count);
-        return false;
-    }
-    if (!vfio_cxl_regs_read(vbasedev, desc,
-                            vfio_cxl_hdm_reg(desc, n, A_CXL_HDM_DEC_BASE_LO),
-                            &blo, errp) ||
-        !vfio_cxl_regs_read(vbasedev, desc,
-                            vfio_cxl_hdm_reg(desc, n, A_CXL_HDM_DEC_BASE_HI),
-                            &bhi, errp) ||
-        !vfio_cxl_regs_read(vbasedev, desc,
-                            vfio_cxl_hdm_reg(desc, n, A_CXL_HDM_DEC_SIZE_LO),
-                            &slo, errp) ||
-        !vfio_cxl_regs_read(vbasedev, desc,
-                            vfio_cxl_hdm_reg(desc, n, A_CXL_HDM_DEC_SIZE_HI),
-                            &shi, errp) ||
-        !vfio_cxl_regs_read(vbasedev, desc,
-                            vfio_cxl_hdm_reg(desc, n, A_CXL_HDM_DEC_CTRL),
-                            &dec->ctrl, errp)) {
-        return false;
-    }
-    dec->base = deposit64(blo & CXL_HDM_ADDR_LO_MASK, 32, 32, bhi);
-    dec->size = deposit64(slo & CXL_HDM_ADDR_LO_MASK, 32, 32, shi);
-    trace_vfio_cxl_hdm_decoder(vbasedev->name, n, dec->base, dec->size,
-                               dec->ctrl);
-    return true;
+    hdm->win_base = base;
+    hdm->win_size = size;
 }
 
-bool vfio_cxl_hdm_decoder_committed(const VFIOCXLDecoder *dec)
+uint32_t vfio_cxl_hdm_block_size(const VFIOCXLHDM *hdm)
 {
-    return FIELD_EX32(dec->ctrl, CXL_HDM_DEC_CTRL, COMMITTED);
+    return cxl_hdm_dec_reg(hdm->count, A_CXL_HDM_DEC_BASE_LO);
 }
 
-bool vfio_cxl_hdm_commit(VFIODevice *vbasedev, const VFIOCXLDesc *desc,
-                         unsigned n, uint64_t base, Error **errp)
+bool vfio_cxl_hdm_committed(const VFIOCXLHDM *hdm, unsigned n)
 {
-    uint32_t ctrl_off = vfio_cxl_hdm_reg(desc, n, A_CXL_HDM_DEC_CTRL);
-    VFIOCXLDecoder dec;
-    uint32_t ctrl;
+    return n < hdm->count &&
+           FIELD_EX32(hdm->dec[n].ctrl, CXL_HDM_DEC_CTRL, COMMITTED);
+}
 
-    if (base % CXL_HDM_GRANULE) {
-        error_setg(errp, "HDM decoder base 0x%" PRIx64 " is not 256 MiB "
-                   "aligned", base);
-        return false;
-    }
-    if (!vfio_cxl_hdm_read_decoder(vbasedev, desc, n, &dec, errp)) {
-        return false;
-    }
+bool vfio_cxl_hdm_locked(const VFIOCXLHDM *hdm, unsigned n)
+{
+    return vfio_cxl_hdm_committed(hdm, n) &&
+           FIELD_EX32(hdm->dec[n].ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT);
+}
 
-    ctrl = dec.ctrl;
-    if (FIELD_EX32(ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT)) {
-        /* A locked decoder drops BASE writes: take the LOCK->0 path. */
-        ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT, 0);
-        if (!vfio_cxl_regs_write(vbasedev, desc, ctrl_off, ctrl, errp)) {
-            return false;
+/* Decode what is committed, but only while HDM Decoder Enable is set. */
+static void hdm_sync(VFIOCXLHDM *hdm, unsigned n)
+{
+    VFIOCXLHDMDecoder *d = &hdm->dec[n];
+    bool want = vfio_cxl_hdm_committed(hdm, n) &&
+                FIELD_EX32(hdm->global_ctrl, CXL_HDM_GLOBAL_CTRL,
+                           HDM_DECODER_ENABLE);
+
+    if (want && !d->mapped) {
+        hdm->ops->map(hdm->opaque, n, d->base, d->dpa, d->size);
+    } else if (!want && d->mapped) {
+        hdm->ops->unmap(hdm->opaque, n);
+    }
+    d->mapped = want;
+}
+
+static void hdm_sync_all(VFIOCXLHDM *hdm)
+{
+    unsigned n;
+
+    for (n = 0; n < hdm->count; n++) {
+        hdm_sync(hdm, n);
+    }
+}
+
+/* [a, a + as) and [b, b + bs), both non-empty and not wrapping */
+static bool ranges_overlap64(uint64_t a, uint64_t as, uint64_t b, uint64_t bs)
+{
+    return a < b + bs && b < a + as;
+}
+
+/* The rules of a commit of decoder @n as it is programmed now. */
+static VFIOCXLHDMRule hdm_check(VFIOCXLHDM *hdm, unsigned n, uint64_t *dpa)
+{
+    VFIOCXLHDMDecoder *d = &hdm->dec[n];
+    uint64_t start = 0;
+    unsigned m;
+
+    if (n && !vfio_cxl_hdm_committed(hdm, n - 1)) {
+        return VFIO_CXL_HDM_RULE_ORDER;
+    }
+    if (!d->size) {
+        return VFIO_CXL_HDM_RULE_SIZE_ZERO;
+    }
+    if (FIELD_EX32(d->ctrl, CXL_HDM_DEC_CTRL, IW)) {
+        return VFIO_CXL_HDM_RULE_INTERLEAVE;
+    }
+    if (d->base < hdm->win_base || d->size > hdm->win_size ||
+        d->base - hdm->win_base > hdm->win_size - d->size) {
+        return VFIO_CXL_HDM_RULE_WINDOW;
+    }
+    /* Device memory is decoded in decoder order; DPA Skip leaves a gap. */
+    if (n) {
+        start = hdm->dec[n - 1].dpa + hdm->dec[n - 1].size;
+    }
+    if (d->dpa_skip > hdm->mem_size - start ||
+        d->size > hdm->mem_size - start - d->dpa_skip) {
+        return VFIO_CXL_HDM_RULE_DPA;
+    }
+    for (m = 0; m < hdm->count; m++) {
+        if (m != n && vfio_cxl_hdm_committed(hdm, m) &&
+            ranges_overlap64(d->base, d->size, hdm->dec[m].base,
+                             hdm->dec[m].size)) {
+            return VFIO_CXL_HDM_RULE_OVERLAP;
         }
     }
-    if (!vfio_cxl_regs_write(vbasedev, desc,
-                             vfio_cxl_hdm_reg(desc, n, A_CXL_HDM_DEC_BASE_LO),
-                             base & CXL_HDM_ADDR_LO_MASK, errp) ||
-        !vfio_cxl_regs_write(vbasedev, desc,
-                             vfio_cxl_hdm_reg(desc, n, A_CXL_HDM_DEC_BASE_HI),
-                             base >> 32, errp)) {
-        return false;
-    }
-    ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, COMMITTED, 0);
-    ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, ERR_NOT_COMMITTED, 0);
-    ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, COMMIT, 1);
-    ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT, 1);
-    if (!vfio_cxl_regs_write(vbasedev, desc, ctrl_off, ctrl, errp)) {
-        return false;
-    }
+    *dpa = start + d->dpa_skip;
+    return VFIO_CXL_HDM_RULE__MAX;
+}
 
-    /* The shadow must now show what a firmware-locked decoder shows. */
-    if (!vfio_cxl_hdm_read_decoder(vbasedev, desc, n, &dec, errp)) {
-        return false;
+static VFIOCXLHDMRule hdm_commit(VFIOCXLHDM *hdm, unsigned n)
+{
+    VFIOCXLHDMDecoder *d = &hdm->dec[n];
+    VFIOCXLHDMRule rule = hdm_check(hdm, n, &d->dpa);
+    bool ok = rule == VFIO_CXL_HDM_RULE__MAX;
+
+    d->ctrl = FIELD_DP32(d->ctrl, CXL_HDM_DEC_CTRL, COMMITTED, ok);
+    d->ctrl = FIELD_DP32(d->ctrl, CXL_HDM_DEC_CTRL, ERR_NOT_COMMITTED, !ok);
+    if (ok) {
+        hdm_sync(hdm, n);
     }
-    if (!vfio_cxl_hdm_decoder_committed(&dec) || dec.base != base) {
-        error_setg(errp, "HDM decoder %u did not commit at 0x%" PRIx64
-                   " (reads base 0x%" PRIx64 ", control 0x%08x)", n, base,
-                   dec.base, dec.ctrl);
-        return false;
+    return rule;
+}
+
+static void hdm_write_ctrl(VFIOCXLHDM *hdm, unsigned n, uint32_t val)
+{
+    VFIOCXLHDMDecoder *d = &hdm->dec[n];
+    VFIOCXLHDMRule rule;
+
+    if (vfio_cxl_hdm_committed(hdm, n)) {
+        /* Committed: only clearing Commit is honoured (uncommit). */
+        if (!FIELD_EX32(val, CXL_HDM_DEC_CTRL, COMMIT)) {
+            d->ctrl = val & hdm->ctrl_mask;
+            hdm_sync(hdm, n);
+        }
+        return;
     }
-    trace_vfio_cxl_hdm_commit(vbasedev->name, n, base, dec.size);
-    return true;
+    /* Committed and Error Not Committed are the model's to set. */
+    d->ctrl = val & hdm->ctrl_mask;
+    if (FIELD_EX32(val, CXL_HDM_DEC_CTRL, COMMIT)) {
+        rule = hdm_commit(hdm, n);
+        if (rule != VFIO_CXL_HDM_RULE__MAX) {
+            hdm->ops->refused(hdm->opaque, n, rule, d->base, d->size);
+        }
+    }
+}
+
+/* A 64-bit field's half; low halves keep only their 256 MiB bits. */
+static void hdm_set_half(uint64_t *field, bool high, uint32_t val)
+{
+    if (high) {
+        *field = deposit64(*field, 32, 32, val);
+    } else {
+        *field = deposit64(*field, 0, 32, val & CXL_HDM_ADDR_LO_MASK);
+    }
+}
+
+static void hdm_write32(VFIOCXLHDM *hdm, uint32_t off, uint32_t val)
+{
+    VFIOCXLHDMDecoder *d;
+    uint32_t mask;
+    unsigned n;
+
+    if (off == A_CXL_HDM_GLOBAL_CTRL) {
+        mask = R_CXL_HDM_GLOBAL_CTRL_HDM_DECODER_ENABLE_MASK;
+        if (FIELD_EX32(hdm->cap, CXL_HDM_CAP, POISON_ON_ERR_CAP)) {
+            mask |= R_CXL_HDM_GLOBAL_CTRL_POISON_ON_ERR_EN_MASK;
+        }
+        hdm->global_ctrl = val & mask;
+        hdm_sync_all(hdm);
+        return;
+    }
+    if (off < CXL_HDM_DECODER_FIRST) {
+        return;     /* Capability is read-only, 0x08-0x0f reserved */
+    }
+    n = (off - CXL_HDM_DECODER_FIRST) / CXL_HDM_DECODER_STRIDE;
+    off -= n * CXL_HDM_DECODER_STRIDE;
+    if (n >= hdm->count || vfio_cxl_hdm_locked(hdm, n)) {
+        return;     /* Lock On Commit holds the decoder until reset */
+    }
+    d = &hdm->dec[n];
+    if (off == A_CXL_HDM_DEC_CTRL) {
+        hdm_write_ctrl(hdm, n, val);
+        return;
+    }
+    if (vfio_cxl_hdm_committed(hdm, n)) {
+        return;     /* the range of a committed decoder stays */
+    }
+    switch (off) {
+    case A_CXL_HDM_DEC_BASE_LO:
+    case A_CXL_HDM_DEC_BASE_HI:
+        hdm_set_half(&d->base, off == A_CXL_HDM_DEC_BASE_HI, val);
+        break;
+    case A_CXL_HDM_DEC_SIZE_LO:
+    case A_CXL_HDM_DEC_SIZE_HI:
+        hdm_set_half(&d->size, off == A_CXL_HDM_DEC_SIZE_HI, val);
+        break;
+    case A_CXL_HDM_DEC_DPA_SKIP_LO:
+    case A_CXL_HDM_DEC_DPA_SKIP_HI:
+        hdm_set_half(&d->dpa_skip, off == A_CXL_HDM_DEC_DPA_SKIP_HI, val);
+        break;
+    default:
+        break;      /* reserved */
+    }
+}
+
+static uint32_t hdm_read32(VFIOCXLHDM *hdm, uint32_t off)
+{
+    VFIOCXLHDMDecoder *d;
+    unsigned n;
+
+    if (off == A_CXL_HDM_CAP) {
+        return hdm->cap;
+    } else if (off == A_CXL_HDM_GLOBAL_CTRL) {
+        return hdm->global_ctrl;
+    } else if (off < CXL_HDM_DECODER_FIRST) {
+        return 0;
+    }
+    n = (off - CXL_HDM_DECODER_FIRST) / CXL_HDM_DECODER_STRIDE;
+    off -= n * CXL_HDM_DECODER_STRIDE;
+    if (n >= hdm->count) {
+        return 0;
+    }
+    d = &hdm->dec[n];
+    switch (off) {
+    case A_CXL_HDM_DEC_BASE_LO:
+        return d->base;
+    case A_CXL_HDM_DEC_BASE_HI:
+        return d->base >> 32;
+    case A_CXL_HDM_DEC_SIZE_LO:
+        return d->size;
+    case A_CXL_HDM_DEC_SIZE_HI:
+        return d->size >> 32;
+    case A_CXL_HDM_DEC_CTRL:
+        return d->ctrl;
+    case A_CXL_HDM_DEC_DPA_SKIP_LO:
+        return d->dpa_skip;
+    case A_CXL_HDM_DEC_DPA_SKIP_HI:
+        return d->dpa_skip >> 32;
+    default:
+        return 0;
+    }
+}
+
+uint64_t vfio_cxl_hdm_read(VFIOCXLHDM *hdm, uint32_t offset, unsigned size)
+{
+    uint64_t val = 0;
+    unsigned i;
+
+    for (i = 0; i < size && i < 8; i++) {
+        uint64_t at = (uint64_t)offset + i;
+        uint32_t dword = at < vfio_cxl_hdm_block_size(hdm) ?
+                         hdm_read32(hdm, at & ~3u) : 0;
+
+        val |= (uint64_t)extract32(dword, (at & 3) * 8, 8) << (i * 8);
+    }
+    return val;
+}
+
+void vfio_cxl_hdm_write(VFIOCXLHDM *hdm, uint32_t offset, uint64_t val,
+                        unsigned size)
+{
+    uint64_t at = offset, end = (uint64_t)offset + MIN(size, 8);
+
+    /* Dword by dword, low to high; a partial dword keeps its other bytes. */
+    while (at < end) {
+        uint64_t dword = at & ~3ull;
+        unsigned lo = at - dword, n = MIN(end - at, 4 - lo);
+        uint32_t cur;
+
+        if (dword + 4 > vfio_cxl_hdm_block_size(hdm)) {
+            return;
+        }
+        cur = n == 4 ? 0 : hdm_read32(hdm, dword);
+        cur = deposit32(cur, lo * 8, n * 8, val);
+        hdm_write32(hdm, dword, cur);
+        val >>= n * 8;
+        at += n;
+    }
+}
+
+void vfio_cxl_hdm_reset(VFIOCXLHDM *hdm)
+{
+    unsigned n;
+
+    for (n = 0; n < hdm->count; n++) {
+        if (hdm->dec[n].mapped) {
+            hdm->ops->unmap(hdm->opaque, n);
+        }
+        memset(&hdm->dec[n], 0, sizeof(hdm->dec[n]));
+    }
+    hdm->global_ctrl = 0;
+}
+
+VFIOCXLHDMRule vfio_cxl_hdm_commit_locked(VFIOCXLHDM *hdm, unsigned n,
+                                          uint64_t base, uint64_t size,
+                                          uint64_t dpa_skip)
+{
+    VFIOCXLHDMDecoder *d;
+    VFIOCXLHDMRule rule;
+
+    if (n >= hdm->count) {
+        return VFIO_CXL_HDM_RULE_ORDER;
+    }
+    d = &hdm->dec[n];
+    base &= ~(uint64_t)(CXL_HDM_GRANULE - 1);
+    size &= ~(uint64_t)(CXL_HDM_GRANULE - 1);
+    dpa_skip &= ~(uint64_t)(CXL_HDM_GRANULE - 1);
+    if (vfio_cxl_hdm_locked(hdm, n) && d->base == base && d->size == size &&
+        d->dpa_skip == dpa_skip) {
+        return VFIO_CXL_HDM_RULE__MAX;  /* as it is: mappings stay */
+    }
+    if (vfio_cxl_hdm_committed(hdm, n)) {
+        /* Anything else is done again from scratch. */
+        if (d->mapped) {
+            hdm->ops->unmap(hdm->opaque, n);
+            d->mapped = false;
+        }
+        d->ctrl = 0;
+    }
+    d->base = base;
+    d->size = size;
+    d->dpa_skip = dpa_skip;
+    d->ctrl = FIELD_DP32(0, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT, 1);
+    d->ctrl = FIELD_DP32(d->ctrl, CXL_HDM_DEC_CTRL, COMMIT, 1);
+    hdm->global_ctrl = FIELD_DP32(hdm->global_ctrl, CXL_HDM_GLOBAL_CTRL,
+                                  HDM_DECODER_ENABLE, 1);
+    rule = hdm_commit(hdm, n);
+    hdm_sync_all(hdm);
+    return rule;
 }

@@ -321,5 +321,88 @@ bool vfio_cxl_parse_comp_regs(VFIOCXLDesc *desc, VFIOCXLRegRead read,
 
     desc->hdm_offset = hdm;
     desc->hdm_count = count;
+    desc->hdm_cap = cap;
+    return true;
+}
+
+bool vfio_cxl_read_host_decoder(const VFIOCXLDesc *desc, VFIOCXLRegRead read,
+                                void *opaque, unsigned n,
+                                VFIOCXLHostDecoder *dec, Error **errp)
+{
+    static const uint32_t regs[] = {
+        A_CXL_HDM_DEC_BASE_LO, A_CXL_HDM_DEC_BASE_HI, A_CXL_HDM_DEC_SIZE_LO,
+        A_CXL_HDM_DEC_SIZE_HI, A_CXL_HDM_DEC_DPA_SKIP_LO,
+        A_CXL_HDM_DEC_DPA_SKIP_HI, A_CXL_HDM_DEC_CTRL,
+    };
+    uint32_t v[ARRAY_SIZE(regs)];
+    unsigned i;
+
+    if (n >= desc->hdm_count) {
+        error_setg(errp, "HDM decoder %u does not exist (%u decoders)", n,
+                   desc->hdm_count);
+        return false;
+    }
+    for (i = 0; i < ARRAY_SIZE(regs); i++) {
+        if (!read(opaque, vfio_cxl_hdm_reg(desc, n, regs[i]), &v[i], errp)) {
+            return false;
+        }
+    }
+    dec->base = deposit64(v[0] & CXL_HDM_ADDR_LO_MASK, 32, 32, v[1]);
+    dec->size = deposit64(v[2] & CXL_HDM_ADDR_LO_MASK, 32, 32, v[3]);
+    dec->dpa_skip = deposit64(v[4] & CXL_HDM_ADDR_LO_MASK, 32, 32, v[5]);
+    dec->ctrl = v[6];
+    dec->committed = FIELD_EX32(dec->ctrl, CXL_HDM_DEC_CTRL, COMMITTED);
+    return true;
+}
+
+/*
+ * v2: the kernel's shadow shows a firmware-committed decoder with BASE 0
+ * and LOCK cleared, and wants the guest base written into it. A locked
+ * shadow drops BASE writes, so take its LOCK->0 path first; then commit
+ * and lock it again, and check it reads what firmware would have left.
+ */
+bool vfio_cxl_place_host_decoder(const VFIOCXLDesc *desc, VFIOCXLRegRead read,
+                                 VFIOCXLRegWrite write, void *opaque,
+                                 unsigned n, uint64_t base, Error **errp)
+{
+    uint32_t ctrl_off = vfio_cxl_hdm_reg(desc, n, A_CXL_HDM_DEC_CTRL);
+    VFIOCXLHostDecoder dec;
+    uint32_t ctrl;
+
+    if (base % CXL_HDM_GRANULE) {
+        error_setg(errp, "HDM decoder base 0x%" PRIx64 " is not 256 MiB "
+                   "aligned", base);
+        return false;
+    }
+    if (!vfio_cxl_read_host_decoder(desc, read, opaque, n, &dec, errp)) {
+        return false;
+    }
+    ctrl = dec.ctrl;
+    if (FIELD_EX32(ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT)) {
+        ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT, 0);
+        if (!write(opaque, ctrl_off, ctrl, errp)) {
+            return false;
+        }
+    }
+    if (!write(opaque, vfio_cxl_hdm_reg(desc, n, A_CXL_HDM_DEC_BASE_LO),
+               base & CXL_HDM_ADDR_LO_MASK, errp) ||
+        !write(opaque, vfio_cxl_hdm_reg(desc, n, A_CXL_HDM_DEC_BASE_HI),
+               base >> 32, errp)) {
+        return false;
+    }
+    ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, COMMITTED, 0);
+    ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, ERR_NOT_COMMITTED, 0);
+    ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, COMMIT, 1);
+    ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT, 1);
+    if (!write(opaque, ctrl_off, ctrl, errp) ||
+        !vfio_cxl_read_host_decoder(desc, read, opaque, n, &dec, errp)) {
+        return false;
+    }
+    if (!dec.committed || dec.base != base) {
+        error_setg(errp, "HDM decoder %u did not commit at 0x%" PRIx64
+                   " (reads base 0x%" PRIx64 ", control 0x%08x)", n, base,
+                   dec.base, dec.ctrl);
+        return false;
+    }
     return true;
 }

@@ -10,8 +10,11 @@
  * emulated Type-3 devices, so guest accesses reach the memory directly.
  *
  * Supported topology: the device alone below a cxl-rp of a pxb-cxl, which
- * exactly one window targets, without interleave. Several devices may share
- * a window and a host bridge; each gets its own 256 MiB aligned range.
+ * exactly one window targets, without interleave. With firmware-committed
+ * decoders, several devices may share a window and a host bridge; each
+ * gets its own 256 MiB aligned range. A device whose guest programs its
+ * decoders has the window and the host bridge to itself (an exclusive
+ * claim), so that any commit inside the window is unambiguous.
  *
  * Copyright (c) 2026 QEMU CXL Type-2 team
  *
@@ -134,7 +137,100 @@ static void vfio_cxl_update_acpi_flags(CXLFixedWindow *fw, PXBCXLDev *pxb)
     pxb->cxl_host_bridge->type2_committed = in_hb;
 }
 
-bool vfio_cxl_window_claim(PCIDevice *pdev, uint64_t size,
+/*
+ * A device with guest-programmed decoders has its window and host bridge
+ * to itself: whatever the guest commits inside the window is its own.
+ */
+static bool vfio_cxl_window_check_shared(CXLFixedWindow *fw, PXBCXLDev *pxb,
+                                         bool exclusive, Error **errp)
+{
+    const char *hb_name = PCI_HOST_BRIDGE(pxb->cxl_host_bridge)->bus->qbus.name;
+    GSList *l;
+
+    for (l = vfio_cxl_claims; l; l = l->next) {
+        VFIOCXLWindowClaim *c = l->data;
+
+        if ((c->fw != fw && c->pxb != pxb) ||
+            (!exclusive && !c->exclusive)) {
+            continue;
+        }
+        error_setg(errp, "host bridge '%s' and CXL Fixed Memory Window %d "
+                   "already carry the memory of device '%s'%s", hb_name,
+                   fw->index, vfio_cxl_id(DEVICE(c->dev)),
+                   c->exclusive ? ", which has cxl-decoders=guest" : "");
+        error_append_hint(errp, "A device with cxl-decoders=guest needs a "
+                          "pxb-cxl, a cxl-rp and a cxl-fmw window of its "
+                          "own.\n");
+        return false;
+    }
+    return true;
+}
+
+typedef struct VFIOCXLMemorySearch {
+    PCIDevice *skip;        /* the device's own root port */
+    PCIDevice *found;
+} VFIOCXLMemorySearch;
+
+/* CXL memory elsewhere below a host bridge: a Type-3 device, a switch */
+static void vfio_cxl_find_memory(PCIBus *bus, PCIDevice *dev, void *opaque)
+{
+    VFIOCXLMemorySearch *s = opaque;
+
+    if (dev == s->skip || s->found) {
+        return;
+    }
+    if (object_dynamic_cast(OBJECT(dev), "cxl-type3") ||
+        object_dynamic_cast(OBJECT(dev), "cxl-upstream")) {
+        s->found = dev;
+    } else if (object_dynamic_cast(OBJECT(dev), TYPE_PCI_BRIDGE)) {
+        pci_for_each_device_under_bus(pci_bridge_get_sec_bus(PCI_BRIDGE(dev)),
+                                      vfio_cxl_find_memory, s);
+    }
+}
+
+static void vfio_cxl_find_other(PCIBus *bus, PCIDevice *dev, void *opaque)
+{
+    VFIOCXLMemorySearch *s = opaque;
+
+    if (dev != s->skip && !s->found) {
+        s->found = dev;
+    }
+}
+
+bool vfio_cxl_window_check_alone(const VFIOCXLWindowClaim *claim,
+                                 Error **errp)
+{
+    PCIBus *hb_bus = pci_get_bus(claim->rp);
+    VFIOCXLMemorySearch s = { .skip = claim->dev };
+
+    pci_for_each_device_under_bus(pci_get_bus(claim->dev),
+                                  vfio_cxl_find_other, &s);
+    if (s.found) {
+        error_setg(errp, "device '%s' shares root port '%s' with '%s'; with "
+                   "cxl-decoders=guest it must be alone below its root port",
+                   vfio_cxl_id(DEVICE(claim->dev)),
+                   vfio_cxl_id(DEVICE(claim->rp)),
+                   vfio_cxl_id(DEVICE(s.found)));
+        error_append_hint(errp, "Give the other device a root port of its "
+                          "own.\n");
+        return false;
+    }
+    s.skip = claim->rp;
+    pci_for_each_device_under_bus(hb_bus, vfio_cxl_find_memory, &s);
+    if (s.found) {
+        error_setg(errp, "host bridge '%s' also holds CXL memory below '%s'; "
+                   "with cxl-decoders=guest root port '%s' must be the only "
+                   "one of its host bridge with CXL memory",
+                   hb_bus->qbus.name, vfio_cxl_id(DEVICE(s.found)),
+                   vfio_cxl_id(DEVICE(claim->rp)));
+        error_append_hint(errp, "Move '%s' to a pxb-cxl of its own.\n",
+                          vfio_cxl_id(DEVICE(s.found)));
+        return false;
+    }
+    return true;
+}
+
+bool vfio_cxl_window_claim(PCIDevice *pdev, uint64_t size, bool exclusive,
                            VFIOCXLWindowClaim *claim, Error **errp)
 {
     PCIBus *bus = pci_get_bus(pdev);
@@ -214,7 +310,10 @@ bool vfio_cxl_window_claim(PCIDevice *pdev, uint64_t size,
         return false;
     }
 
-    claim->offset = vfio_cxl_window_free_offset(fw, size);
+    if (!vfio_cxl_window_check_shared(fw, pxb, exclusive, errp)) {
+        return false;
+    }
+    claim->offset = exclusive ? 0 : vfio_cxl_window_free_offset(fw, size);
     if (claim->offset + size > fw->size) {
         error_setg(errp, "CXL Fixed Memory Window %d (0x%" PRIx64 " bytes) "
                    "is too small for 0x%" PRIx64 " bytes of device memory "
@@ -229,13 +328,16 @@ bool vfio_cxl_window_claim(PCIDevice *pdev, uint64_t size,
     claim->fw = fw;
     claim->pxb = pxb;
     claim->rp = rp;
-    claim->size = size;
+    claim->dev = pdev;
+    claim->size = exclusive ? fw->size : size;
+    claim->exclusive = exclusive;
     claim->hb_decoder = vfio_cxl_free_hb_decoder(pxb);
-    claim->mapped = NULL;
+    memset(claim->part_mapped, 0, sizeof(claim->part_mapped));
     vfio_cxl_claims = g_slist_prepend(vfio_cxl_claims, claim);
     vfio_cxl_update_acpi_flags(fw, pxb);
     trace_vfio_cxl_window_claim(fw->index, hb_name, vfio_cxl_id(DEVICE(rp)),
-                                claim->offset, size, claim->hb_decoder);
+                                claim->offset, claim->size,
+                                claim->hb_decoder);
     return true;
 }
 
@@ -255,23 +357,43 @@ hwaddr vfio_cxl_window_gpa(const VFIOCXLWindowClaim *claim)
     return claim->fw->base + claim->offset;
 }
 
-void vfio_cxl_window_map(VFIOCXLWindowClaim *claim, MemoryRegion *mr)
+void vfio_cxl_window_map_part(VFIOCXLWindowClaim *claim, unsigned n,
+                              MemoryRegion *mem, uint64_t dpa, hwaddr gpa,
+                              uint64_t size)
 {
-    assert(!claim->mapped);
-    trace_vfio_cxl_window_map(claim->fw->index, claim->offset,
-                              vfio_cxl_window_gpa(claim),
-                              memory_region_size(mr));
+    g_autofree char *name = g_strdup_printf("%s decoder %u",
+                                            memory_region_name(mem), n);
+    hwaddr offset = gpa - claim->fw->base;
+
+    /* The decoder model only commits inside the claimed range. */
+    assert(n < CXL_HDM_MAX_DECODERS && !claim->part_mapped[n]);
+    assert(offset >= claim->offset &&
+           offset + size <= claim->offset + claim->size);
+    trace_vfio_cxl_window_map(claim->fw->index, n, offset, gpa, dpa, size);
+    memory_region_init_alias(&claim->part[n], OBJECT(claim->dev), name, mem,
+                             dpa, size);
     /* Priority 1: above the window's cfmws dispatch, which is the MR. */
-    memory_region_add_subregion_overlap(&claim->fw->mr, claim->offset, mr, 1);
-    claim->mapped = mr;
+    memory_region_add_subregion_overlap(&claim->fw->mr, offset,
+                                        &claim->part[n], 1);
+    claim->part_mapped[n] = true;
+}
+
+void vfio_cxl_window_unmap_part(VFIOCXLWindowClaim *claim, unsigned n)
+{
+    if (n < CXL_HDM_MAX_DECODERS && claim->part_mapped[n]) {
+        trace_vfio_cxl_window_unmap(claim->fw->index, n);
+        memory_region_del_subregion(&claim->fw->mr, &claim->part[n]);
+        object_unparent(OBJECT(&claim->part[n]));
+        claim->part_mapped[n] = false;
+    }
 }
 
 void vfio_cxl_window_unmap(VFIOCXLWindowClaim *claim)
 {
-    if (claim->mapped) {
-        trace_vfio_cxl_window_unmap(claim->fw->index, claim->offset);
-        memory_region_del_subregion(&claim->fw->mr, claim->mapped);
-        claim->mapped = NULL;
+    unsigned n;
+
+    for (n = 0; n < CXL_HDM_MAX_DECODERS; n++) {
+        vfio_cxl_window_unmap_part(claim, n);
     }
 }
 

@@ -11,6 +11,7 @@
 #define HW_VFIO_CXL_WINDOW_H
 
 #include "hw/cxl/cxl.h"
+#include "hw/cxl/cxl-hdm-layout.h"
 #include "hw/pci/pci_bridge.h"
 
 /* A range of a window that one device's memory occupies. */
@@ -18,30 +19,48 @@ typedef struct VFIOCXLWindowClaim {
     CXLFixedWindow *fw;
     PXBCXLDev *pxb;         /* the host bridge the window targets */
     PCIDevice *rp;          /* the cxl-rp the device sits under */
+    PCIDevice *dev;
     hwaddr offset;          /* in the window */
     uint64_t size;
+    bool exclusive;         /* the whole window and host bridge */
     unsigned hb_decoder;    /* host bridge decoder, when it has decoders */
-    MemoryRegion *mapped;   /* device memory mapped into the window */
+    /* Parts of device memory mapped into the window, one per decoder */
+    MemoryRegion part[CXL_HDM_MAX_DECODERS];
+    bool part_mapped[CXL_HDM_MAX_DECODERS];
 } VFIOCXLWindowClaim;
 
 /*
  * vfio_cxl_window_claim: check that @pdev sits in a topology that can
  * carry device memory of @size (the device on a cxl-rp of a pxb-cxl that
  * exactly one non-interleaved window targets, the window large enough)
- * and reserve a range of the window for it.
+ * and reserve a range of the window for it: @size bytes, or the whole
+ * window if @exclusive (no other device may then use the window or the
+ * host bridge).
  */
-bool vfio_cxl_window_claim(PCIDevice *pdev, uint64_t size,
+bool vfio_cxl_window_claim(PCIDevice *pdev, uint64_t size, bool exclusive,
                            VFIOCXLWindowClaim *claim, Error **errp);
 void vfio_cxl_window_release(VFIOCXLWindowClaim *claim);
+
+/*
+ * vfio_cxl_window_check_alone: the rest of the constrained topology of an
+ * exclusive claim, once the machine is complete: the device alone below
+ * its root port, and no other CXL memory below the host bridge.
+ */
+bool vfio_cxl_window_check_alone(const VFIOCXLWindowClaim *claim,
+                                 Error **errp);
 
 /* Guest physical address of the claimed range. */
 hwaddr vfio_cxl_window_gpa(const VFIOCXLWindowClaim *claim);
 
 /*
- * Map @mr over the claimed range, above the window's own dispatch to
- * emulated devices, so that guest accesses go straight to it.
+ * Map [@dpa, @dpa + @size) of device memory @mem at guest physical @gpa
+ * (inside the claimed range) as part @n, above the window's own dispatch
+ * to emulated devices, so that guest accesses go straight to it.
  */
-void vfio_cxl_window_map(VFIOCXLWindowClaim *claim, MemoryRegion *mr);
+void vfio_cxl_window_map_part(VFIOCXLWindowClaim *claim, unsigned n,
+                              MemoryRegion *mem, uint64_t dpa, hwaddr gpa,
+                              uint64_t size);
+void vfio_cxl_window_unmap_part(VFIOCXLWindowClaim *claim, unsigned n);
 void vfio_cxl_window_unmap(VFIOCXLWindowClaim *claim);
 
 /*

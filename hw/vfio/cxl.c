@@ -10,12 +10,18 @@
  *   MemoryRegion, which the guest sees only inside the CXL Fixed Memory
  *   Window that targets the device's host bridge (cxl-window.c);
  * - the CXL.cachemem part of the component register BAR is covered by an
- *   overlay that forwards guest dword accesses to the COMP_REGS shadow; the
- *   rest of the BAR is mapped as usual (sparse mmap);
- * - at machine_done, decoder 0 of a firmware-committed device is placed at
- *   the window address and committed and locked (cxl-hdm.c), as firmware
- *   would on bare metal, and the host bridge decoders are set to match;
- * - resets put that state back; migration is blocked.
+ *   overlay: the HDM Decoder Capability is QEMU's own model (cxl-hdm.c),
+ *   which decides what of the device memory is mapped where; the rest of
+ *   CXL.cachemem is forwarded to the COMP_REGS region; the rest of the BAR
+ *   is mapped as usual (sparse mmap);
+ * - with cxl-decoders=firmware (the default), at machine_done the decoders
+ *   the host committed are placed at the window address in DPA order and
+ *   committed and locked, as firmware would on bare metal, and the host
+ *   bridge decoders are set to match; resets put that state back;
+ * - with cxl-decoders=guest, the decoders come up uncommitted and the
+ *   guest commits them; the device then has its window and host bridge to
+ *   itself, and resets return the decoders to their reset values;
+ * - migration is blocked.
  *
  * Copyright (c) 2026 QEMU CXL Type-2 team
  *
@@ -25,6 +31,7 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "qemu/error-report.h"
+#include "qemu/log.h"
 #include "hw/qdev-core.h"
 #include "migration/blocker.h"
 #include "system/reset.h"
@@ -35,19 +42,24 @@
 #include "cxl-window.h"
 #include "trace.h"
 
-/* The decoder firmware commits, and the only one the v2 UAPI describes. */
-#define VFIO_CXL_DECODER    0
+/* Refused guest commits logged per device; the trace event sees all. */
+#define VFIO_CXL_REFUSALS_LOGGED    10
 
 struct VFIOCXL {
     VFIOPCIDevice *vdev;
     VFIOCXLDesc desc;
+    bool guest_decoders;        /* cxl-decoders=guest */
+    unsigned host_committed;    /* decoders 0..n-1 committed by the host */
+    VFIOCXLHostDecoder host_dec[CXL_HDM_MAX_DECODERS];
+    VFIOCXLHDM hdm;             /* the decoders as the guest sees them */
+    unsigned refusals;
     VFIORegion mem;             /* device memory, mmapped */
     MemoryRegion regs;          /* overlay of CXL.cachemem in the BAR */
     MemoryRegion *bar_mr;       /* where the overlay sits */
     VFIOCXLWindowClaim claim;
     Notifier machine_done;
     bool machine_done_pending;
-    bool placed;                /* decoder committed, memory mapped */
+    bool placed;                /* decoders placed, memory mapped */
     Error *migration_blocker;
 };
 
@@ -56,27 +68,87 @@ static const char *vfio_cxl_name(VFIOCXL *cxl)
     return cxl->vdev->vbasedev.name;
 }
 
-/* COMP_REGS overlay: guest accesses to the BAR's CXL.cachemem area. */
+/* The COMP_REGS region: dword accesses through the transport */
+
+static bool vfio_cxl_regs_read(void *opaque, uint32_t offset, uint32_t *val,
+                               Error **errp)
+{
+    VFIOCXL *cxl = opaque;
+    VFIODevice *vbasedev = &cxl->vdev->vbasedev;
+    uint32_t le;
+    int ret;
+
+    if (offset % 4 || offset > cxl->desc.regs_size - 4) {
+        error_setg(errp, "COMP_REGS offset 0x%x is out of range", offset);
+        return false;
+    }
+    ret = vbasedev->io_ops->region_read(vbasedev, cxl->desc.regs_index,
+                                        offset, sizeof(le), &le);
+    if (ret != sizeof(le)) {
+        error_setg(errp, "reading COMP_REGS at 0x%x failed: %s", offset,
+                   ret < 0 ? strerror(-ret) : "short read");
+        return false;
+    }
+    *val = le32_to_cpu(le);
+    trace_vfio_cxl_regs_read(vbasedev->name, offset, *val);
+    return true;
+}
+
+static bool vfio_cxl_regs_write(void *opaque, uint32_t offset, uint32_t val,
+                                Error **errp)
+{
+    VFIOCXL *cxl = opaque;
+    VFIODevice *vbasedev = &cxl->vdev->vbasedev;
+    uint32_t le = cpu_to_le32(val);
+    int ret;
+
+    if (offset % 4 || offset > cxl->desc.regs_size - 4) {
+        error_setg(errp, "COMP_REGS offset 0x%x is out of range", offset);
+        return false;
+    }
+    trace_vfio_cxl_regs_write(vbasedev->name, offset, val);
+    ret = vbasedev->io_ops->region_write(vbasedev, cxl->desc.regs_index,
+                                         offset, sizeof(le), &le, false);
+    if (ret != sizeof(le)) {
+        error_setg(errp, "writing COMP_REGS at 0x%x failed: %s", offset,
+                   ret < 0 ? strerror(-ret) : "short write");
+        return false;
+    }
+    return true;
+}
+
+/*
+ * The overlay of the BAR's CXL.cachemem area: the HDM Decoder Capability
+ * is the model's, everything else goes to COMP_REGS.
+ */
+
+static bool vfio_cxl_in_hdm(VFIOCXL *cxl, hwaddr addr)
+{
+    return addr >= cxl->desc.hdm_offset &&
+           addr - cxl->desc.hdm_offset < vfio_cxl_hdm_block_size(&cxl->hdm);
+}
 
 static uint64_t vfio_cxl_regs_mr_read(void *opaque, hwaddr addr,
                                       unsigned size)
 {
     VFIOCXL *cxl = opaque;
-    VFIODevice *vbasedev = &cxl->vdev->vbasedev;
     Error *err = NULL;
     uint32_t val;
     uint64_t data;
 
-    if (!vfio_cxl_regs_read(vbasedev, &cxl->desc, addr & ~3ULL, &val,
-                            &err)) {
-        trace_vfio_cxl_overlay_error(vbasedev->name, addr,
+    if (vfio_cxl_in_hdm(cxl, addr)) {
+        data = vfio_cxl_hdm_read(&cxl->hdm, addr - cxl->desc.hdm_offset,
+                                 size);
+    } else if (vfio_cxl_regs_read(cxl, addr & ~3ULL, &val, &err)) {
+        /* Sub-dword reads: COMP_REGS only takes dwords, take the bytes. */
+        data = extract32(val, (addr & 3) * 8, size * 8);
+    } else {
+        trace_vfio_cxl_overlay_error(vfio_cxl_name(cxl), addr,
                                      error_get_pretty(err));
         error_free(err);
         return MAKE_64BIT_MASK(0, size * 8);
     }
-    /* Sub-dword reads: COMP_REGS only takes dwords, take the bytes. */
-    data = extract32(val, (addr & 3) * 8, size * 8);
-    trace_vfio_cxl_overlay_read(vbasedev->name, addr, size, data);
+    trace_vfio_cxl_overlay_read(vfio_cxl_name(cxl), addr, size, data);
     return data;
 }
 
@@ -84,24 +156,29 @@ static void vfio_cxl_regs_mr_write(void *opaque, hwaddr addr, uint64_t data,
                                    unsigned size)
 {
     VFIOCXL *cxl = opaque;
-    VFIODevice *vbasedev = &cxl->vdev->vbasedev;
     hwaddr dword = addr & ~3ULL;
     Error *err = NULL;
     uint32_t val = data;
 
-    trace_vfio_cxl_overlay_write(vbasedev->name, addr, size, data);
+    trace_vfio_cxl_overlay_write(vfio_cxl_name(cxl), addr, size, data);
+    if (vfio_cxl_in_hdm(cxl, addr)) {
+        vfio_cxl_hdm_write(&cxl->hdm, addr - cxl->desc.hdm_offset, data,
+                           size);
+        return;
+    }
     if (size < 4) {
         /* Sub-dword writes: read-modify-write the dword. */
-        if (!vfio_cxl_regs_read(vbasedev, &cxl->desc, dword, &val, &err)) {
+        if (!vfio_cxl_regs_read(cxl, dword, &val, &err)) {
             goto fail;
         }
         val = deposit32(val, (addr & 3) * 8, size * 8, data);
     }
-    if (vfio_cxl_regs_write(vbasedev, &cxl->desc, dword, val, &err)) {
+    if (vfio_cxl_regs_write(cxl, dword, val, &err)) {
         return;
     }
 fail:
-    trace_vfio_cxl_overlay_error(vbasedev->name, addr, error_get_pretty(err));
+    trace_vfio_cxl_overlay_error(vfio_cxl_name(cxl), addr,
+                                 error_get_pretty(err));
     error_free(err);
 }
 
@@ -119,13 +196,82 @@ static const MemoryRegionOps vfio_cxl_regs_ops = {
     },
 };
 
-/* Placement: decoder, host bridge and window, at machine_done and reset */
+/* What the decoder model decides */
 
-static bool vfio_cxl_commit_decoder(VFIOCXL *cxl, Error **errp)
+static void vfio_cxl_hdm_map(void *opaque, unsigned n, uint64_t base,
+                             uint64_t dpa, uint64_t size)
 {
-    return vfio_cxl_hdm_commit(&cxl->vdev->vbasedev, &cxl->desc,
-                               VFIO_CXL_DECODER,
-                               vfio_cxl_window_gpa(&cxl->claim), errp);
+    VFIOCXL *cxl = opaque;
+
+    trace_vfio_cxl_decoder_map(vfio_cxl_name(cxl), n, base, dpa, size);
+    vfio_cxl_window_map_part(&cxl->claim, n, cxl->mem.mem, dpa, base, size);
+}
+
+static void vfio_cxl_hdm_unmap(void *opaque, unsigned n)
+{
+    VFIOCXL *cxl = opaque;
+
+    trace_vfio_cxl_decoder_unmap(vfio_cxl_name(cxl), n);
+    vfio_cxl_window_unmap_part(&cxl->claim, n);
+}
+
+static void vfio_cxl_hdm_refused(void *opaque, unsigned n,
+                                 VFIOCXLHDMRule rule, uint64_t base,
+                                 uint64_t size)
+{
+    VFIOCXL *cxl = opaque;
+    const char *why = vfio_cxl_hdm_rule_str(rule);
+
+    trace_vfio_cxl_decoder_refused(vfio_cxl_name(cxl), n, base, size, why);
+    if (cxl->refusals < VFIO_CXL_REFUSALS_LOGGED) {
+        qemu_log_mask(LOG_GUEST_ERROR, "vfio %s: HDM decoder %u commit at "
+                      "0x%" PRIx64 " size 0x%" PRIx64 " refused: %s%s\n",
+                      vfio_cxl_name(cxl), n, base, size, why,
+                      cxl->refusals + 1 == VFIO_CXL_REFUSALS_LOGGED ?
+                      " (further refusals are not logged)" : "");
+    }
+    cxl->refusals++;
+}
+
+static const VFIOCXLHDMOps vfio_cxl_hdm_ops = {
+    .map = vfio_cxl_hdm_map,
+    .unmap = vfio_cxl_hdm_unmap,
+    .refused = vfio_cxl_hdm_refused,
+};
+
+/* Placement: decoders, host bridge and window, at machine_done and reset */
+
+/*
+ * Firmware mode: the decoders the host committed, one after the other in
+ * the claimed range in DPA order, committed and locked in the model and,
+ * where the interface revision wants it, in the host's view too.
+ */
+static bool vfio_cxl_place_decoders(VFIOCXL *cxl, Error **errp)
+{
+    uint64_t base = vfio_cxl_window_gpa(&cxl->claim);
+    VFIOCXLHDMRule rule;
+    unsigned n;
+
+    for (n = 0; n < cxl->host_committed; n++) {
+        VFIOCXLHostDecoder *h = &cxl->host_dec[n];
+
+        if (!vfio_cxl_place_host_decoder(&cxl->desc, vfio_cxl_regs_read,
+                                         vfio_cxl_regs_write, cxl, n, base,
+                                         errp)) {
+            return false;
+        }
+        rule = vfio_cxl_hdm_commit_locked(&cxl->hdm, n, base, h->size,
+                                          h->dpa_skip);
+        if (rule != VFIO_CXL_HDM_RULE__MAX) {
+            error_setg(errp, "HDM decoder %u (0x%" PRIx64 " bytes) cannot "
+                       "be placed at 0x%" PRIx64 ": %s", n, h->size, base,
+                       vfio_cxl_hdm_rule_str(rule));
+            return false;
+        }
+        trace_vfio_cxl_hdm_commit(vfio_cxl_name(cxl), n, base, h->size);
+        base += h->size;
+    }
+    return true;
 }
 
 static void vfio_cxl_system_reset(void *opaque)
@@ -133,21 +279,29 @@ static void vfio_cxl_system_reset(void *opaque)
     VFIOCXL *cxl = opaque;
 
     /* Runs after the device resets, the host bridges' included. */
-    vfio_cxl_window_program_host_bridge(&cxl->claim);
+    if (!cxl->guest_decoders) {
+        vfio_cxl_window_program_host_bridge(&cxl->claim);
+    }
 }
 
 static bool vfio_cxl_place(VFIOCXL *cxl, Error **errp)
 {
-    if (!vfio_cxl_commit_decoder(cxl, errp)) {
-        return false;
+    if (cxl->guest_decoders) {
+        /* Nothing is mapped until the guest commits a decoder. */
+        if (!vfio_cxl_window_check_alone(&cxl->claim, errp)) {
+            return false;
+        }
+    } else {
+        if (!vfio_cxl_place_decoders(cxl, errp)) {
+            return false;
+        }
+        vfio_cxl_window_program_host_bridge(&cxl->claim);
     }
-    vfio_cxl_window_program_host_bridge(&cxl->claim);
-    vfio_cxl_window_map(&cxl->claim, cxl->mem.mem);
     qemu_register_reset(vfio_cxl_system_reset, cxl);
     cxl->placed = true;
-    trace_vfio_cxl_placed(vfio_cxl_name(cxl),
-                          vfio_cxl_window_gpa(&cxl->claim),
-                          cxl->desc.mem_size);
+    trace_vfio_cxl_placed(vfio_cxl_name(cxl), cxl->guest_decoders ?
+                          "guest" : "firmware",
+                          vfio_cxl_window_gpa(&cxl->claim), cxl->claim.size);
     return true;
 }
 
@@ -174,10 +328,14 @@ void vfio_pci_cxl_reset(VFIOPCIDevice *vdev)
     if (!cxl || !cxl->placed) {
         return;
     }
+    trace_vfio_cxl_reset(vfio_cxl_name(cxl), cxl->guest_decoders ?
+                         "guest" : "firmware");
+    if (cxl->guest_decoders) {
+        vfio_cxl_hdm_reset(&cxl->hdm);
+        return;
+    }
     /* A device reset retakes the shadow snapshot: BASE reads 0 again. */
-    trace_vfio_cxl_reset(vfio_cxl_name(cxl),
-                         vfio_cxl_window_gpa(&cxl->claim));
-    if (!vfio_cxl_commit_decoder(cxl, &err)) {
+    if (!vfio_cxl_place_decoders(cxl, &err)) {
         error_prepend(&err, "vfio %s: CXL Type-2 passthrough after reset: ",
                       vfio_cxl_name(cxl));
         error_report_err(err);
@@ -186,21 +344,13 @@ void vfio_pci_cxl_reset(VFIOPCIDevice *vdev)
 
 /* Setup and teardown */
 
-static bool vfio_cxl_read_cb(void *opaque, uint32_t offset, uint32_t *val,
-                             Error **errp)
-{
-    VFIOCXL *cxl = opaque;
-
-    return vfio_cxl_regs_read(&cxl->vdev->vbasedev, &cxl->desc, offset, val,
-                              errp);
-}
-
 static bool vfio_cxl_describe(VFIOCXL *cxl, struct vfio_device_info *info,
                               bool *present, Error **errp)
 {
     VFIODevice *vbasedev = &cxl->vdev->vbasedev;
     struct vfio_region_info *bar, *mem, *regs;
-    VFIOCXLDecoder dec;
+    uint64_t dpa_end = 0;
+    unsigned n;
     int ret;
 
     if (!vfio_cxl_parse_device_info(info, &cxl->desc, present, errp)) {
@@ -224,7 +374,8 @@ static bool vfio_cxl_describe(VFIOCXL *cxl, struct vfio_device_info *info,
         return false;
     }
     if (!vfio_cxl_parse_regions(&cxl->desc, bar, mem, regs, errp) ||
-        !vfio_cxl_parse_comp_regs(&cxl->desc, vfio_cxl_read_cb, cxl, errp)) {
+        !vfio_cxl_parse_comp_regs(&cxl->desc, vfio_cxl_regs_read, cxl,
+                                  errp)) {
         return false;
     }
     trace_vfio_cxl_detected(vbasedev->name, cxl->desc.flags, cxl->desc.bar,
@@ -234,20 +385,40 @@ static bool vfio_cxl_describe(VFIOCXL *cxl, struct vfio_device_info *info,
                           cxl->desc.mem_size, cxl->desc.regs_index);
 
     if (!(cxl->desc.flags & VFIO_CXL_CAP_FIRMWARE_COMMITTED)) {
-        error_setg(errp, "no HDM decoder is firmware committed; "
-                   "guest-programmed decoders are not supported");
+        error_setg(errp, "no HDM decoder is firmware committed: the host "
+                   "gives no device memory to pass through");
         error_append_hint(errp, "Set cxl=off to pass the device through as "
                           "a plain PCI device.\n");
         return false;
     }
-    if (!vfio_cxl_hdm_read_decoder(vbasedev, &cxl->desc, VFIO_CXL_DECODER,
-                                   &dec, errp)) {
-        return false;
+    /* What the host committed: decoders 0..n-1, in DPA order. */
+    for (n = 0; n < cxl->desc.hdm_count; n++) {
+        VFIOCXLHostDecoder *h = &cxl->host_dec[n];
+
+        if (!vfio_cxl_read_host_decoder(&cxl->desc, vfio_cxl_regs_read, cxl,
+                                        n, h, errp)) {
+            return false;
+        }
+        trace_vfio_cxl_host_decoder(vbasedev->name, n, h->size, h->dpa_skip,
+                                    h->ctrl);
+        if (!h->committed) {
+            break;
+        }
+        if (!h->size || h->dpa_skip > cxl->desc.mem_size - dpa_end ||
+            h->size > cxl->desc.mem_size - dpa_end - h->dpa_skip) {
+            error_setg(errp, "HDM decoder %u decodes 0x%" PRIx64 " bytes "
+                       "after a DPA skip of 0x%" PRIx64 ", past the 0x%"
+                       PRIx64 " bytes of the device memory region", n,
+                       h->size, h->dpa_skip, cxl->desc.mem_size);
+            return false;
+        }
+        dpa_end += h->dpa_skip + h->size;
     }
-    if (!vfio_cxl_hdm_decoder_committed(&dec)) {
+    cxl->host_committed = n;
+    if (!n) {
         error_setg(errp, "the device reports firmware committed memory, "
-                   "but HDM decoder %d is not committed (control 0x%08x)",
-                   VFIO_CXL_DECODER, dec.ctrl);
+                   "but HDM decoder 0 is not committed (control 0x%08x)",
+                   cxl->host_dec[0].ctrl);
         return false;
     }
     if (cxl->desc.flags & VFIO_CXL_CAP_CACHE_CAPABLE) {
@@ -255,12 +426,15 @@ static bool vfio_cxl_describe(VFIOCXL *cxl, struct vfio_device_info *info,
                     "write back and invalidate its cache before a "
                     "guest-initiated reset", vbasedev->name);
     }
-    if (dec.size != cxl->desc.mem_size) {
-        error_setg(errp, "HDM decoder %d decodes 0x%" PRIx64 " bytes but "
-                   "the device memory region has 0x%" PRIx64,
-                   VFIO_CXL_DECODER, dec.size, cxl->desc.mem_size);
+    if (!cxl->guest_decoders && dpa_end != cxl->desc.mem_size) {
+        error_setg(errp, "the committed HDM decoders decode 0x%" PRIx64
+                   " bytes but the device memory region has 0x%" PRIx64,
+                   dpa_end, cxl->desc.mem_size);
         return false;
     }
+    vfio_cxl_hdm_init(&cxl->hdm, cxl->desc.hdm_count, cxl->desc.hdm_cap,
+                      cxl->desc.flags & VFIO_CXL_CAP_CACHE_CAPABLE,
+                      cxl->desc.mem_size, &vfio_cxl_hdm_ops, cxl);
     return true;
 }
 
@@ -367,6 +541,15 @@ bool vfio_pci_cxl_setup(VFIOPCIDevice *vdev, Error **errp)
 
     cxl = g_new0(VFIOCXL, 1);
     cxl->vdev = vdev;
+    if (vdev->cxl_decoders && strcmp(vdev->cxl_decoders, "firmware")) {
+        if (strcmp(vdev->cxl_decoders, "guest")) {
+            error_setg(errp, "cxl-decoders=%s: expected 'firmware' or "
+                       "'guest'", vdev->cxl_decoders);
+            g_free(cxl);
+            return false;
+        }
+        cxl->guest_decoders = true;
+    }
     if (!vfio_cxl_describe(cxl, info, &present, errp)) {
         goto fail;
     }
@@ -382,10 +565,12 @@ bool vfio_pci_cxl_setup(VFIOPCIDevice *vdev, Error **errp)
     }
 
     if (!vfio_cxl_window_claim(PCI_DEVICE(vdev), cxl->desc.mem_size,
-                               &cxl->claim, errp) ||
+                               cxl->guest_decoders, &cxl->claim, errp) ||
         !vfio_cxl_map_memory(cxl, errp)) {
         goto fail;
     }
+    vfio_cxl_hdm_set_window(&cxl->hdm, vfio_cxl_window_gpa(&cxl->claim),
+                            cxl->claim.size);
 
     if (!vdev->bars[cxl->desc.bar].region.mem) {
         error_setg(errp, "component register BAR %u is not mapped",

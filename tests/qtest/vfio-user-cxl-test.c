@@ -36,6 +36,9 @@
 #define HB_BUS                  12
 #define DEV_BUS                 13
 
+/* Device options: on rp0, the guest commits the HDM decoders */
+#define GUEST_DECODERS          ",\"bus\":\"rp0\",\"cxl-decoders\":\"guest\""
+
 typedef struct Arch {
     const char *machine;
     uint64_t bar_addr;          /* where the test puts the register BAR */
@@ -543,6 +546,98 @@ static void test_flexbus_dsn(void)
     cxl_accel_stop(&a);
 }
 
+/*
+ * cxl-decoders=guest: the guest OS programs the HDM decoders itself, and
+ * QEMU maps what a commit it accepts says.
+ */
+#define CTRL_COMMIT     R_CXL_HDM_DEC_CTRL_COMMIT_MASK
+#define CTRL_COMMITTED  R_CXL_HDM_DEC_CTRL_COMMITTED_MASK
+#define CTRL_ERR        R_CXL_HDM_DEC_CTRL_ERR_NOT_COMMITTED_MASK
+#define CTRL_LOCK       R_CXL_HDM_DEC_CTRL_LOCK_ON_COMMIT_MASK
+
+/* Bytes of device memory in the system's flat view, and in the window */
+static uint64_t mapped_bytes(QTestState *qts, uint64_t win, uint64_t win_size)
+{
+    g_autofree char *mtree = qtest_hmp(qts, "info mtree -f");
+    char *line = strstr(mtree, "AS \"memory\"");
+    char *end;
+    uint64_t total = 0, start, last;
+
+    /* The flat view of the system's address space, up to the next one */
+    g_assert_nonnull(line);
+    end = strstr(line, "FlatView #");
+    if (end) {
+        *end = 0;
+    }
+    for (; line && *line; line = strchr(line + 1, '\n')) {
+        char *eol = strchr(line + 1, '\n');
+        char *name = strstr(line, " cxl-memory");
+
+        if (!name || (eol && name > eol) ||
+            sscanf(line, " %" SCNx64 "-%" SCNx64, &start, &last) != 2) {
+            continue;
+        }
+        /* Never outside the window */
+        g_assert_cmphex(start, >=, win);
+        g_assert_cmphex(last, <, win + win_size);
+        total += last - start + 1;
+    }
+    return total;
+}
+
+static void hdm_enable(QTestState *qts, uint64_t hdm, bool on)
+{
+    qtest_writel(qts, hdm + A_CXL_HDM_GLOBAL_CTRL,
+                 on ? R_CXL_HDM_GLOBAL_CTRL_HDM_DECODER_ENABLE_MASK : 0);
+}
+
+/* What an OS does: BASE, SIZE, DPA skip, Control with Commit; poll. */
+static uint32_t hdm_commit(QTestState *qts, uint64_t hdm, unsigned n,
+                           uint64_t base, uint64_t size, uint64_t skip,
+                           uint32_t ctrl)
+{
+    uint64_t dec = hdm + cxl_hdm_dec_reg(n, 0);
+
+    qtest_writel(qts, dec + A_CXL_HDM_DEC_BASE_LO, base);
+    qtest_writel(qts, dec + A_CXL_HDM_DEC_BASE_HI, base >> 32);
+    qtest_writel(qts, dec + A_CXL_HDM_DEC_SIZE_LO, size);
+    qtest_writel(qts, dec + A_CXL_HDM_DEC_SIZE_HI, size >> 32);
+    qtest_writel(qts, dec + A_CXL_HDM_DEC_DPA_SKIP_LO, skip);
+    qtest_writel(qts, dec + A_CXL_HDM_DEC_DPA_SKIP_HI, skip >> 32);
+    qtest_writel(qts, dec + A_CXL_HDM_DEC_CTRL, ctrl | CTRL_COMMIT);
+    return qtest_readl(qts, dec + A_CXL_HDM_DEC_CTRL);
+}
+
+static uint32_t hdm_ctrl(QTestState *qts, uint64_t hdm, unsigned n)
+{
+    return qtest_readl(qts, hdm + cxl_hdm_dec_reg(n, A_CXL_HDM_DEC_CTRL));
+}
+
+/* Guest writes @val at @gpa; the emulator's memory has it at @dpa. */
+static void check_dpa(QTestState *qts, CXLAccel *a, uint64_t gpa,
+                      uint64_t dpa, uint32_t val)
+{
+    uint32_t got;
+    int fd = open(a->mem, O_RDONLY);
+
+    g_assert_cmpint(fd, >=, 0);
+    qtest_writel(qts, gpa, val);
+    g_assert_cmpint(pread(fd, &got, 4, dpa), ==, 4);
+    g_assert_cmphex(le32_to_cpu(got), ==, val);
+    g_assert_cmphex(qtest_readl(qts, gpa), ==, val);
+    close(fd);
+}
+
+static QTestState *vm_start_guest(CXLAccel *a, const char *accel_args,
+                                  const char *qemu_extra)
+{
+    g_autofree char *args = NULL;
+
+    cxl_accel_start(a, accel_args);
+    args = cmdline(a, NULL, GUEST_DECODERS);
+    return qtest_initf("%s %s", args, qemu_extra ?: "");
+}
+
 static void test_reset(void)
 {
     uint64_t bar, base, hdm, page;
@@ -559,7 +654,10 @@ static void test_reset(void)
     hdm = hdm_block(qts, bar);
     page = regs_page(qts, bar);
 
-    /* The guest unlocks the decoder (v2 LOCK->0 path) and moves it. */
+    /*
+     * The guest tries to unlock the decoder (the v2 shadow's LOCK->0 path)
+     * and move it: Lock On Commit holds it until reset, as on hardware.
+     */
     qtest_writeq(qts, base + 0x3000, 0x1122334455667788ULL);
     qtest_writel(qts, page + ACCEL_REG_SCRATCH, 0xdeadbeef);
     ctrl = qtest_readl(qts, hdm + A_CXL_HDM_DEC_CTRL);
@@ -568,9 +666,9 @@ static void test_reset(void)
     ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, COMMIT, 0);
     qtest_writel(qts, hdm + A_CXL_HDM_DEC_CTRL, ctrl);
     qtest_writel(qts, hdm + A_CXL_HDM_DEC_BASE_HI, 0x77);
-    g_assert_cmphex(qtest_readl(qts, hdm + A_CXL_HDM_DEC_BASE_HI), ==, 0x77);
-    g_assert_cmpuint(FIELD_EX32(qtest_readl(qts, hdm + A_CXL_HDM_DEC_CTRL),
-                                CXL_HDM_DEC_CTRL, COMMITTED), ==, 0);
+    check_decoder(qts, hdm, base, 512 * MiB);
+    g_assert_cmphex(qtest_readq(qts, base + 0x3000), ==,
+                    0x1122334455667788ULL);
 
     qtest_system_reset(qts);
 
@@ -647,11 +745,15 @@ static void test_guest_nonsense(void)
         }
     }
 
-    /* The nonsense reached the decoder: it is no longer the one placed. */
-    g_assert_false(qtest_readl(qts, hdm + A_CXL_HDM_DEC_BASE_HI) ==
-                   base >> 32 &&
-                   FIELD_EX32(qtest_readl(qts, hdm + A_CXL_HDM_DEC_CTRL),
-                              CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT));
+    /* The firmware-locked decoder held against all of it. */
+    check_decoder(qts, hdm, base, 256 * MiB);
+    /* Decoding stops while HDM Decoder Enable is off; an OS turns it on. */
+    if (!(qtest_readl(qts, hdm + A_CXL_HDM_GLOBAL_CTRL) &
+          R_CXL_HDM_GLOBAL_CTRL_HDM_DECODER_ENABLE_MASK)) {
+        g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 0);
+        hdm_enable(qts, hdm, true);
+    }
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 256 * MiB);
 
     /* Still running, the memory still at the window base and intact. */
     g_assert_cmphex(qtest_readq(qts, base + 0x4000), ==,
@@ -1167,6 +1269,199 @@ static void test_hotplug(void)
     cxl_accel_stop(&b);
 }
 
+static void test_guest_decoders(void)
+{
+    uint64_t win, hdm, bar;
+    QTestState *qts;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start_guest(&a, "--mem-size 512M --decoders 2", NULL);
+    win = window_base(qts);
+    bar = map_bar(qts);
+    hdm = hdm_block(qts, bar);
+
+    /* Nothing committed, nothing mapped */
+    g_assert_cmphex(hdm_ctrl(qts, hdm, 0), ==, 0);
+    g_assert_cmphex(qtest_readl(qts, hdm + A_CXL_HDM_DEC_BASE_HI), ==, 0);
+    g_assert_cmphex(qtest_readl(qts, hdm + A_CXL_HDM_GLOBAL_CTRL), ==, 0);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 0);
+
+    /* Decoder 0 where the guest wants it: DPA 0 there */
+    hdm_enable(qts, hdm, true);
+    g_assert_cmphex(hdm_commit(qts, hdm, 0, win + GiB, 256 * MiB, 0, 0), ==,
+                    CTRL_COMMIT | CTRL_COMMITTED);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 256 * MiB);
+    check_dpa(qts, &a, win + GiB + 0x1000, 0x1000, 0x600d0001);
+
+    /* Decoder 1 takes the next 256 MiB, higher up */
+    g_assert_cmphex(hdm_commit(qts, hdm, 1, win + 3 * GiB, 256 * MiB, 0, 0),
+                    ==, CTRL_COMMIT | CTRL_COMMITTED);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 512 * MiB);
+    check_dpa(qts, &a, win + 3 * GiB + 8, 256 * MiB + 8, 0x600d0002);
+
+    /* Uncommit decoder 1: unmapped; its range then reads 0 */
+    qtest_writel(qts, hdm + cxl_hdm_dec_reg(1, A_CXL_HDM_DEC_CTRL), 0);
+    g_assert_cmphex(hdm_ctrl(qts, hdm, 1), ==, 0);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 256 * MiB);
+
+    /* HDM Decoder Enable off: nothing decodes; on again: back */
+    hdm_enable(qts, hdm, false);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 0);
+    hdm_enable(qts, hdm, true);
+    g_assert_cmphex(qtest_readl(qts, win + GiB + 0x1000), ==, 0x600d0001);
+
+    /* Recommit decoder 0 locked: clearing Commit is then ignored */
+    qtest_writel(qts, hdm + cxl_hdm_dec_reg(0, A_CXL_HDM_DEC_CTRL), 0);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 0);
+    g_assert_cmphex(hdm_commit(qts, hdm, 0, win, 512 * MiB, 0, CTRL_LOCK), ==,
+                    CTRL_LOCK | CTRL_COMMIT | CTRL_COMMITTED);
+    qtest_writel(qts, hdm + cxl_hdm_dec_reg(0, A_CXL_HDM_DEC_CTRL), 0);
+    g_assert_cmphex(hdm_ctrl(qts, hdm, 0), ==,
+                    CTRL_LOCK | CTRL_COMMIT | CTRL_COMMITTED);
+    check_dpa(qts, &a, win + 256 * MiB + 8, 256 * MiB + 8, 0x600d0003);
+
+    /* A reset unmaps everything and clears the registers */
+    qtest_system_reset(qts);
+    map_bar(qts);
+    g_assert_cmphex(hdm_ctrl(qts, hdm, 0), ==, 0);
+    g_assert_cmphex(qtest_readl(qts, hdm + A_CXL_HDM_GLOBAL_CTRL), ==, 0);
+    g_assert_cmphex(qtest_readl(qts, hdm + A_CXL_HDM_DEC_SIZE_LO), ==, 0);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 0);
+    /* The memory kept what was written */
+    hdm_enable(qts, hdm, true);
+    g_assert_cmphex(hdm_commit(qts, hdm, 0, win, 512 * MiB, 0, 0), ==,
+                    CTRL_COMMIT | CTRL_COMMITTED);
+    g_assert_cmphex(qtest_readl(qts, win + 0x1000), ==, 0x600d0001);
+
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
+typedef struct RefusalCase {
+    const char *name;
+    unsigned n;                 /* decoder 0 is committed first if n > 0 */
+    uint64_t base;              /* from the window base */
+    uint64_t size, skip;
+    uint32_t ctrl;
+    const char *why;            /* in the guest-error log line */
+} RefusalCase;
+
+static const RefusalCase refusal_cases[] = {
+    { "out-of-order", 2, 2 * GiB, 256 * MiB, 0, 0,
+      "a lower-numbered decoder is not committed" },
+    { "size-zero", 0, 0, 0, 0, 0, "size is 0" },
+    { "interleaved", 0, 0, 256 * MiB, 0, 1 << R_CXL_HDM_DEC_CTRL_IW_SHIFT,
+      "interleave ways is not 1" },
+    { "outside-window", 0, 4 * GiB, 256 * MiB, 0, 0,
+      "range is not inside the device's window" },
+    { "too-big", 0, 0, GiB, 0, 0, "not enough device memory left" },
+    { "dpa-skip-past-end", 1, 2 * GiB, 256 * MiB, 256 * MiB, 0,
+      "not enough device memory left" },
+    { "overlap", 1, 128 * MiB * 2, 256 * MiB, 0, 0,
+      "range overlaps another committed decoder" },
+};
+
+/* Each refusal by its rule: Error Not Committed, nothing more mapped. */
+static void test_guest_refusal(const void *data)
+{
+    const RefusalCase *c = data;
+    g_autofree char *log_path = NULL;
+    g_autofree char *log = NULL;
+    g_autofree char *extra = NULL;
+    uint64_t win, hdm, mapped = 0;
+    QTestState *qts;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    log_path = g_strdup_printf("%s/qemu.log", g_get_tmp_dir());
+    extra = g_strdup_printf("-d guest_errors -D %s.%d", log_path, getpid());
+    qts = vm_start_guest(&a, "--mem-size 512M --decoders 4", extra);
+    win = window_base(qts);
+    hdm = hdm_block(qts, map_bar(qts));
+    hdm_enable(qts, hdm, true);
+    if (c->n) {
+        g_assert_cmphex(hdm_commit(qts, hdm, 0, win + 256 * MiB, 256 * MiB, 0,
+                                   0), ==, CTRL_COMMIT | CTRL_COMMITTED);
+        mapped = 256 * MiB;
+    }
+    g_assert_cmphex(hdm_commit(qts, hdm, c->n, win + c->base, c->size,
+                               c->skip, c->ctrl) &
+                    (CTRL_COMMITTED | CTRL_ERR), ==, CTRL_ERR);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, mapped);
+    qtest_quit(qts);
+
+    g_free(log_path);
+    log_path = g_strdup_printf("%s/qemu.log.%d", g_get_tmp_dir(), getpid());
+    g_assert_true(g_file_get_contents(log_path, &log, NULL, NULL));
+    unlink(log_path);
+    g_test_message("%s", log);
+    g_assert_nonnull(strstr(log, "refused: "));
+    g_assert_nonnull(strstr(log, c->why));
+    cxl_accel_stop(&a);
+}
+
+/*
+ * The nonsense of guest-nonsense, with decoders the guest may commit:
+ * whatever it managed to commit, device memory is mapped only inside the
+ * window, never more of it than the decoders say, and a reset unmaps it.
+ */
+static void test_guest_nonsense_guest_mode(void)
+{
+    static const unsigned sizes[] = { 1, 2, 4, 8 };
+    g_autoptr(GRand) rand = g_rand_new_with_seed(NONSENSE_SEED);
+    uint64_t win, hdm, committed = 0;
+    QTestState *qts;
+    CXLAccel a;
+    unsigned i, n;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start_guest(&a, "--mem-size 512M --decoders 2", NULL);
+    win = window_base(qts);
+    hdm = hdm_block(qts, map_bar(qts));
+    for (i = 0; i < NONSENSE_WRITES; i++) {
+        unsigned size = sizes[g_rand_int_range(rand, 0, G_N_ELEMENTS(sizes))];
+        uint64_t off = QEMU_ALIGN_DOWN(g_rand_int_range(rand, 0, 0x60), size);
+        uint64_t val = ((uint64_t)g_rand_int(rand) << 32) | g_rand_int(rand);
+
+        /* Plausible bases and sizes now and then, so that commits happen */
+        if (i % 3 == 0) {
+            n = g_rand_int_range(rand, 0, 2);
+            hdm_enable(qts, hdm, true);
+            hdm_commit(qts, hdm, n, win + g_rand_int_range(rand, 0, 16) *
+                       256 * MiB, g_rand_int_range(rand, 0, 3) * 256 * MiB,
+                       0, g_rand_int(rand) & CTRL_LOCK);
+            continue;
+        }
+        qtest_memwrite(qts, hdm + off, &val, size);
+    }
+    for (n = 0; n < 2; n++) {
+        if (hdm_ctrl(qts, hdm, n) & CTRL_COMMITTED) {
+            committed += qtest_readl(qts, hdm + cxl_hdm_dec_reg(n,
+                                     A_CXL_HDM_DEC_SIZE_LO)) &
+                         CXL_HDM_ADDR_LO_MASK;
+        }
+    }
+    g_test_message("committed after the nonsense: 0x%" PRIx64, committed);
+    g_assert_cmpuint(committed, <=, 512 * MiB);
+    if (qtest_readl(qts, hdm + A_CXL_HDM_GLOBAL_CTRL) &
+        R_CXL_HDM_GLOBAL_CTRL_HDM_DECODER_ENABLE_MASK) {
+        g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, committed);
+    } else {
+        g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 0);
+    }
+    qtest_system_reset(qts);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 0);
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
 typedef struct TopologyCase {
     const char *name;
     const char *machine;        /* machine options after cxl=on */
@@ -1174,6 +1469,7 @@ typedef struct TopologyCase {
     const char *dev;            /* device options */
     const char *mem_size;
     const char *msg;
+    const char *after;          /* extra devices, after the device */
 } TopologyCase;
 
 static const TopologyCase topology_cases[] = {
@@ -1200,6 +1496,26 @@ static const TopologyCase topology_cases[] = {
         "cxl-fmw.1.targets.0=cxl.1,cxl-fmw.1.size=4G", "", NULL, "256M",
         "both target host bridge 'cxl.1'",
     },
+    /* cxl-decoders=guest: the device's own root port, host bridge, window */
+    {
+        "guest-not-alone", NULL, "", GUEST_DECODERS ",\"multifunction\":true",
+        "256M", "with cxl-decoders=guest it must be alone below its root port",
+        " -device pci-testdev,bus=rp0,addr=0.1,id=other",
+    }, {
+        "guest-type3-on-host-bridge", NULL,
+        "-object memory-backend-ram,id=t3mem,size=256M ", GUEST_DECODERS,
+        "256M", "host bridge 'cxl.1' also holds CXL memory below 't3'",
+        " -device cxl-rp,port=1,bus=cxl.1,id=rp1,chassis=0,slot=3"
+        " -device cxl-type3,bus=rp1,volatile-memdev=t3mem,id=t3",
+    }, {
+        "guest-window-too-small",
+        ",cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=256M", "", GUEST_DECODERS,
+        "512M", "is too small for 0x20000000 bytes",
+    }, {
+        "guest-bad-mode", NULL, "", ",\"bus\":\"rp0\","
+        "\"cxl-decoders\":\"bios\"", "256M",
+        "cxl-decoders=bios: expected 'firmware' or 'guest'",
+    },
 };
 
 static void test_topology_error(const void *data)
@@ -1217,7 +1533,7 @@ static void test_topology_error(const void *data)
     accel_args = g_strdup_printf("--mem-size %s", c->mem_size);
     cxl_accel_start(&a, accel_args);
     args = cmdline(&a, c->machine, c->dev);
-    full = g_strdup_printf("%s%s", c->extra, args);
+    full = g_strdup_printf("%s%s%s", c->extra, args, c->after ?: "");
     err = expect_startup_error(full, c->msg);
     /* Every error names the device. */
     g_assert_nonnull(strstr(err, a.sock));
@@ -1289,6 +1605,15 @@ int main(int argc, char **argv)
     }
     qtest_add_func("vfio-user-cxl/reset", test_reset);
     qtest_add_func("vfio-user-cxl/guest-nonsense", test_guest_nonsense);
+    qtest_add_func("vfio-user-cxl/guest-decoders/commit",
+                   test_guest_decoders);
+    qtest_add_func("vfio-user-cxl/guest-decoders/nonsense",
+                   test_guest_nonsense_guest_mode);
+    for (i = 0; i < ARRAY_SIZE(refusal_cases); i++) {
+        g_autofree char *name = g_strdup_printf(
+            "vfio-user-cxl/guest-decoders/refused/%s", refusal_cases[i].name);
+        qtest_add_data_func(name, &refusal_cases[i], test_guest_refusal);
+    }
     qtest_add_func("vfio-user-cxl/shared-window", test_shared_window);
     qtest_add_func("vfio-user-cxl/host-bridge-decoders-kept",
                    test_hb_decoders_kept);

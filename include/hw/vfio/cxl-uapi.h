@@ -52,6 +52,7 @@ typedef struct VFIOCXLDesc {
     /* HDM decoders, found in COMP_REGS */
     uint32_t hdm_offset;        /* HDM Decoder Capability in COMP_REGS */
     uint32_t hdm_count;         /* number of decoders */
+    uint32_t hdm_cap;           /* its Capability register */
 } VFIOCXLDesc;
 
 /*
@@ -89,6 +90,33 @@ typedef bool (*VFIOCXLRegRead)(void *opaque, uint32_t offset, uint32_t *val,
  */
 bool vfio_cxl_parse_comp_regs(VFIOCXLDesc *desc, VFIOCXLRegRead read,
                               void *opaque, Error **errp);
+
+/* Write the COMP_REGS dword at @offset; false with @errp set on failure. */
+typedef bool (*VFIOCXLRegWrite)(void *opaque, uint32_t offset, uint32_t val,
+                                Error **errp);
+
+/* What COMP_REGS says of one HDM decoder: what the host committed. */
+typedef struct VFIOCXLHostDecoder {
+    uint64_t base;
+    uint64_t size;
+    uint64_t dpa_skip;
+    uint32_t ctrl;
+    bool committed;
+} VFIOCXLHostDecoder;
+
+bool vfio_cxl_read_host_decoder(const VFIOCXLDesc *desc, VFIOCXLRegRead read,
+                                void *opaque, unsigned n,
+                                VFIOCXLHostDecoder *dec, Error **errp);
+
+/*
+ * vfio_cxl_place_host_decoder: tell the host that committed decoder @n
+ * decodes guest physical @base, where this revision of the interface
+ * needs it (v2: BASE written into the shadow, which then reads committed
+ * and locked at @base).
+ */
+bool vfio_cxl_place_host_decoder(const VFIOCXLDesc *desc, VFIOCXLRegRead read,
+                                 VFIOCXLRegWrite write, void *opaque,
+                                 unsigned n, uint64_t base, Error **errp);
 
 /* Offset in COMP_REGS of register @reg (A_CXL_HDM_DEC_*) of decoder @n. */
 static inline uint32_t vfio_cxl_hdm_reg(const VFIOCXLDesc *desc,
