@@ -2,7 +2,8 @@
 # The main job: a real Linux guest uses a passed-through CXL Type-2
 # accelerator (the emulated one, over vfio-user).
 #   mk/demo.sh [arm64|amd64] [--kernel 7.3|6.12] [--devices N]
-#              [--hb-decoders] [--tap]
+#              [--hb-decoders] [--committed-decoders N]
+#              [--guest-decoders] [--tap]
 # Starts build/bin/vfio-user-cxl-accel (N of them, default 1), boots
 # Debian's kernel under TCG with UEFI and ACPI on aarch64 virt (or x86_64
 # q35) with the accelerators behind the root ports of one pxb-cxl and a CXL
@@ -16,14 +17,20 @@
 #   through /dev/mem (one device).
 # --hb-decoders sets hdm_for_passthrough=on on the pxb-cxl (QEMU gives a host
 # bridge holding device memory its decoders either way).
+# --committed-decoders N: each accelerator's firmware commits N decoders
+# over N x 256 MiB of memory; QEMU places them one after the other.
+# --guest-decoders (with --kernel 6.12): cxl-decoders=guest, and the guest's
+#   init script commits the decoder itself, as an OS would.
 # Exits non-zero when any check fails; --tap prints the checks as TAP.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-arch=arm64 tap="" kernel=7.3 devices=1 hb_decoders=off
+arch=arm64 tap="" kernel=7.3 devices=1 hb_decoders=off committed=1
+guest_decoders=""
 usage() {
     echo "usage: mk/demo.sh [arm64|amd64] [--kernel 7.3|6.12] [--devices N]" \
-         "[--hb-decoders] [--tap]" >&2
+         "[--hb-decoders] [--committed-decoders N] [--guest-decoders]" \
+         "[--tap]" >&2
     exit 2
 }
 while [ $# -gt 0 ]; do
@@ -33,6 +40,8 @@ while [ $# -gt 0 ]; do
     --kernel) kernel=${2:-}; shift ;;
     --devices) devices=${2:-}; shift ;;
     --hb-decoders) hb_decoders=on ;;
+    --committed-decoders) committed=${2:-}; shift ;;
+    --guest-decoders) guest_decoders=1 ;;
     *) usage ;;
     esac
     shift
@@ -40,6 +49,17 @@ done
 case "$kernel:$devices" in
 7.3:[1-4]|6.12:1) ;;
 *) echo "error: mk/demo.sh: 1 to 4 devices with --kernel 7.3, 1 with 6.12" >&2
+   usage ;;
+esac
+case "$kernel:$guest_decoders" in
+*:|6.12:1) ;;
+*) echo "error: mk/demo.sh: --guest-decoders needs --kernel 6.12 (Linux 7.3" \
+        "cannot commit a Type-2 decoder yet)" >&2
+   usage ;;
+esac
+case "$kernel:$committed" in
+*:1|7.3:[2-4]) ;;
+*) echo "error: mk/demo.sh: 1 to 4 committed decoders, 1 with 6.12" >&2
    usage ;;
 esac
 
@@ -51,7 +71,11 @@ GUEST_OFF=0x2000 GUEST_PATTERN=0x5CA1AB1ED00DFEED
 # device i's bytes are 0x40 + i + 131 * n (contrib/cxl-accel-driver/
 # dma-round-trip.c)
 DMA_OFF=0x100000 DMA_LEN=0x10000
-MEM_SIZE=256M MEM_BYTES=$((256 << 20))
+MEM_SIZE=$((256 * committed))M MEM_BYTES=$((256 * committed << 20))
+if [ "$committed" != 1 ]; then
+    # The Decoder Count field: 1 or an even number of decoders
+    ACCEL_ARGS="--decoders $(((committed + 1) / 2 * 2)) --committed-decoders $committed"
+fi
 WINDOW=4G
 
 log() { [ -n "$tap" ] && echo "# $*" || echo "demo: $*"; }
@@ -62,6 +86,8 @@ name=$arch
 [ "$kernel" = 7.3 ] || name=$name-$kernel
 [ "$devices" = 1 ] || name=$name-x$devices
 [ "$hb_decoders" = off ] || name=$name-hbdec
+[ "$committed" = 1 ] || name=$name-dec$committed
+[ -z "$guest_decoders" ] || name=$name-guestdec
 work="$top/build/demo/$name"
 rm -rf "$work"
 mkdir -p "$work"
@@ -87,14 +113,15 @@ while [ $i -lt "$devices" ]; do
     u64_le $((HOST_PATTERN + i)) |
         dd of="$work/devmem$i" bs=1 seek=$((HOST_OFF)) conv=notrunc status=none
     set -- "$@" -device cxl-rp,port=$i,bus=cxl.1,id=rp$i,chassis=0,slot=$((2 + i)) \
-        -device "$(accel_device accel$i rp$i "$work/accel$i.sock")"
+        -device "$(accel_device accel$i rp$i "$work/accel$i.sock" \
+                   ${guest_decoders:+,'"cxl-decoders":"guest"'})"
     i=$((i + 1))
 done
 
 log "booting Debian's Linux $(cat "$guest/release") under TCG (UEFI, ACPI)"
 start=$(date +%s)
 guest_run "$guest/initramfs.cpio.gz" \
-    "cxldemo=1 cxldemo.host_off=$HOST_OFF cxldemo.guest_off=$GUEST_OFF cxldemo.pattern=$GUEST_PATTERN cxldemo.dma_off=$DMA_OFF cxldemo.dma_len=$DMA_LEN" \
+    "cxldemo=1${guest_decoders:+ cxldemo.program=1} cxldemo.host_off=$HOST_OFF cxldemo.guest_off=$GUEST_OFF cxldemo.pattern=$GUEST_PATTERN cxldemo.dma_off=$DMA_OFF cxldemo.dma_len=$DMA_LEN" \
     "$@" 2>&1 | tr -d '\r' | tee "$work/console.log" | while IFS= read -r line; do
         case "$line" in
         *"GUEST: "*) log "guest: ${line#*GUEST: }" ;;
@@ -146,6 +173,14 @@ check "the accelerator is not a class 0x0502 memory device" \
     sh -c "! echo '$(res accel)' | grep -q 'class=0x0502'"
 
 if [ "$kernel" = 6.12 ]; then
+    if [ -n "$guest_decoders" ]; then
+        hexne() { [ "$1" = fault ] || { [ -n "$1" ] && [ $(($1)) -ne $(($2)) ]; }; }
+        committed() { [ -n "$1" ] && [ $(($1 & 0x400)) -ne 0 ]; }
+        check "nothing of the device memory is mapped before the guest commits" \
+            hexne "$(res host_pattern_uncommitted)" "$HOST_PATTERN"
+        check "the guest committed decoder 0 itself (Control reads Committed)" \
+            committed "$(res decoder_ctrl)"
+    fi
     check "the guest reads what the host wrote to device memory" \
         hexeq "$(res host_pattern)" "$HOST_PATTERN"
     check "the guest reads back what it wrote" hexeq "$(res guest_pattern)" "$GUEST_PATTERN"
@@ -163,18 +198,24 @@ else
     check "Linux made a memdev for each accelerator" \
         test "$(resall memdev | sed -n 's/.*host=//p' | sort -u | grep -c .)" = "$devices"
     check "Linux made an endpoint port for each" test "$(count endpoint)" = "$devices"
+    # One endpoint decoder and one region per firmware-committed decoder
     check "each endpoint decoder is locked, type accelerator, in a region" \
         test "$(resall ep_decoder | grep 'target_type=accelerator' | grep 'locked=1' |
-                grep -c 'region=region')" = "$devices"
-    check "Linux auto-assembled a region for each" test "$(count region)" = "$devices"
+                grep -c 'region=region')" = $((devices * committed))
+    check "Linux auto-assembled a region for each decoder" \
+        test "$(count region)" = $((devices * committed))
     i=0
     while [ $i -lt "$devices" ]; do
-        base=$(placed $i)
-        check "a region at $base (where QEMU placed device $i), 256 MiB" \
-            grep -aq "^RESULT region .* resource=$base size=$(printf 0x%x $MEM_BYTES)\$" \
-            "$work/console.log"
-        check "an endpoint decoder decodes $base" \
-            grep -aq "^RESULT ep_decoder .* start=$base size=" "$work/console.log"
+        k=0
+        while [ $k -lt "$committed" ]; do
+            base=$(printf '0x%x' $(($(placed $i) + k * (256 << 20))))
+            check "a region at $base (where QEMU placed device $i's decoder $k), 256 MiB" \
+                grep -aq "^RESULT region .* resource=$base size=0x10000000\$" \
+                "$work/console.log"
+            check "an endpoint decoder decodes $base" \
+                grep -aq "^RESULT ep_decoder .* start=$base size=" "$work/console.log"
+            k=$((k + 1))
+        done
         i=$((i + 1))
     done
     check "the driver probed each accelerator (/dev/cxl_accelN)" \

@@ -87,7 +87,8 @@ for f in /sys/bus/pci/devices/*; do
         say "  ${f##*/} $(cat "$f/vendor"):$(cat "$f/device") class $class DVSEC ids:$dvsecs"
         case "$class" in
         0x0604*) ;;
-        *) result accel "${f##*/} class=$class dvsecs=$(echo $dvsecs | tr ' ' ,) serial=$serial" ;;
+        *) result accel "${f##*/} class=$class dvsecs=$(echo $dvsecs | tr ' ' ,) serial=$serial"
+           accel_fn=$f ;;
         esac
     fi
 done
@@ -160,13 +161,56 @@ if [ -e /lib/modules/cxl_accel.ko ]; then
     done
 fi
 
-# Device memory through the window. The VMM programs the accelerator's
-# decoder at the window base, so the first window byte is the first byte of
-# device memory: read what the host wrote at cxldemo.host_off, write
-# cxldemo.pattern at cxldemo.guest_off.
+# With QEMU's cxl-decoders=guest (cxldemo.program=1) nothing decodes the
+# device memory until the OS commits a decoder, and Linux cannot do that
+# for a Type-2 device yet: do what an OS would. Enable the function, find
+# the HDM Decoder Capability through the component registers (the
+# accelerator's register page at BAR 2 says where the block is), enable
+# decoding, program decoder 0 over the whole memory at WINDOW-BASE, commit,
+# and poll for Committed. Prints the decoder's Control register.
+program_decoder() { # PCI-FUNCTION WINDOW-BASE
+    echo 1 > "$1/enable"
+    bar=$(sed -n 3p "$1/resource" | cut -d' ' -f1)
+    size=$(devmem $((bar + 0x10)) 64)                   # MEM_SIZE
+    cm=$((bar + $(devmem $((bar + 0x18)) 32) + 0x1000))   # BLOCK_OFF
+    hdm=0 i=1
+    while [ $i -le $((($(devmem $cm 32) >> 24) & 0xff)) ]; do
+        e=$(devmem $((cm + 4 * i)) 32)
+        [ $((e & 0xffff)) -eq 5 ] && hdm=$((cm + ((e >> 20) & 0xfff)))
+        i=$((i + 1))
+    done
+    [ $hdm -ne 0 ] || return 1
+    devmem $((hdm + 0x04)) 32 2                 # HDM Decoder Enable
+    devmem $((hdm + 0x10)) 32 $(($2 & 0xffffffff))
+    devmem $((hdm + 0x14)) 32 $(($2 >> 32))
+    devmem $((hdm + 0x18)) 32 $((size & 0xffffffff))
+    devmem $((hdm + 0x1c)) 32 $((size >> 32))
+    devmem $((hdm + 0x20)) 32 0x200             # Commit
+    i=0
+    until [ $(($(devmem $((hdm + 0x20)) 32) & 0x400)) -ne 0 ]; do
+        [ $i -lt 100 ] || break                 # Committed, or give up
+        i=$((i + 1))
+        sleep 0.01
+    done
+    devmem $((hdm + 0x20)) 32
+}
+
+# Device memory through the window. The VMM (or, above, the guest) puts
+# the accelerator's decoder at the window base, so the first window byte is
+# the first byte of device memory: read what the host wrote at
+# cxldemo.host_off, write cxldemo.pattern at cxldemo.guest_off.
 if [ -n "$(arg cxldemo)" ] && [ -n "$root_decoder" ] &&
    [ ! -e /lib/modules/cxl_accel.ko ]; then
     base=$(cat "$root_decoder/start")
+    if [ -n "$(arg cxldemo.program)" ] && [ -n "${accel_fn:-}" ]; then
+        host_off=$(arg cxldemo.host_off)
+        # Uncommitted, the window holds nothing there: the access faults
+        # (a bus error on Arm) or reads something else.
+        v=$(devmem $((base + host_off)) 64 2>/dev/null) || v=fault
+        result host_pattern_uncommitted "$v"
+        say "== the guest commits the accelerator's decoder 0 at $base"
+        result decoder_ctrl "$(program_decoder "$accel_fn" "$base")"
+    fi
     host_off=$(arg cxldemo.host_off)
     guest_off=$(arg cxldemo.guest_off)
     pattern=$(arg cxldemo.pattern)

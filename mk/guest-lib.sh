@@ -33,9 +33,11 @@ guest_setup() { # ARCH WORK
     cp "$6" "$vars"
 }
 
+# ACCEL_ARGS: more options for every accelerator (word-split)
 accel_start() { # SOCKET SIZE FILE LOG   (FILE "": an anonymous memfd)
+    # shellcheck disable=SC2086
     "$top/build/bin/vfio-user-cxl-accel" --socket "$1" --mem-size "$2" \
-        ${3:+--mem-file "$3"} > "$4" 2>&1 &
+        ${3:+--mem-file "$3"} ${ACCEL_ARGS:-} > "$4" 2>&1 &
     accel_pid=$!
     accel_pids="$accel_pids $accel_pid"
     _n=0

@@ -3,8 +3,9 @@
  * COMP_REGS shadow of the HDM decoders
  *
  * hw_cachemem is the device's real register state as firmware left it:
- * with --firmware-committed, decoder 0 maps the whole device memory at a
- * host physical address, committed and locked. shadow is what the v2
+ * with --firmware-committed, decoders 0..n-1 (--committed-decoders) map
+ * equal consecutive parts of the device memory at consecutive host
+ * physical addresses, committed and locked. shadow is what the v2
  * kernel shows the VMM through the COMP_REGS region: a snapshot taken at
  * open and after reset in which every committed+locked decoder has LOCK
  * cleared and BASE zeroed (so the VMM can program a guest address), and
@@ -60,6 +61,7 @@ void accel_hdm_hw_init(CXLAccel *a)
     bool no_hdm = a->opts.fault == ACCEL_FAULT_COMP_REGS_NO_HDM;
     uint32_t hdr = 0, cap = 0, ctrl = 0;
     uint64_t size = a->opts.mem_size;
+    unsigned n;
 
     memset(a->hw_cachemem, 0, sizeof(a->hw_cachemem));
 
@@ -91,17 +93,25 @@ void accel_hdm_hw_init(CXLAccel *a)
         return;
     }
 
-    /* Firmware: decoders enabled, decoder 0 committed and locked */
+    /*
+     * Firmware: decoders enabled, decoders 0..n-1 committed and locked over
+     * equal consecutive parts of the memory, at consecutive host addresses.
+     */
     hw[HDM_REG(A_CXL_HDM_GLOBAL_CTRL)] =
         R_CXL_HDM_GLOBAL_CTRL_HDM_DECODER_ENABLE_MASK;
-    hw[HDM_REG(A_CXL_HDM_DEC_BASE_LO)] = (uint32_t)ACCEL_FW_HOST_BASE;
-    hw[HDM_REG(A_CXL_HDM_DEC_BASE_HI)] = ACCEL_FW_HOST_BASE >> 32;
-    hw[HDM_REG(A_CXL_HDM_DEC_SIZE_LO)] = (uint32_t)size;
-    hw[HDM_REG(A_CXL_HDM_DEC_SIZE_HI)] = size >> 32;
+    size /= a->opts.committed_decoders;
     ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT, 1);
     ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, COMMIT, 1);
     ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, COMMITTED, 1);
-    hw[HDM_REG(A_CXL_HDM_DEC_CTRL)] = ctrl;
+    for (n = 0; n < a->opts.committed_decoders; n++) {
+        uint64_t base = ACCEL_FW_HOST_BASE + n * size;
+
+        hw[HDM_REG(decoder_reg(n, A_CXL_HDM_DEC_BASE_LO))] = (uint32_t)base;
+        hw[HDM_REG(decoder_reg(n, A_CXL_HDM_DEC_BASE_HI))] = base >> 32;
+        hw[HDM_REG(decoder_reg(n, A_CXL_HDM_DEC_SIZE_LO))] = (uint32_t)size;
+        hw[HDM_REG(decoder_reg(n, A_CXL_HDM_DEC_SIZE_HI))] = size >> 32;
+        hw[HDM_REG(decoder_reg(n, A_CXL_HDM_DEC_CTRL))] = ctrl;
+    }
 }
 
 void accel_hdm_snapshot(CXLAccel *a)

@@ -49,6 +49,7 @@ typedef struct AccelOptions {
     uint64_t mem_size;
     const char *mem_file;       /* NULL: anonymous memfd */
     unsigned decoders;
+    unsigned committed_decoders; /* firmware commits decoders 0..n-1 */
     uint64_t serial;            /* Device Serial Number */
     bool firmware_committed;
     bool cache_capable;

@@ -28,6 +28,7 @@ void accel_options_init(AccelOptions *o)
     memset(o, 0, sizeof(*o));
     o->mem_size = ACCEL_DEFAULT_MEM_SIZE;
     o->decoders = 1;
+    o->committed_decoders = 1;
     o->serial = ACCEL_DEFAULT_SERIAL;
     o->firmware_committed = true;
     o->block_at = ACCEL_BLOCK_AT_END;
@@ -162,6 +163,21 @@ bool accel_options_check(const AccelOptions *o, GError **errp)
         g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "--decoders %u: the HDM Decoder Count field can only "
                     "encode 1, 2, 4, 6, ... 16", o->decoders);
+        return false;
+    }
+    /* Consecutive equal parts, each decodable on its own. */
+    if (o->committed_decoders < 1 || o->committed_decoders > o->decoders) {
+        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--committed-decoders %u: between 1 and --decoders (%u)",
+                    o->committed_decoders, o->decoders);
+        return false;
+    }
+    if (o->mem_size % ((uint64_t)o->committed_decoders * CXL_HDM_GRANULE)) {
+        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--committed-decoders %u: --mem-size %" PRIu64 " does not "
+                    "split into %u parts of a multiple of 256 MiB",
+                    o->committed_decoders, o->mem_size,
+                    o->committed_decoders);
         return false;
     }
     if (o->fault >= ACCEL_FAULT__MAX) {

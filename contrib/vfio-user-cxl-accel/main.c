@@ -38,6 +38,8 @@ static void usage(FILE *f)
 "                           as plain vfio-pci (no CXL flag, cap, regions)\n"
 "  --decoders N             HDM decoders: 1 or an even number up to 16\n"
 "                           (default 1)\n"
+"  --committed-decoders N   firmware commits decoders 0..N-1 over equal\n"
+"                           consecutive parts of the memory (default 1)\n"
 "  --cache-capable          set Cache_Capable (CXL.cache, HDM-DB)\n"
 "  --serial N               Device Serial Number, decimal or 0x hex\n"
 "                           (default: a hash of the socket path)\n"
@@ -81,6 +83,7 @@ enum {
     OPT_FW_COMMITTED,
     OPT_NO_FW_COMMITTED,
     OPT_DECODERS,
+    OPT_COMMITTED_DECODERS,
     OPT_CACHE_CAPABLE,
     OPT_SERIAL,
     OPT_BLOCK_AT,
@@ -96,6 +99,7 @@ static const struct option long_options[] = {
     { "firmware-committed", no_argument, NULL, OPT_FW_COMMITTED },
     { "no-firmware-committed", no_argument, NULL, OPT_NO_FW_COMMITTED },
     { "decoders", required_argument, NULL, OPT_DECODERS },
+    { "committed-decoders", required_argument, NULL, OPT_COMMITTED_DECODERS },
     { "cache-capable", no_argument, NULL, OPT_CACHE_CAPABLE },
     { "serial", required_argument, NULL, OPT_SERIAL },
     { "block-at", required_argument, NULL, OPT_BLOCK_AT },
@@ -139,6 +143,13 @@ int main(int argc, char **argv)
             if (qemu_strtoui(optarg, NULL, 10, &o.decoders) < 0) {
                 fprintf(stderr, "vfio-user-cxl-accel: invalid --decoders "
                         "'%s'\n", optarg);
+                return EXIT_FAILURE;
+            }
+            break;
+        case OPT_COMMITTED_DECODERS:
+            if (qemu_strtoui(optarg, NULL, 10, &o.committed_decoders) < 0) {
+                fprintf(stderr, "vfio-user-cxl-accel: invalid "
+                        "--committed-decoders '%s'\n", optarg);
                 return EXIT_FAILURE;
             }
             break;

@@ -99,7 +99,8 @@ restart:
     return offset;
 }
 
-static unsigned vfio_cxl_free_hb_decoder(PXBCXLDev *pxb)
+/* The lowest host bridge decoder from which @count are free */
+static unsigned vfio_cxl_free_hb_decoder(PXBCXLDev *pxb, unsigned count)
 {
     unsigned n = 0;
     GSList *l;
@@ -108,8 +109,9 @@ restart:
     for (l = vfio_cxl_claims; l; l = l->next) {
         VFIOCXLWindowClaim *c = l->data;
 
-        if (c->pxb == pxb && c->hb_decoder == n) {
-            n++;
+        if (c->pxb == pxb && c->hb_count && n < c->hb_decoder + c->hb_count &&
+            c->hb_decoder < n + count) {
+            n = c->hb_decoder + c->hb_count;
             goto restart;
         }
     }
@@ -231,7 +233,8 @@ bool vfio_cxl_window_check_alone(const VFIOCXLWindowClaim *claim,
 }
 
 bool vfio_cxl_window_claim(PCIDevice *pdev, uint64_t size, bool exclusive,
-                           VFIOCXLWindowClaim *claim, Error **errp)
+                           unsigned hb_count, VFIOCXLWindowClaim *claim,
+                           Error **errp)
 {
     PCIBus *bus = pci_get_bus(pdev);
     PCIDevice *rp = bus->parent_dev;
@@ -331,7 +334,8 @@ bool vfio_cxl_window_claim(PCIDevice *pdev, uint64_t size, bool exclusive,
     claim->dev = pdev;
     claim->size = exclusive ? fw->size : size;
     claim->exclusive = exclusive;
-    claim->hb_decoder = vfio_cxl_free_hb_decoder(pxb);
+    claim->hb_decoder = vfio_cxl_free_hb_decoder(pxb, hb_count);
+    claim->hb_count = hb_count;
     memset(claim->part_mapped, 0, sizeof(claim->part_mapped));
     vfio_cxl_claims = g_slist_prepend(vfio_cxl_claims, claim);
     vfio_cxl_update_acpi_flags(fw, pxb);
@@ -397,14 +401,16 @@ void vfio_cxl_window_unmap(VFIOCXLWindowClaim *claim)
     }
 }
 
-void vfio_cxl_window_program_host_bridge(const VFIOCXLWindowClaim *claim)
+void vfio_cxl_window_program_host_bridge(const VFIOCXLWindowClaim *claim,
+                                         unsigned n, hwaddr base,
+                                         uint64_t size)
 {
     PCIHostState *hb = PCI_HOST_BRIDGE(claim->pxb->cxl_host_bridge);
     CXLComponentState *cstate = cxl_get_hb_cstate(hb);
     uint32_t *regs = cstate->crb.cache_mem_registers;
     int stride = R_CXL_HDM_DECODER1_BASE_LO - R_CXL_HDM_DECODER0_BASE_LO;
-    int i = claim->hb_decoder * stride;
-    uint64_t base = vfio_cxl_window_gpa(claim);
+    unsigned dec = claim->hb_decoder + n;
+    int i = dec * stride;
     unsigned count;
     uint32_t ctrl = 0;
 
@@ -416,7 +422,8 @@ void vfio_cxl_window_program_host_bridge(const VFIOCXLWindowClaim *claim)
     count = cxl_decoder_count_dec(FIELD_EX32(
                 ldl_le_p(regs + R_CXL_HDM_DECODER_CAPABILITY),
                 CXL_HDM_DECODER_CAPABILITY, DECODER_COUNT));
-    if (claim->hb_decoder >= MIN(count, CXL_HDM_DECODER_COUNT)) {
+    assert(n < claim->hb_count);
+    if (dec >= MIN(count, CXL_HDM_DECODER_COUNT)) {
         warn_report("CXL host bridge '%s' has no free HDM decoder for the "
                     "device memory at 0x%" PRIx64, hb->bus->qbus.name, base);
         return;
@@ -429,8 +436,8 @@ void vfio_cxl_window_program_host_bridge(const VFIOCXLWindowClaim *claim)
              base & CXL_HDM_ADDR_LO_MASK);
     stl_le_p(regs + R_CXL_HDM_DECODER0_BASE_HI + i, base >> 32);
     stl_le_p(regs + R_CXL_HDM_DECODER0_SIZE_LO + i,
-             claim->size & CXL_HDM_ADDR_LO_MASK);
-    stl_le_p(regs + R_CXL_HDM_DECODER0_SIZE_HI + i, claim->size >> 32);
+             size & CXL_HDM_ADDR_LO_MASK);
+    stl_le_p(regs + R_CXL_HDM_DECODER0_SIZE_HI + i, size >> 32);
     /* One way: the root port is the only target. */
     stl_le_p(regs + R_CXL_HDM_DECODER0_TARGET_LIST_LO + i,
              PCIE_PORT(claim->rp)->port);
@@ -440,6 +447,6 @@ void vfio_cxl_window_program_host_bridge(const VFIOCXLWindowClaim *claim)
              FIELD_DP32(ldl_le_p(regs + R_CXL_HDM_DECODER_GLOBAL_CONTROL),
                         CXL_HDM_DECODER_GLOBAL_CONTROL, HDM_DECODER_ENABLE,
                         1));
-    trace_vfio_cxl_hb_commit(hb->bus->qbus.name, claim->hb_decoder, base,
-                             claim->size, PCIE_PORT(claim->rp)->port);
+    trace_vfio_cxl_hb_commit(hb->bus->qbus.name, dec, base, size,
+                             PCIE_PORT(claim->rp)->port);
 }

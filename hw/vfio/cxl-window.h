@@ -23,7 +23,8 @@ typedef struct VFIOCXLWindowClaim {
     hwaddr offset;          /* in the window */
     uint64_t size;
     bool exclusive;         /* the whole window and host bridge */
-    unsigned hb_decoder;    /* host bridge decoder, when it has decoders */
+    unsigned hb_decoder;    /* first host bridge decoder QEMU programs */
+    unsigned hb_count;      /* how many, one per firmware decoder */
     /* Parts of device memory mapped into the window, one per decoder */
     MemoryRegion part[CXL_HDM_MAX_DECODERS];
     bool part_mapped[CXL_HDM_MAX_DECODERS];
@@ -35,10 +36,11 @@ typedef struct VFIOCXLWindowClaim {
  * exactly one non-interleaved window targets, the window large enough)
  * and reserve a range of the window for it: @size bytes, or the whole
  * window if @exclusive (no other device may then use the window or the
- * host bridge).
+ * host bridge). @hb_count host bridge decoders are reserved for it.
  */
 bool vfio_cxl_window_claim(PCIDevice *pdev, uint64_t size, bool exclusive,
-                           VFIOCXLWindowClaim *claim, Error **errp);
+                           unsigned hb_count, VFIOCXLWindowClaim *claim,
+                           Error **errp);
 void vfio_cxl_window_release(VFIOCXLWindowClaim *claim);
 
 /*
@@ -64,10 +66,14 @@ void vfio_cxl_window_unmap_part(VFIOCXLWindowClaim *claim, unsigned n);
 void vfio_cxl_window_unmap(VFIOCXLWindowClaim *claim);
 
 /*
- * Commit and lock the host bridge decoder that routes the claimed range to
- * the root port. A host bridge holding device memory always has decoders
- * (see pxb_cxl_dev_reset()); only before its first reset has it none.
+ * Commit and lock host bridge decoder @n of the claim's to route [@gpa,
+ * @gpa + @size) to the root port: one per endpoint decoder, as Linux wants
+ * a host bridge decoder of exactly the endpoint decoder's range. A host
+ * bridge holding device memory always has decoders (see
+ * pxb_cxl_dev_reset()); only before its first reset has it none.
  */
-void vfio_cxl_window_program_host_bridge(const VFIOCXLWindowClaim *claim);
+void vfio_cxl_window_program_host_bridge(const VFIOCXLWindowClaim *claim,
+                                         unsigned n, hwaddr gpa,
+                                         uint64_t size);
 
 #endif /* HW_VFIO_CXL_WINDOW_H */

@@ -35,6 +35,8 @@
 #include "hw/qdev-core.h"
 #include "migration/blocker.h"
 #include "system/reset.h"
+#include "qemu/range.h"
+#include "standard-headers/linux/pci_regs.h"
 #include "hw/vfio/cxl-uapi.h"
 #include "pci.h"
 #include "cxl.h"
@@ -274,13 +276,26 @@ static bool vfio_cxl_place_decoders(VFIOCXL *cxl, Error **errp)
     return true;
 }
 
+/* One host bridge decoder per firmware decoder, of exactly its range */
+static void vfio_cxl_program_host_bridge(VFIOCXL *cxl)
+{
+    uint64_t base = vfio_cxl_window_gpa(&cxl->claim);
+    unsigned n;
+
+    for (n = 0; n < cxl->host_committed; n++) {
+        vfio_cxl_window_program_host_bridge(&cxl->claim, n, base,
+                                            cxl->host_dec[n].size);
+        base += cxl->host_dec[n].size;
+    }
+}
+
 static void vfio_cxl_system_reset(void *opaque)
 {
     VFIOCXL *cxl = opaque;
 
     /* Runs after the device resets, the host bridges' included. */
     if (!cxl->guest_decoders) {
-        vfio_cxl_window_program_host_bridge(&cxl->claim);
+        vfio_cxl_program_host_bridge(cxl);
     }
 }
 
@@ -295,7 +310,7 @@ static bool vfio_cxl_place(VFIOCXL *cxl, Error **errp)
         if (!vfio_cxl_place_decoders(cxl, errp)) {
             return false;
         }
-        vfio_cxl_window_program_host_bridge(&cxl->claim);
+        vfio_cxl_program_host_bridge(cxl);
     }
     qemu_register_reset(vfio_cxl_system_reset, cxl);
     cxl->placed = true;
@@ -340,6 +355,26 @@ void vfio_pci_cxl_reset(VFIOPCIDevice *vdev)
                       vfio_cxl_name(cxl));
         error_report_err(err);
     }
+}
+
+void vfio_pci_cxl_config_write(VFIOPCIDevice *vdev, uint32_t addr,
+                               uint32_t val, int len)
+{
+    PCIDevice *pdev = PCI_DEVICE(vdev);
+    uint32_t flr_byte = pdev->exp.exp_cap + PCI_EXP_DEVCTL + 1;
+
+    /*
+     * The kernel (or the server) performs a guest's Function Level Reset
+     * itself, inside the config write; QEMU must follow with its view.
+     */
+    if (!vdev->cxl || !pdev->exp.exp_cap ||
+        !range_covers_byte(addr, len, flr_byte) ||
+        !(extract32(val, (flr_byte - addr) * 8, 8) &
+          (PCI_EXP_DEVCTL_BCR_FLR >> 8))) {
+        return;
+    }
+    trace_vfio_cxl_flr(vfio_cxl_name(vdev->cxl));
+    vfio_pci_cxl_reset(vdev);
 }
 
 /* Setup and teardown */
@@ -565,7 +600,9 @@ bool vfio_pci_cxl_setup(VFIOPCIDevice *vdev, Error **errp)
     }
 
     if (!vfio_cxl_window_claim(PCI_DEVICE(vdev), cxl->desc.mem_size,
-                               cxl->guest_decoders, &cxl->claim, errp) ||
+                               cxl->guest_decoders,
+                               cxl->guest_decoders ? 0 : cxl->host_committed,
+                               &cxl->claim, errp) ||
         !vfio_cxl_map_memory(cxl, errp)) {
         goto fail;
     }

@@ -19,8 +19,11 @@ typedef struct VFIOCXL VFIOCXL;
 
 /* After the BARs are registered: detect and set up CXL passthrough. */
 bool vfio_pci_cxl_setup(VFIOPCIDevice *vdev, Error **errp);
-/* After a device reset: put the HDM decoder back where QEMU placed it. */
+/* After a device reset: the decoders to their firmware or reset state. */
 void vfio_pci_cxl_reset(VFIOPCIDevice *vdev);
+/* After a guest config write reached the device: an FLR resets too. */
+void vfio_pci_cxl_config_write(VFIOPCIDevice *vdev, uint32_t addr,
+                               uint32_t val, int len);
 /* Before the BARs go away: remove every mapping. */
 void vfio_pci_cxl_exit(VFIOPCIDevice *vdev);
 /* When the device is freed. */

@@ -1269,6 +1269,44 @@ static void test_hotplug(void)
     cxl_accel_stop(&b);
 }
 
+/*
+ * Two decoders that the host firmware committed: QEMU places them one
+ * after the other in DPA order, commits and locks both, and programs a
+ * host bridge decoder for each; each part is the device memory it says.
+ */
+static void test_firmware_two_decoders(void)
+{
+    uint64_t base, hdm;
+    QTestState *qts;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start(&a, "--mem-size 512M --decoders 2 --committed-decoders 2",
+                   NULL, NULL);
+    base = window_base(qts);
+    hdm = hdm_block(qts, map_bar(qts));
+    check_decoder_n(qts, hdm, 0, base, 256 * MiB);
+    check_decoder_n(qts, hdm, 1, base + 256 * MiB, 256 * MiB);
+    /* A host bridge decoder of exactly each one's range, as Linux wants */
+    check_decoder_n(qts, hb_hdm_block(qts), 0, base, 256 * MiB);
+    check_decoder_n(qts, hb_hdm_block(qts), 1, base + 256 * MiB, 256 * MiB);
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 512 * MiB);
+    check_dpa(qts, &a, base + 0x2000, 0x2000, 0xf1f10000);
+    check_dpa(qts, &a, base + 256 * MiB + 0x2000, 256 * MiB + 0x2000,
+              0xf1f10001);
+
+    /* Both back after a reset, the memory as it was */
+    qtest_system_reset(qts);
+    map_bar(qts);
+    check_decoder_n(qts, hdm, 1, base + 256 * MiB, 256 * MiB);
+    g_assert_cmphex(qtest_readl(qts, base + 256 * MiB + 0x2000), ==,
+                    0xf1f10001);
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
 static void test_guest_decoders(void)
 {
     uint64_t win, hdm, bar;
@@ -1336,6 +1374,49 @@ static void test_guest_decoders(void)
                     CTRL_COMMIT | CTRL_COMMITTED);
     g_assert_cmphex(qtest_readl(qts, win + 0x1000), ==, 0x600d0001);
 
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
+/* A Function Level Reset, as a guest driver starts it. */
+static void flr(QTestState *qts)
+{
+    int exp = pcie_cap(qts, DEV_BUS);
+    uint32_t devctl = cfg_readl(qts, DEV_BUS, exp + PCI_EXP_DEVCTL) & 0xffff;
+
+    cfg_writel(qts, DEV_BUS, exp + PCI_EXP_DEVCTL,
+               devctl | PCI_EXP_DEVCTL_BCR_FLR);
+}
+
+/* A guest FLR resets the decoders QEMU owns: guest mode, then firmware. */
+static void test_guest_decoders_flr(void)
+{
+    uint64_t win, hdm;
+    QTestState *qts;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start_guest(&a, "--mem-size 256M", NULL);
+    win = window_base(qts);
+    hdm = hdm_block(qts, map_bar(qts));
+    hdm_enable(qts, hdm, true);
+    g_assert_cmphex(hdm_commit(qts, hdm, 0, win, 256 * MiB, 0, CTRL_LOCK), ==,
+                    CTRL_LOCK | CTRL_COMMIT | CTRL_COMMITTED);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 256 * MiB);
+    flr(qts);
+    g_assert_cmphex(hdm_ctrl(qts, hdm, 0), ==, 0);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 0);
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+
+    qts = vm_start(&a, "--mem-size 256M", NULL, NULL);
+    win = window_base(qts);
+    hdm = hdm_block(qts, map_bar(qts));
+    flr(qts);
+    check_decoder(qts, hdm, win, 256 * MiB);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 256 * MiB);
     qtest_quit(qts);
     cxl_accel_stop(&a);
 }
@@ -1605,8 +1686,12 @@ int main(int argc, char **argv)
     }
     qtest_add_func("vfio-user-cxl/reset", test_reset);
     qtest_add_func("vfio-user-cxl/guest-nonsense", test_guest_nonsense);
+    qtest_add_func("vfio-user-cxl/firmware-two-decoders",
+                   test_firmware_two_decoders);
     qtest_add_func("vfio-user-cxl/guest-decoders/commit",
                    test_guest_decoders);
+    qtest_add_func("vfio-user-cxl/guest-decoders/flr",
+                   test_guest_decoders_flr);
     qtest_add_func("vfio-user-cxl/guest-decoders/nonsense",
                    test_guest_nonsense_guest_mode);
     for (i = 0; i < ARRAY_SIZE(refusal_cases); i++) {
