@@ -302,11 +302,12 @@ static void config_actions(CXLAccel *a, bool flr)
     /*
      * Initiate WBI and Initiate CXL Reset are passed to the hardware and
      * are cleared in the shadow, so they read back as 0. The hardware
-     * reports completion in Status2.
+     * reports completion in Status2: for WBI once the cache is written
+     * back (accel-cache.c, as the device runs), and with Disable Caching.
      */
     if (v & R_CXL_DVSEC_CTRL2_INITIATE_WBI_MASK) {
         a->wbi_count++;
-        st2 |= R_CXL_DVSEC_STATUS2_CACHE_INVALID_MASK;
+        a->wbi_pending = a->opts.cache_capable;
     }
     if (v & R_CXL_DVSEC_CTRL2_INITIATE_CXL_RESET_MASK) {
         a->cxl_reset_count++;
@@ -315,6 +316,7 @@ static void config_actions(CXLAccel *a, bool flr)
     set_w(a->cfg, DVSEC(CXL_DVSEC_STATUS2), st2);
     set_w(a->cfg, ctrl2, v & ~(R_CXL_DVSEC_CTRL2_INITIATE_WBI_MASK |
                                R_CXL_DVSEC_CTRL2_INITIATE_CXL_RESET_MASK));
+    accel_cache_update_status(a);
 
     /* Lock is write-once: once set, it stops being writable */
     if (dvsec_locked(a)) {

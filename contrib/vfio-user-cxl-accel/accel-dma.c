@@ -204,6 +204,13 @@ static AccelDMAError dma_access(CXLAccel *a, const AccelDMAIO *io,
     return ACCEL_DMA_OK;
 }
 
+AccelDMAError accel_dma_write(CXLAccel *a, const AccelDMAIO *io,
+                              uint64_t iova, const uint8_t *buf, size_t len)
+{
+    /* dma_access() does not write into a write's buffer */
+    return dma_access(a, io, true, iova, (uint8_t *)buf, len);
+}
+
 static uint8_t *dma_reg(CXLAccel *a, unsigned reg)
 {
     return a->bar + accel_regs_offset(a) + reg;
@@ -216,14 +223,15 @@ static uint64_t dma_reg64(CXLAccel *a, unsigned lo)
            (uint64_t)(uint32_t)ldl_le_p(dma_reg(a, lo + 4)) << 32;
 }
 
-/* The doorbell was rung: take the request, i.e. clear it. */
-static bool dma_doorbell_take(CXLAccel *a)
+/* The doorbell was rung: take the request, i.e. clear it; 0 if not. */
+static uint32_t dma_doorbell_take(CXLAccel *a)
 {
-    if (!ldl_le_p(dma_reg(a, ACCEL_REG_DMA_DOORBELL))) {
-        return false;
+    uint32_t v = ldl_le_p(dma_reg(a, ACCEL_REG_DMA_DOORBELL));
+
+    if (v) {
+        stl_le_p(dma_reg(a, ACCEL_REG_DMA_DOORBELL), 0);
     }
-    stl_le_p(dma_reg(a, ACCEL_REG_DMA_DOORBELL), 0);
-    return true;
+    return v;
 }
 
 static void dma_status_set(CXLAccel *a, uint32_t status)
@@ -234,20 +242,23 @@ static void dma_status_set(CXLAccel *a, uint32_t status)
 bool accel_dma_run(CXLAccel *a, const AccelDMAIO *io, GString *log)
 {
     uint64_t src, dst, done = 0;
-    uint32_t len;
+    uint32_t len, doorbell = dma_doorbell_take(a);
+    bool cached;
     AccelDMAError err, busy = ACCEL_DMA_OK;
     unsigned reset_at = a->reset_count;
     g_autofree uint8_t *buf = NULL;
 
-    if (!dma_doorbell_take(a)) {
+    if (!doorbell) {
         return false;
     }
+    cached = (doorbell & ACCEL_DMA_DOORBELL_CACHED) && accel_cache_enabled(a);
     a->dma_count++;
     src = dma_reg64(a, ACCEL_REG_DMA_SRC_LO);
     dst = dma_reg64(a, ACCEL_REG_DMA_DST_LO);
     len = (uint32_t)ldl_le_p(dma_reg(a, ACCEL_REG_DMA_LEN));
     g_string_append_printf(log, "copy 0x%" PRIx64 " -> 0x%" PRIx64
-                           " len 0x%x", src, dst, len);
+                           " len 0x%x%s", src, dst, len,
+                           cached ? " (cached)" : "");
 
     if (!len) {
         err = ACCEL_DMA_ERR_LEN_ZERO;
@@ -268,7 +279,11 @@ bool accel_dma_run(CXLAccel *a, const AccelDMAIO *io, GString *log)
 
         err = dma_access(a, io, false, src + done, buf, n);
         if (!err && a->reset_count == reset_at) {
-            err = dma_access(a, io, true, dst + done, buf, n);
+            /* The device sees its own cached lines; the host does not. */
+            accel_cache_overlay(a, src + done, buf, n);
+            if (!cached || !accel_cache_hold(a, dst + done, buf, n)) {
+                err = dma_access(a, io, true, dst + done, buf, n);
+            }
         }
         if (a->reset_count != reset_at) {
             /* A reset while the client was asked: the request is gone. */

@@ -131,6 +131,9 @@ void accel_free(CXLAccel *a)
     if (a->mem_fd >= 0) {
         close(a->mem_fd);
     }
+    if (a->cache) {
+        g_array_free(a->cache, true);
+    }
     if (a->dma_maps) {
         g_array_free(a->dma_maps, true);
     }
@@ -170,6 +173,7 @@ void accel_open(CXLAccel *a)
     accel_hdm_hw_init(a);
     accel_hdm_snapshot(a);
     bar_init(a);
+    accel_cache_discard(a);
     a->wbi_count = 0;
     a->cxl_reset_count = 0;
     a->reset_count = 0;
@@ -198,6 +202,8 @@ void accel_reset(CXLAccel *a)
 
     accel_hdm_snapshot(a);
     bar_init(a);
+    /* What the cache held is lost: only a write-back before keeps it. */
+    accel_cache_discard(a);
     a->reset_count++;
 }
 

@@ -134,6 +134,11 @@ typedef struct CXLAccel {
     /* The client's DMA mappings (AccelDMAMap), for the copy engine */
     GArray *dma_maps;
 
+    /* Write-back cache of a Cache_Capable device (AccelCacheLine) */
+    GArray *cache;
+    uint64_t cache_bytes;
+    bool wbi_pending;           /* Initiate WBI, not done yet */
+
     /* Side effects that went "to hardware", for tests and the log */
     unsigned wbi_count;
     unsigned cxl_reset_count;
@@ -181,6 +186,28 @@ int accel_dma_map(CXLAccel *a, uint64_t iova, uint64_t size, int fd,
 int accel_dma_unmap(CXLAccel *a, uint64_t iova, uint64_t size);
 void accel_dma_unmap_all(CXLAccel *a);
 bool accel_dma_run(CXLAccel *a, const AccelDMAIO *io, GString *log);
+/* A write of the engine, or of a write-back, through the mappings */
+AccelDMAError accel_dma_write(CXLAccel *a, const AccelDMAIO *io,
+                              uint64_t iova, const uint8_t *buf, size_t len);
+
+/*
+ * accel-cache.c: the device's write-back cache (--cache-capable). Held
+ * writes are seen by the engine's own reads, written back on Initiate
+ * WBI (by accel_cache_run(), between messages, as the engine runs) and
+ * discarded by a reset.
+ */
+#define ACCEL_CACHE_MAX         (16 * MiB)
+bool accel_cache_enabled(const CXLAccel *a);
+/* Hold a write in the cache; false if it does not fit (write it then). */
+bool accel_cache_hold(CXLAccel *a, uint64_t iova, const uint8_t *buf,
+                      size_t len);
+/* Lay the cached bytes of [iova, iova + len) over what was read. */
+void accel_cache_overlay(CXLAccel *a, uint64_t iova, uint8_t *buf,
+                         size_t len);
+bool accel_cache_run(CXLAccel *a, const AccelDMAIO *io, GString *log);
+void accel_cache_discard(CXLAccel *a);
+/* Status2 Cache Invalid: caching disabled and nothing held */
+void accel_cache_update_status(CXLAccel *a);
 
 /* accel-config.c: config space and the DVSEC rules */
 void accel_config_init(CXLAccel *a);

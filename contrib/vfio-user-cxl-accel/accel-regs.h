@@ -84,6 +84,14 @@
 #define ACCEL_REG_DMA_DST_HI     0x2c
 #define ACCEL_REG_DMA_LEN        0x30
 #define ACCEL_REG_DMA_DOORBELL   0x34
+#define   ACCEL_DMA_DOORBELL_GO     (1u << 0)
+/*
+ * With GO on a Cache_Capable device: the writes to DST stay in the
+ * device's write-back cache (as CXL.cache lines it owns) until a Cache
+ * Write Back and Invalidation; a reset discards them. Not cached while
+ * DVSEC Control2 Disable Caching is set.
+ */
+#define   ACCEL_DMA_DOORBELL_CACHED (1u << 1)
 #define ACCEL_REG_DMA_STATUS     0x38
 #define   ACCEL_DMA_STATUS_DONE    (1u << 0)
 #define   ACCEL_DMA_STATUS_ERROR   (1u << 1)

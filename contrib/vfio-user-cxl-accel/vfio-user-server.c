@@ -661,6 +661,13 @@ void vfu_server_serve_client(CXLAccel *a, int fd, bool quiet)
         if (ran && !quiet) {
             fprintf(stderr, "vfio-user-cxl-accel: DMA %s\n", log->str);
         }
+        g_string_truncate(log, 0);
+        if (accel_cache_run(a, &io, log)) {
+            ran = true;
+            if (!quiet) {
+                fprintf(stderr, "vfio-user-cxl-accel: %s\n", log->str);
+            }
+        }
         quiet_looks = ran || n > 0 ? 0 : quiet_looks + 1;
         if (n > 0 && !serve_one(&s)) {
             break;

@@ -35,11 +35,13 @@
 #include "hw/qdev-core.h"
 #include "migration/blocker.h"
 #include "system/reset.h"
+#include "system/system.h"
 #include "qemu/range.h"
 #include "standard-headers/linux/pci_regs.h"
 #include "hw/vfio/cxl-uapi.h"
 #include "pci.h"
 #include "cxl.h"
+#include "cxl-cache.h"
 #include "cxl-hdm.h"
 #include "cxl-window.h"
 #include "trace.h"
@@ -63,6 +65,12 @@ struct VFIOCXL {
     bool machine_done_pending;
     bool placed;                /* decoders placed, memory mapped */
     Error *migration_blocker;
+    /* Cache_Capable: the CXL Device DVSEC, Control2 across a reset */
+    bool cache_capable;
+    uint32_t dvsec;
+    uint16_t saved_ctrl2;
+    bool written_back;          /* by QEMU, before the reset in progress */
+    Notifier exit;
 };
 
 static const char *vfio_cxl_name(VFIOCXL *cxl)
@@ -335,6 +343,38 @@ static void vfio_cxl_machine_done(Notifier *notifier, void *data)
     }
 }
 
+/* Before a reset QEMU triggers: the device's cache back to guest memory */
+static void vfio_cxl_write_back(VFIOCXL *cxl, const char *why)
+{
+    Error *err = NULL;
+
+    if (!cxl->cache_capable || cxl->written_back) {
+        return;
+    }
+    trace_vfio_cxl_cache_before(vfio_cxl_name(cxl), why);
+    if (!vfio_cxl_cache_write_back(&cxl->vdev->vbasedev, cxl->dvsec,
+                                   &cxl->saved_ctrl2, &err)) {
+        error_prepend(&err, "vfio %s: CXL cache write-back before %s: ",
+                      vfio_cxl_name(cxl), why);
+        error_report_err(err);
+    }
+    cxl->written_back = true;
+}
+
+void vfio_pci_cxl_pre_reset(VFIOPCIDevice *vdev)
+{
+    if (vdev->cxl && vdev->cxl->placed) {
+        vfio_cxl_write_back(vdev->cxl, "a reset");
+    }
+}
+
+static void vfio_cxl_exit_notify(Notifier *notifier, void *data)
+{
+    VFIOCXL *cxl = container_of(notifier, VFIOCXL, exit);
+
+    vfio_cxl_write_back(cxl, "shutdown");
+}
+
 void vfio_pci_cxl_reset(VFIOPCIDevice *vdev)
 {
     VFIOCXL *cxl = vdev->cxl;
@@ -342,6 +382,11 @@ void vfio_pci_cxl_reset(VFIOPCIDevice *vdev)
 
     if (!cxl || !cxl->placed) {
         return;
+    }
+    if (cxl->written_back) {
+        vfio_cxl_cache_restore(&vdev->vbasedev, cxl->dvsec,
+                               cxl->saved_ctrl2);
+        cxl->written_back = false;
     }
     trace_vfio_cxl_reset(vfio_cxl_name(cxl), cxl->guest_decoders ?
                          "guest" : "firmware");
@@ -457,9 +502,10 @@ static bool vfio_cxl_describe(VFIOCXL *cxl, struct vfio_device_info *info,
         return false;
     }
     if (cxl->desc.flags & VFIO_CXL_CAP_CACHE_CAPABLE) {
-        warn_report("vfio %s: the CXL device is Cache_Capable; QEMU does not "
-                    "write back and invalidate its cache before a "
-                    "guest-initiated reset", vbasedev->name);
+        if (!vfio_cxl_cache_find_dvsec(vbasedev, &cxl->dvsec, errp)) {
+            return false;
+        }
+        cxl->cache_capable = true;
     }
     if (!cxl->guest_decoders && dpa_end != cxl->desc.mem_size) {
         error_setg(errp, "the committed HDM decoders decode 0x%" PRIx64
@@ -535,6 +581,10 @@ static void vfio_cxl_free(VFIOCXL *cxl)
 
 static void vfio_cxl_teardown(VFIOCXL *cxl)
 {
+    if (cxl->exit.notify) {
+        qemu_remove_exit_notifier(&cxl->exit);
+        cxl->exit.notify = NULL;
+    }
     if (cxl->machine_done_pending) {
         qemu_remove_machine_init_done_notifier(&cxl->machine_done);
         cxl->machine_done_pending = false;
@@ -629,6 +679,10 @@ bool vfio_pci_cxl_setup(VFIOPCIDevice *vdev, Error **errp)
         goto fail;
     }
 
+    if (cxl->cache_capable) {
+        cxl->exit.notify = vfio_cxl_exit_notify;
+        qemu_add_exit_notifier(&cxl->exit);
+    }
     vdev->cxl = cxl;
     if (phase_check(PHASE_MACHINE_READY)) {
         /* Hot-plugged: the machine is complete, place it now. */
@@ -654,6 +708,9 @@ void vfio_pci_cxl_exit(VFIOPCIDevice *vdev)
 {
     if (vdev->cxl) {
         trace_vfio_cxl_exit(vfio_cxl_name(vdev->cxl));
+        if (vdev->cxl->placed) {
+            vfio_cxl_write_back(vdev->cxl, "unplug");
+        }
         vfio_cxl_teardown(vdev->cxl);
     }
 }

@@ -19,6 +19,8 @@ typedef struct VFIOCXL VFIOCXL;
 
 /* After the BARs are registered: detect and set up CXL passthrough. */
 bool vfio_pci_cxl_setup(VFIOPCIDevice *vdev, Error **errp);
+/* Before a device reset: write a Cache_Capable device's cache back. */
+void vfio_pci_cxl_pre_reset(VFIOPCIDevice *vdev);
 /* After a device reset: the decoders to their firmware or reset state. */
 void vfio_pci_cxl_reset(VFIOPCIDevice *vdev);
 /* After a guest config write reached the device: an FLR resets too. */

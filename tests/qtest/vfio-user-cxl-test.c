@@ -926,9 +926,9 @@ static void enable_bus_master(QTestState *qts)
                PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 }
 
-/* Ring the doorbell for a copy and return without waiting for it. */
-static void dma_start(QTestState *qts, uint64_t page, uint64_t src,
-                      uint64_t dst, uint32_t len)
+/* Ring the doorbell (@doorbell: ACCEL_DMA_DOORBELL_*) for a copy. */
+static void dma_start_flags(QTestState *qts, uint64_t page, uint64_t src,
+                            uint64_t dst, uint32_t len, uint32_t doorbell)
 {
     qtest_writel(qts, page + ACCEL_REG_DMA_SRC_LO, src);
     qtest_writel(qts, page + ACCEL_REG_DMA_SRC_HI, src >> 32);
@@ -936,17 +936,22 @@ static void dma_start(QTestState *qts, uint64_t page, uint64_t src,
     qtest_writel(qts, page + ACCEL_REG_DMA_DST_HI, dst >> 32);
     qtest_writel(qts, page + ACCEL_REG_DMA_LEN, len);
     qtest_writel(qts, page + ACCEL_REG_DMA_STATUS, 0);
-    qtest_writel(qts, page + ACCEL_REG_DMA_DOORBELL, 1);
+    qtest_writel(qts, page + ACCEL_REG_DMA_DOORBELL, doorbell);
 }
 
-/* Let the accelerator's copy engine copy @len bytes; returns DMA_STATUS. */
-static uint32_t dma_copy(QTestState *qts, uint64_t page, uint64_t src,
-                         uint64_t dst, uint32_t len)
+/* Ring the doorbell for a copy and return without waiting for it. */
+static void dma_start(QTestState *qts, uint64_t page, uint64_t src,
+                      uint64_t dst, uint32_t len)
+{
+    dma_start_flags(qts, page, src, dst, len, ACCEL_DMA_DOORBELL_GO);
+}
+
+/* Wait until the copy engine is done; returns DMA_STATUS. */
+static uint32_t dma_wait(QTestState *qts, uint64_t page)
 {
     gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
     uint32_t status;
 
-    dma_start(qts, page, src, dst, len);
     /* The device notices the doorbell on its own, and asks QEMU. */
     do {
         g_assert_cmpint(g_get_monotonic_time(), <, deadline);
@@ -954,6 +959,14 @@ static uint32_t dma_copy(QTestState *qts, uint64_t page, uint64_t src,
         status = qtest_readl(qts, page + ACCEL_REG_DMA_STATUS);
     } while (!(status & ACCEL_DMA_STATUS_DONE));
     return status;
+}
+
+/* Let the accelerator's copy engine copy @len bytes; returns DMA_STATUS. */
+static uint32_t dma_copy(QTestState *qts, uint64_t page, uint64_t src,
+                         uint64_t dst, uint32_t len)
+{
+    dma_start(qts, page, src, dst, len);
+    return dma_wait(qts, page);
 }
 
 static void fill(uint8_t *p, size_t len, uint8_t seed)
@@ -1421,6 +1434,78 @@ static void test_guest_decoders_flr(void)
     cxl_accel_stop(&a);
 }
 
+/*
+ * A Cache_Capable device's write-back cache: the engine's cached copy of
+ * device memory into guest RAM stays in the device. A reset QEMU starts
+ * (system reset, unplug) first has the device write it back; a reset the
+ * guest starts itself (FLR) does not, and the data is lost. Guest RAM is
+ * a shared memfd, which the device reaches without QEMU's help, as a real
+ * device reaches host memory over CXL.cache.
+ */
+static void test_cache_write_back(void)
+{
+    const uint32_t len = 8 * KiB, cached = ACCEL_DMA_DOORBELL_GO |
+                                           ACCEL_DMA_DOORBELL_CACHED;
+    g_autofree uint8_t *pattern = g_malloc(len);
+    g_autofree uint8_t *got = g_malloc(len);
+    g_autofree char *args = NULL;
+    g_autofree char *log = NULL;
+    uint64_t base, page, ram = arch()->ram_addr;
+    QTestState *qts;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    cxl_accel_start(&a, "--mem-size 256M --cache-capable");
+    args = cmdline(&a, NULL, NULL);
+    qts = qtest_initf("%s -object memory-backend-memfd,id=ram,size=1G,"
+                      "share=on -machine memory-backend=ram", args);
+    base = window_base(qts);
+    fill(pattern, len, 0x77);
+    qtest_memwrite(qts, base + 0x10000, pattern, len);
+
+    /* Cached: guest RAM does not have it yet */
+    page = regs_page(qts, map_bar(qts));
+    enable_bus_master(qts);
+    qtest_memset(qts, ram, 0, len);
+    dma_start_flags(qts, page, base + 0x10000, ram, len, cached);
+    g_assert_cmphex(dma_wait(qts, page), ==, ACCEL_DMA_STATUS_DONE);
+    qtest_memread(qts, ram, got, len);
+    g_assert_cmpint(memcmp(got, pattern, len), !=, 0);
+
+    /* A system reset: QEMU has it written back first */
+    qtest_system_reset(qts);
+    qtest_memread(qts, ram, got, len);
+    g_assert_cmpint(memcmp(got, pattern, len), ==, 0);
+
+    /* A guest FLR without a write-back before: lost */
+    page = regs_page(qts, map_bar(qts));
+    enable_bus_master(qts);
+    qtest_memset(qts, ram, 0, len);
+    dma_start_flags(qts, page, base + 0x10000, ram, len, cached);
+    g_assert_cmphex(dma_wait(qts, page), ==, ACCEL_DMA_STATUS_DONE);
+    flr(qts);
+    qtest_system_reset(qts);
+    qtest_memread(qts, ram, got, len);
+    g_assert_cmpint(memcmp(got, pattern, len), !=, 0);
+
+    /* Unplug: written back before the device goes */
+    page = regs_page(qts, map_bar(qts));
+    enable_bus_master(qts);
+    dma_start_flags(qts, page, base + 0x10000, ram + len, len, cached);
+    g_assert_cmphex(dma_wait(qts, page), ==, ACCEL_DMA_STATUS_DONE);
+    unplug(qts, "accel0");
+    qtest_memread(qts, ram + len, got, len);
+    g_assert_cmpint(memcmp(got, pattern, len), ==, 0);
+    qtest_quit(qts);
+
+    log = cxl_accel_log(&a);
+    g_assert_nonnull(strstr(log, "cache write-back of 0x2000 bytes in 1 "
+                            "lines: done"));
+    cxl_accel_stop(&a);
+}
+
 typedef struct RefusalCase {
     const char *name;
     unsigned n;                 /* decoder 0 is committed first if n > 0 */
@@ -1690,6 +1775,7 @@ int main(int argc, char **argv)
                    test_firmware_two_decoders);
     qtest_add_func("vfio-user-cxl/guest-decoders/commit",
                    test_guest_decoders);
+    qtest_add_func("vfio-user-cxl/cache-write-back", test_cache_write_back);
     qtest_add_func("vfio-user-cxl/guest-decoders/flr",
                    test_guest_decoders_flr);
     qtest_add_func("vfio-user-cxl/guest-decoders/nonsense",

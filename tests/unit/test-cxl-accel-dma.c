@@ -96,16 +96,27 @@ static CXLAccel *new_accel(void)
     return a;
 }
 
-static void fake_init(Fake *f)
+static void fake_init_cache(Fake *f, bool cache_capable)
 {
+    AccelOptions o;
+    GError *err = NULL;
+
     memset(f, 0, sizeof(*f));
-    f->a = new_accel();
+    accel_options_init(&o);
+    o.cache_capable = cache_capable;
+    f->a = accel_new(&o, &err);
+    g_assert_no_error(err);
     f->ram = g_malloc0(RAM_SIZE);
     f->dev = g_malloc0(DEV_SIZE);
     g_assert_cmpint(accel_dma_map(f->a, RAM_IOVA, RAM_SIZE, -1, 0, true),
                     ==, 0);
     g_assert_cmpint(accel_dma_map(f->a, DEV_IOVA, DEV_SIZE, -1, 0, true),
                     ==, 0);
+}
+
+static void fake_init(Fake *f)
+{
+    fake_init_cache(f, false);
 }
 
 static void fake_fini(Fake *f)
@@ -127,7 +138,8 @@ static void reg_set(CXLAccel *a, unsigned r, uint32_t v)
 }
 
 /* Program a copy and ring; run the engine once; returns DMA_STATUS. */
-static uint32_t copy(Fake *f, uint64_t src, uint64_t dst, uint32_t len)
+static uint32_t copy_flags(Fake *f, uint64_t src, uint64_t dst, uint32_t len,
+                           uint32_t doorbell)
 {
     AccelDMAIO io = { .rw = fake_rw, .opaque = f };
     g_autoptr(GString) log = g_string_new(NULL);
@@ -138,11 +150,16 @@ static uint32_t copy(Fake *f, uint64_t src, uint64_t dst, uint32_t len)
     reg_set(f->a, ACCEL_REG_DMA_DST_HI, dst >> 32);
     reg_set(f->a, ACCEL_REG_DMA_LEN, len);
     reg_set(f->a, ACCEL_REG_DMA_STATUS, 0);
-    reg_set(f->a, ACCEL_REG_DMA_DOORBELL, 1);
+    reg_set(f->a, ACCEL_REG_DMA_DOORBELL, doorbell);
     g_assert_true(accel_dma_run(f->a, &io, log));
     g_test_message("%s", log->str);
     g_assert_cmpuint(reg(f->a, ACCEL_REG_DMA_DOORBELL), ==, 0);
     return reg(f->a, ACCEL_REG_DMA_STATUS);
+}
+
+static uint32_t copy(Fake *f, uint64_t src, uint64_t dst, uint32_t len)
+{
+    return copy_flags(f, src, dst, len, ACCEL_DMA_DOORBELL_GO);
 }
 
 static void fill(uint8_t *p, size_t len, uint8_t seed)
@@ -260,6 +277,105 @@ static void test_adjacent_mappings(void)
     fake_fini(&f);
 }
 
+static uint16_t status2(CXLAccel *a)
+{
+    uint16_t v;
+
+    g_assert_cmpint(accel_config_read(a, ACCEL_DVSEC_DEV_OFFSET +
+                                      CXL_DVSEC_STATUS2, &v, 2), ==, 0);
+    return le16_to_cpu(v);
+}
+
+static void control2(CXLAccel *a, uint16_t v)
+{
+    v = cpu_to_le16(v);
+    g_assert_cmpint(accel_config_write(a, ACCEL_DVSEC_DEV_OFFSET +
+                                       CXL_DVSEC_CTRL2, &v, 2), ==, 0);
+}
+
+/*
+ * The write-back cache of a Cache_Capable device: a cached copy leaves
+ * the host's memory as it was, the device's own reads see the data, a
+ * Cache Write Back and Invalidation writes it to the host and reports
+ * Cache Invalid; a reset without one loses it.
+ */
+static void test_cache(void)
+{
+    const uint16_t wbi = R_CXL_DVSEC_CTRL2_DISABLE_CACHING_MASK |
+                         R_CXL_DVSEC_CTRL2_INITIATE_WBI_MASK;
+    uint32_t len = ACCEL_DMA_CHUNK + 512;
+    AccelDMAIO io = { .rw = fake_rw };
+    g_autoptr(GString) log = g_string_new(NULL);
+    Fake f;
+
+    fake_init_cache(&f, true);
+    io.opaque = &f;
+    fill(f.dev, len, 5);
+    g_assert_cmphex(copy_flags(&f, DEV_IOVA, RAM_IOVA + 0x1000, len,
+                               ACCEL_DMA_DOORBELL_GO |
+                               ACCEL_DMA_DOORBELL_CACHED), ==,
+                    ACCEL_DMA_STATUS_DONE);
+    g_assert_cmpuint(f.a->cache_bytes, ==, len);
+    g_assert_false(memcmp(f.ram + 0x1000, f.dev, len) == 0);
+    g_assert_cmphex(status2(f.a) & R_CXL_DVSEC_STATUS2_CACHE_INVALID_MASK,
+                    ==, 0);
+    /* The device reads its own line: a copy onwards carries the data */
+    g_assert_cmphex(copy(&f, RAM_IOVA + 0x1000, DEV_IOVA + 0x100000, len), ==,
+                    ACCEL_DMA_STATUS_DONE);
+    g_assert_cmpint(memcmp(f.dev + 0x100000, f.dev, len), ==, 0);
+
+    /* Write back and invalidate: the host has it, Cache Invalid */
+    g_assert_false(accel_cache_run(f.a, &io, log));
+    control2(f.a, wbi);
+    g_assert_cmphex(status2(f.a) & R_CXL_DVSEC_STATUS2_CACHE_INVALID_MASK,
+                    ==, 0);
+    g_assert_true(accel_cache_run(f.a, &io, log));
+    g_test_message("%s", log->str);
+    g_assert_cmpint(memcmp(f.ram + 0x1000, f.dev, len), ==, 0);
+    g_assert_cmpuint(f.a->cache_bytes, ==, 0);
+    g_assert_cmphex(status2(f.a) & R_CXL_DVSEC_STATUS2_CACHE_INVALID_MASK,
+                    !=, 0);
+
+    /* Caching disabled: a cached request writes through */
+    memset(f.ram, 0, len);
+    g_assert_cmphex(copy_flags(&f, DEV_IOVA, RAM_IOVA, len,
+                               ACCEL_DMA_DOORBELL_GO |
+                               ACCEL_DMA_DOORBELL_CACHED), ==,
+                    ACCEL_DMA_STATUS_DONE);
+    g_assert_cmpint(memcmp(f.ram, f.dev, len), ==, 0);
+
+    /* Caching again, then a reset: the held line is gone */
+    control2(f.a, 0);
+    memset(f.ram, 0, len);
+    g_assert_cmphex(copy_flags(&f, DEV_IOVA, RAM_IOVA, len,
+                               ACCEL_DMA_DOORBELL_GO |
+                               ACCEL_DMA_DOORBELL_CACHED), ==,
+                    ACCEL_DMA_STATUS_DONE);
+    accel_reset(f.a);
+    g_assert_cmpuint(f.a->cache_bytes, ==, 0);
+    control2(f.a, wbi);
+    accel_cache_run(f.a, &io, log);
+    g_assert_cmpuint(f.ram[0] | f.ram[len - 1], ==, 0);
+    fake_fini(&f);
+}
+
+/* Without Cache_Capable the cached flag changes nothing. */
+static void test_cache_not_capable(void)
+{
+    uint32_t len = 4096;
+    Fake f;
+
+    fake_init(&f);
+    fill(f.dev, len, 9);
+    g_assert_cmphex(copy_flags(&f, DEV_IOVA, RAM_IOVA, len,
+                               ACCEL_DMA_DOORBELL_GO |
+                               ACCEL_DMA_DOORBELL_CACHED), ==,
+                    ACCEL_DMA_STATUS_DONE);
+    g_assert_cmpint(memcmp(f.ram, f.dev, len), ==, 0);
+    g_assert_cmpuint(f.a->cache_bytes, ==, 0);
+    fake_fini(&f);
+}
+
 static void test_map_rules(void)
 {
     CXLAccel *a = new_accel();
@@ -367,6 +483,9 @@ int main(int argc, char **argv)
     g_test_add_func("/cxl-accel-dma/adjacent-mappings",
                     test_adjacent_mappings);
     g_test_add_func("/cxl-accel-dma/map-rules", test_map_rules);
+    g_test_add_func("/cxl-accel-dma/cache", test_cache);
+    g_test_add_func("/cxl-accel-dma/cache-not-capable",
+                    test_cache_not_capable);
     for (i = 0; i < ARRAY_SIZE(err_cases); i++) {
         g_autofree char *name = g_strdup_printf("/cxl-accel-dma/refused/%s",
                                                 err_cases[i].name);

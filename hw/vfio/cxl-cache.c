@@ -1,0 +1,157 @@
+/*
+ * CXL Type-2 passthrough: writing a Cache_Capable device's cache back
+ * before a reset QEMU triggers.
+ *
+ * A device with CXL.cache may hold modified lines of guest memory. A reset
+ * discards them, so before every reset QEMU itself starts (system reset,
+ * the device reset at start-up, hot-unplug, shutdown) it does what the CXL
+ * specification's reset flow asks of system software (CXL r4.0 9.6, the
+ * DVSEC registers of 8.1.3): set Disable Caching, then Initiate Cache
+ * Write Back and Invalidation, and wait for Cache Invalid in Status2. The
+ * guest's own resets (an FLR it starts) are the guest's to prepare.
+ *
+ * Copyright (c) 2026 QEMU CXL Type-2 team
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qemu/error-report.h"
+#include "qemu/timer.h"
+#include "hw/cxl/cxl-dvsec-layout.h"
+#include "standard-headers/linux/pci_regs.h"
+#include "cxl-cache.h"
+#include "trace.h"
+
+/* How long a write-back may take before QEMU gives up and resets */
+#define VFIO_CXL_WBI_TIMEOUT_MS     1000
+#define VFIO_CXL_WBI_POLL_US        500
+
+static bool cfg_read(VFIODevice *vbasedev, uint32_t off, void *buf,
+                     uint32_t len, Error **errp)
+{
+    int ret = vbasedev->io_ops->region_read(vbasedev,
+                                            VFIO_PCI_CONFIG_REGION_INDEX,
+                                            off, len, buf);
+
+    if (ret != len) {
+        error_setg(errp, "reading config space at 0x%x failed: %s", off,
+                   ret < 0 ? strerror(-ret) : "short read");
+        return false;
+    }
+    return true;
+}
+
+static bool cfg_write16(VFIODevice *vbasedev, uint32_t off, uint16_t val,
+                        Error **errp)
+{
+    uint16_t le = cpu_to_le16(val);
+    int ret = vbasedev->io_ops->region_write(vbasedev,
+                                             VFIO_PCI_CONFIG_REGION_INDEX,
+                                             off, sizeof(le), &le, false);
+
+    if (ret != sizeof(le)) {
+        error_setg(errp, "writing config space at 0x%x failed: %s", off,
+                   ret < 0 ? strerror(-ret) : "short write");
+        return false;
+    }
+    return true;
+}
+
+static bool cfg_read16(VFIODevice *vbasedev, uint32_t off, uint16_t *val,
+                       Error **errp)
+{
+    uint16_t le;
+
+    if (!cfg_read(vbasedev, off, &le, sizeof(le), errp)) {
+        return false;
+    }
+    *val = le16_to_cpu(le);
+    return true;
+}
+
+bool vfio_cxl_cache_find_dvsec(VFIODevice *vbasedev, uint32_t *offset,
+                               Error **errp)
+{
+    uint32_t off = PCI_CFG_SPACE_SIZE, hdr, h1, h2;
+    unsigned n;
+
+    /* A chain that loops or leaves config space ends the walk. */
+    for (n = 0; off >= PCI_CFG_SPACE_SIZE && off < PCI_CFG_SPACE_EXP_SIZE &&
+                n < PCI_CFG_SPACE_EXP_SIZE / 4; n++) {
+        if (!cfg_read(vbasedev, off, &hdr, 4, errp) ||
+            !cfg_read(vbasedev, off + PCIE_DVSEC_HEADER1_OFFSET, &h1, 4,
+                      errp) ||
+            !cfg_read(vbasedev, off + PCIE_DVSEC_ID_OFFSET, &h2, 4, errp)) {
+            return false;
+        }
+        hdr = le32_to_cpu(hdr);
+        if (PCI_EXT_CAP_ID(hdr) == PCI_EXT_CAP_ID_DVSEC &&
+            FIELD_EX32(le32_to_cpu(h1), DVSEC_HDR1, VENDOR) ==
+            CXL_VENDOR_ID &&
+            (le32_to_cpu(h2) & 0xffff) == PCIE_CXL_DEVICE_DVSEC) {
+            *offset = off;
+            return true;
+        }
+        off = PCI_EXT_CAP_NEXT(hdr);
+    }
+    error_setg(errp, "the device is Cache_Capable but has no CXL Device "
+               "DVSEC in its config space");
+    return false;
+}
+
+bool vfio_cxl_cache_write_back(VFIODevice *vbasedev, uint32_t dvsec,
+                               uint16_t *saved_ctrl2, Error **errp)
+{
+    uint32_t ctrl2_off = dvsec + CXL_DVSEC_CTRL2;
+    int64_t start = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
+    uint16_t ctrl2, st2;
+
+    if (!cfg_read16(vbasedev, ctrl2_off, &ctrl2, errp)) {
+        return false;
+    }
+    *saved_ctrl2 = ctrl2;
+    ctrl2 |= R_CXL_DVSEC_CTRL2_DISABLE_CACHING_MASK;
+    if (!cfg_write16(vbasedev, ctrl2_off, ctrl2, errp) ||
+        !cfg_write16(vbasedev, ctrl2_off,
+                     ctrl2 | R_CXL_DVSEC_CTRL2_INITIATE_WBI_MASK, errp)) {
+        return false;
+    }
+    trace_vfio_cxl_cache_write_back(vbasedev->name);
+    for (;;) {
+        if (!cfg_read16(vbasedev, dvsec + CXL_DVSEC_STATUS2, &st2, errp)) {
+            return false;
+        }
+        if (st2 & R_CXL_DVSEC_STATUS2_CACHE_INVALID_MASK) {
+            break;
+        }
+        if (qemu_clock_get_ms(QEMU_CLOCK_REALTIME) - start >
+            VFIO_CXL_WBI_TIMEOUT_MS) {
+            error_setg(errp, "the device did not report its cache written "
+                       "back and invalid (DVSEC Status2 0x%04x) within %d "
+                       "ms; modified lines it holds are lost", st2,
+                       VFIO_CXL_WBI_TIMEOUT_MS);
+            return false;
+        }
+        g_usleep(VFIO_CXL_WBI_POLL_US);
+    }
+    trace_vfio_cxl_cache_written_back(vbasedev->name,
+                                      qemu_clock_get_ms(QEMU_CLOCK_REALTIME) -
+                                      start);
+    return true;
+}
+
+void vfio_cxl_cache_restore(VFIODevice *vbasedev, uint32_t dvsec,
+                            uint16_t saved_ctrl2)
+{
+    Error *err = NULL;
+
+    /* Caching as the guest had it: the Initiate bits are not kept. */
+    if (!cfg_write16(vbasedev, dvsec + CXL_DVSEC_CTRL2,
+                     saved_ctrl2 & ~(R_CXL_DVSEC_CTRL2_INITIATE_WBI_MASK |
+                                     R_CXL_DVSEC_CTRL2_INITIATE_CXL_RESET_MASK),
+                     &err)) {
+        error_report_err(err);
+    }
+}
