@@ -1506,6 +1506,42 @@ static void test_cache_write_back(void)
     cxl_accel_stop(&a);
 }
 
+/*
+ * A second passed-through device on the host bridge of one with
+ * cxl-decoders=guest (either one in guest mode): refused at startup,
+ * naming the other device.
+ */
+static void test_guest_decoders_shared(const void *data)
+{
+    const char *modes = data;   /* "guest,firmware" etc: rp0's, rp1's */
+    g_autofree char *args = NULL;
+    g_auto(GStrv) m = g_strsplit(modes, ",", 2);
+    CXLAccel a, b;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    cxl_accel_start(&a, "--mem-size 256M");
+    cxl_accel_start(&b, "--mem-size 256M");
+    args = g_strdup_printf(
+        "-M %s,cxl=on,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G "
+        "-m 1G -nodefaults "
+        "-device pxb-cxl,bus_nr=%d,bus=pcie.0,id=cxl.1 "
+        "-device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2 "
+        "-device cxl-rp,port=1,bus=cxl.1,id=rp1,chassis=0,slot=3 "
+        "-device '{\"driver\":\"vfio-user-pci\",\"bus\":\"rp0\",\"id\":\"a0\","
+        "\"cxl-decoders\":\"%s\","
+        "\"socket\":{\"path\":\"%s\",\"type\":\"unix\"}}' "
+        "-device '{\"driver\":\"vfio-user-pci\",\"bus\":\"rp1\",\"id\":\"a1\","
+        "\"cxl-decoders\":\"%s\","
+        "\"socket\":{\"path\":\"%s\",\"type\":\"unix\"}}'",
+        arch()->machine, HB_BUS, m[0], a.sock, m[1], b.sock);
+    g_free(expect_startup_error(args, "already carry the memory of device "
+                                "'a0'"));
+    cxl_accel_stop(&a);
+    cxl_accel_stop(&b);
+}
+
 typedef struct RefusalCase {
     const char *name;
     unsigned n;                 /* decoder 0 is committed first if n > 0 */
@@ -1776,6 +1812,10 @@ int main(int argc, char **argv)
     qtest_add_func("vfio-user-cxl/guest-decoders/commit",
                    test_guest_decoders);
     qtest_add_func("vfio-user-cxl/cache-write-back", test_cache_write_back);
+    qtest_add_data_func("vfio-user-cxl/guest-decoders/shared-after-guest",
+                        "guest,firmware", test_guest_decoders_shared);
+    qtest_add_data_func("vfio-user-cxl/guest-decoders/shared-with-firmware",
+                        "firmware,guest", test_guest_decoders_shared);
     qtest_add_func("vfio-user-cxl/guest-decoders/flr",
                    test_guest_decoders_flr);
     qtest_add_func("vfio-user-cxl/guest-decoders/nonsense",
