@@ -20,7 +20,10 @@
  *   bridge decoders are set to match; resets put that state back;
  * - with cxl-decoders=guest, the decoders come up uncommitted and the
  *   guest commits them; the device then has its window and host bridge to
- *   itself, and resets return the decoders to their reset values;
+ *   itself, and resets (a guest FLR too) return the decoders to their
+ *   reset values;
+ * - a Cache_Capable device writes its cache back before every reset QEMU
+ *   triggers (cxl-cache.c);
  * - migration is blocked.
  *
  * Copyright (c) 2026 QEMU CXL Type-2 team
