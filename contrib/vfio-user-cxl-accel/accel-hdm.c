@@ -114,6 +114,14 @@ void accel_hdm_hw_init(CXLAccel *a)
     }
 }
 
+void accel_hdm_uncommit_decoder0(CXLAccel *a)
+{
+    uint32_t *ctrl = &a->hw_cachemem[HDM_REG(A_CXL_HDM_DEC_CTRL)];
+
+    *ctrl = FIELD_DP32(*ctrl, CXL_HDM_DEC_CTRL, COMMITTED, 0);
+    *ctrl = FIELD_DP32(*ctrl, CXL_HDM_DEC_CTRL, COMMIT, 0);
+}
+
 void accel_hdm_snapshot(CXLAccel *a)
 {
     unsigned n;

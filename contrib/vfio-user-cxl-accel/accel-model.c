@@ -200,6 +200,9 @@ void accel_reset(CXLAccel *a)
     memcpy(a->cfg_wmask + ACCEL_DVSEC_DEV_OFFSET, dvsec_wmask,
            sizeof(dvsec_wmask));
 
+    if (a->opts.fault == ACCEL_FAULT_RESET_UNCOMMITS) {
+        accel_hdm_uncommit_decoder0(a);
+    }
     accel_hdm_snapshot(a);
     bar_init(a);
     /* What the cache held is lost: only a write-back before keeps it. */

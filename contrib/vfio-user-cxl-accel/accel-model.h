@@ -42,6 +42,7 @@ typedef enum AccelFault {
     ACCEL_FAULT_CAP_TRUNCATED,        /* CXL device cap only 16 bytes long */
     ACCEL_FAULT_DPA_SIZE_ZERO,        /* memory region of size 0 */
     ACCEL_FAULT_CAP_BAD_VERSION,      /* CXL device cap version 2 */
+    ACCEL_FAULT_RESET_UNCOMMITS,      /* a reset leaves decoder 0 uncommitted */
     ACCEL_FAULT__MAX,
 } AccelFault;
 
@@ -220,6 +221,8 @@ void accel_config_raise_viral(CXLAccel *a);
 /* accel-hdm.c: CXL.cachemem registers and the HDM shadow rules */
 void accel_hdm_hw_init(CXLAccel *a);
 void accel_hdm_snapshot(CXLAccel *a);
+/* The reset-uncommits fault: "hardware" loses decoder 0's commit */
+void accel_hdm_uncommit_decoder0(CXLAccel *a);
 int accel_comp_regs_read(CXLAccel *a, uint64_t off, void *buf, size_t len);
 int accel_comp_regs_write(CXLAccel *a, uint64_t off, const void *buf,
                           size_t len);

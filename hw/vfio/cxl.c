@@ -346,6 +346,28 @@ static void vfio_cxl_machine_done(Notifier *notifier, void *data)
     }
 }
 
+static bool vfio_cxl_host_unchanged(VFIOCXL *cxl, Error **errp)
+{
+    VFIOCXLHostDecoder h;
+    unsigned n;
+
+    for (n = 0; n < cxl->host_committed; n++) {
+        if (!vfio_cxl_read_host_decoder(&cxl->desc, vfio_cxl_regs_read, cxl,
+                                        n, &h, errp)) {
+            return false;
+        }
+        if (!h.committed || h.size != cxl->host_dec[n].size ||
+            h.dpa_skip != cxl->host_dec[n].dpa_skip) {
+            error_setg(errp, "the host's HDM decoder %u changed across the "
+                       "reset (control 0x%08x, size 0x%" PRIx64 "); the "
+                       "device memory is no longer mapped", n, h.ctrl,
+                       h.size);
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Before a reset QEMU triggers: the device's cache back to guest memory */
 static void vfio_cxl_write_back(VFIOCXL *cxl, const char *why)
 {
@@ -397,12 +419,18 @@ void vfio_pci_cxl_reset(VFIOPCIDevice *vdev)
         vfio_cxl_hdm_reset(&cxl->hdm);
         return;
     }
-    /* A device reset retakes the shadow snapshot: BASE reads 0 again. */
-    if (!vfio_cxl_place_decoders(cxl, &err)) {
-        error_prepend(&err, "vfio %s: CXL Type-2 passthrough after reset: ",
-                      vfio_cxl_name(cxl));
-        error_report_err(err);
+    /*
+     * A device reset retakes the shadow snapshot: BASE reads 0 again. What
+     * the host committed must be what it was, or nothing stays mapped.
+     */
+    if (!vfio_cxl_host_unchanged(cxl, &err)) {
+        vfio_cxl_hdm_reset(&cxl->hdm);
+    } else if (vfio_cxl_place_decoders(cxl, &err)) {
+        return;
     }
+    error_prepend(&err, "vfio %s: CXL Type-2 passthrough after reset: ",
+                  vfio_cxl_name(cxl));
+    error_report_err(err);
 }
 
 void vfio_pci_cxl_config_write(VFIOPCIDevice *vdev, uint32_t addr,

@@ -1542,6 +1542,30 @@ static void test_guest_decoders_shared(const void *data)
     cxl_accel_stop(&b);
 }
 
+/*
+ * The host's decoder is gone after a reset (the emulator's fault mode;
+ * the reset QEMU does at start-up is one): nothing stays mapped, and QEMU
+ * runs on.
+ */
+static void test_reset_host_uncommitted(void)
+{
+    uint64_t base;
+    QTestState *qts;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start(&a, "--mem-size 256M --fault reset-uncommits", NULL, NULL);
+    base = window_base(qts);
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 0);
+    qtest_system_reset(qts);
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 0);
+    qtest_qmp_assert_success(qts, "{ 'execute': 'query-status' }");
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
 typedef struct RefusalCase {
     const char *name;
     unsigned n;                 /* decoder 0 is committed first if n > 0 */
@@ -1812,6 +1836,8 @@ int main(int argc, char **argv)
     qtest_add_func("vfio-user-cxl/guest-decoders/commit",
                    test_guest_decoders);
     qtest_add_func("vfio-user-cxl/cache-write-back", test_cache_write_back);
+    qtest_add_func("vfio-user-cxl/reset-host-uncommitted",
+                   test_reset_host_uncommitted);
     qtest_add_data_func("vfio-user-cxl/guest-decoders/shared-after-guest",
                         "guest,firmware", test_guest_decoders_shared);
     qtest_add_data_func("vfio-user-cxl/guest-decoders/shared-with-firmware",
