@@ -1,11 +1,15 @@
 #!/bin/sh
 # Configure (when needed) and build QEMU out of tree in build/obj/, then link
 # the programs into build/bin/. Extra ninja targets may be given as arguments.
+# BUILD_NAME=obj-san with QEMU_CONFIGURE_EXTRA builds another configuration
+# of the same assembled tree beside it (build/obj-san, build/bin-san).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 tree="$top/build/qemu"
-obj="$top/build/obj"
+name=${BUILD_NAME:-obj}
+obj="$top/build/$name"
+bin="$top/build/bin${name#obj}"
 targets=${TARGETS:-aarch64-softmmu,x86_64-softmmu}
 
 cc=gcc
@@ -34,12 +38,13 @@ set -- --target-list="$targets" \
 
 args=$(printf '%s\n' "$@")
 if [ ! -f "$obj/build.ninja" ] || [ "$(cat "$obj/configure.args" 2>/dev/null)" != "$args" ]; then
-    echo "build: configuring QEMU in build/obj"
+    echo "build: configuring QEMU in build/$name"
     rm -rf "$obj"
     mkdir -p "$obj"
-    (cd "$obj" && "$tree/configure" "$@") > "$top/build/configure.log" 2>&1 || {
-        tail -n 30 "$top/build/configure.log" >&2
-        echo "error: configure failed; full log in build/configure.log" >&2
+    log="$top/build/configure${name#obj}.log"
+    (cd "$obj" && "$tree/configure" "$@") > "$log" 2>&1 || {
+        tail -n 30 "$log" >&2
+        echo "error: configure failed; full log in ${log#"$top"/}" >&2
         exit 1
     }
     printf '%s\n' "$args" > "$obj/configure.args"
@@ -56,7 +61,7 @@ echo "build: ninja $programs $extra ${NINJA_TARGETS:-}"
 ninja -C "$obj" $programs $extra ${NINJA_TARGETS:-}
 
 "$top/mk/firmware.sh" bundle "$obj"
-mkdir -p "$top/build/bin"
+mkdir -p "$bin"
 for p in $programs $extra; do
-    ln -sfn "../obj/$p" "$top/build/bin/$(basename "$p")"
+    ln -sfn "../$name/$p" "$bin/$(basename "$p")"
 done

@@ -1237,6 +1237,64 @@ static void test_viommu_smmuv3_refused(void)
     cxl_accel_stop(&a);
 }
 
+/*
+ * Regression (found by tests/fuzz/cxl-guest-fuzz.py --arch x86_64 --seed 5
+ * under UBSan): a device below a pxb-cxl changing an INTx level -- a guest
+ * toggling INTx Disable is enough -- had the pxb map its pin to a negative
+ * one, which q35's ICH9 LPC used as an array index. Every route is
+ * traced; none may be negative.
+ */
+static void test_intx_route_in_range(void)
+{
+    g_autofree char *trace = NULL;
+    g_autofree char *log = NULL;
+    g_autofree char *args = NULL;
+    QTestState *qts;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    cxl_accel_start(&a, "--mem-size 256M");
+    trace = g_strdup_printf("%s/trace.log", a.dir);
+    args = cmdline(&a, NULL, NULL);
+    qts = qtest_initf("%s -trace pci_route_irq,file=%s", args, trace);
+    map_bar(qts);
+    cfg_writel(qts, DEV_BUS, PCI_COMMAND,
+               PCI_COMMAND_MEMORY | PCI_COMMAND_INTX_DISABLE);
+    cfg_writel(qts, DEV_BUS, PCI_COMMAND, PCI_COMMAND_MEMORY);
+    qtest_quit(qts);
+
+    g_assert_true(g_file_get_contents(trace, &log, NULL, NULL));
+    unlink(trace);
+    g_assert_nonnull(strstr(log, "pci_route_irq"));
+    g_assert_null(strstr(log, "-> IRQ -"));
+    cxl_accel_stop(&a);
+}
+
+/*
+ * Regression (found by tests/fuzz/cxl-guest-fuzz.py --arch aarch64
+ * --seed 1): 'info mtree -f' leaked a reference to every FlatView that
+ * several address spaces share, which kept the device's memory regions
+ * and so the device alive after an unplug: DEVICE_DELETED never came.
+ */
+static void test_unplug_after_flatview_dump(void)
+{
+    g_autofree char *mtree = NULL;
+    QTestState *qts;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start(&a, "--mem-size 256M", NULL, NULL);
+    mtree = qtest_hmp(qts, "info mtree -f");
+    g_assert_nonnull(strstr(mtree, " cxl-memory"));
+    unplug(qts, "accel0");      /* waits for DEVICE_DELETED */
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
 static void test_hotplug(void)
 {
     g_autofree char *mtree = NULL;
@@ -1862,6 +1920,10 @@ int main(int argc, char **argv)
     qtest_add_func("vfio-user-cxl/realize-failure-cleanup",
                    test_realize_failure_cleanup);
     qtest_add_func("vfio-user-cxl/hotplug", test_hotplug);
+    qtest_add_func("vfio-user-cxl/intx-route-in-range",
+                   test_intx_route_in_range);
+    qtest_add_func("vfio-user-cxl/unplug-after-flatview-dump",
+                   test_unplug_after_flatview_dump);
     for (i = 0; i < ARRAY_SIZE(topology_cases); i++) {
         g_autofree char *name = g_strdup_printf("vfio-user-cxl/topology/%s",
                                                 topology_cases[i].name);
