@@ -6,7 +6,7 @@
 TOP := $(abspath .)
 export QEMU_TARBALL TARGETS QEMU_CONFIGURE_EXTRA
 
-.PHONY: all run demo bench check deps base assemble build refresh-patches clean distclean help
+.PHONY: all run demo bench check fuzz deps base assemble build refresh-patches clean distclean help
 
 all: build
 
@@ -15,6 +15,7 @@ help:
 	@echo "make demo             build, boot a Linux guest that uses the accelerator"
 	@echo "make bench            build, measure device memory against RAM and Type 3"
 	@echo "make check            build, then run our tests and the covered qtests"
+	@echo "make fuzz             sanitizer build, then the guest and backend fuzzers"
 	@echo "make deps             install the Debian packages (as root)"
 	@echo "make build            assemble build/qemu and build into build/obj"
 	@echo "make refresh-patches  turn commits in build/qemu into patches/"
@@ -46,11 +47,14 @@ bench: build
 check: build
 	@mk/check.sh
 
+fuzz: assemble
+	@mk/fuzz.sh
+
 refresh-patches:
 	@mk/refresh-patches.sh
 
 clean:
-	rm -rf build/obj build/bin
+	rm -rf build/obj build/bin build/obj-san build/bin-san build/fuzz
 
 distclean:
 	rm -rf build config.mk

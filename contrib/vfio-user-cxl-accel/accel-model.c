@@ -90,6 +90,9 @@ CXLAccel *accel_new(const AccelOptions *o, GError **errp)
     }
     a = g_new0(CXLAccel, 1);
     a->opts = *o;
+    if (o->fuzz) {
+        a->fuzz = accel_fuzz_new(o->fuzz_seed);
+    }
     a->bar_fd = -1;
     a->mem_fd = open_mem(o, errp);
     if (a->mem_fd < 0) {
@@ -122,6 +125,7 @@ void accel_free(CXLAccel *a)
     if (!a) {
         return;
     }
+    accel_fuzz_free(a->fuzz);
     if (a->bar) {
         munmap(a->bar, ACCEL_REG_BAR_SIZE);
     }

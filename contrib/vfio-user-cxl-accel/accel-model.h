@@ -43,6 +43,7 @@ typedef enum AccelFault {
     ACCEL_FAULT_DPA_SIZE_ZERO,        /* memory region of size 0 */
     ACCEL_FAULT_CAP_BAD_VERSION,      /* CXL device cap version 2 */
     ACCEL_FAULT_RESET_UNCOMMITS,      /* a reset leaves decoder 0 uncommitted */
+    ACCEL_FAULT_BAR_SIZE_ODD,         /* BAR 2 region info: 3 MiB */
     ACCEL_FAULT__MAX,
 } AccelFault;
 
@@ -56,7 +57,11 @@ typedef struct AccelOptions {
     bool cache_capable;
     AccelBlockAt block_at;
     AccelFault fault;
+    bool fuzz;                  /* --fuzz-seed: malformed answers */
+    uint64_t fuzz_seed;
 } AccelOptions;
+
+typedef struct AccelFuzz AccelFuzz;
 
 #define ACCEL_DEFAULT_MEM_SIZE  (256 * MiB)
 /* Without --serial, main.c derives one from the socket path. */
@@ -131,6 +136,9 @@ typedef struct CXLAccel {
 
     /* Device memory backing */
     int mem_fd;
+
+    /* --fuzz-seed: the backend fuzzer's state, or NULL */
+    AccelFuzz *fuzz;
 
     /* The client's DMA mappings (AccelDMAMap), for the copy engine */
     GArray *dma_maps;
@@ -209,6 +217,19 @@ bool accel_cache_run(CXLAccel *a, const AccelDMAIO *io, GString *log);
 void accel_cache_discard(CXLAccel *a);
 /* Status2 Cache Invalid: caching disabled and nothing held */
 void accel_cache_update_status(CXLAccel *a);
+
+/*
+ * accel-fuzz.c: the backend fuzzer. accel_fuzz_connect() starts a client
+ * (seed + n for the n-th) and returns its seed; accel_fuzz_reply() may
+ * change the reply to @command (@region for REGION_READ): its @data,
+ * passed @fd (-2 asks the caller for an extra one) or @ret. False: drop
+ * the connection instead of replying.
+ */
+AccelFuzz *accel_fuzz_new(uint64_t seed);
+void accel_fuzz_free(AccelFuzz *f);
+uint64_t accel_fuzz_connect(AccelFuzz *f);
+bool accel_fuzz_reply(AccelFuzz *f, unsigned command, unsigned region,
+                      GByteArray *data, int *fd, int *ret, GString *log);
 
 /* accel-config.c: config space and the DVSEC rules */
 void accel_config_init(CXLAccel *a);

@@ -22,6 +22,7 @@ static const char *const fault_names[ACCEL_FAULT__MAX] = {
     [ACCEL_FAULT_DPA_SIZE_ZERO] = "dpa-size-zero",
     [ACCEL_FAULT_CAP_BAD_VERSION] = "cap-bad-version",
     [ACCEL_FAULT_RESET_UNCOMMITS] = "reset-uncommits",
+    [ACCEL_FAULT_BAR_SIZE_ODD] = "bar-size-odd",
 };
 
 void accel_options_init(AccelOptions *o)

@@ -170,6 +170,9 @@ int accel_vfio_region_info(CXLAccel *a, uint32_t index, uint32_t argsz,
     switch (index) {
     case VFIO_PCI_BAR0_REGION_INDEX + ACCEL_REG_BAR:
         info.size = ACCEL_REG_BAR_SIZE;
+        if (a->opts.fault == ACCEL_FAULT_BAR_SIZE_ODD) {
+            info.size += ACCEL_REG_BAR_SIZE / 2;
+        }
         info.flags = rw | VFIO_REGION_INFO_FLAG_MMAP;
         *fd = a->bar_fd;
         if (accel_cxl_exposed(a)) {

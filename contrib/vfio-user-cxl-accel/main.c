@@ -53,6 +53,8 @@ static void usage(FILE *f)
         fprintf(f, "                             %s\n", accel_fault_name(i));
     }
     fprintf(f,
+"  --fuzz-seed N            answer with random malformations, client n\n"
+"                           with seed N + n (a backend fuzzer for QEMU)\n"
 "  --quiet                  do not log each request to stderr\n"
 "  --help                   print this help\n"
 "\n"
@@ -88,6 +90,7 @@ enum {
     OPT_SERIAL,
     OPT_BLOCK_AT,
     OPT_FAULT,
+    OPT_FUZZ_SEED,
     OPT_QUIET,
     OPT_HELP,
 };
@@ -104,6 +107,7 @@ static const struct option long_options[] = {
     { "serial", required_argument, NULL, OPT_SERIAL },
     { "block-at", required_argument, NULL, OPT_BLOCK_AT },
     { "fault", required_argument, NULL, OPT_FAULT },
+    { "fuzz-seed", required_argument, NULL, OPT_FUZZ_SEED },
     { "quiet", no_argument, NULL, OPT_QUIET },
     { "help", no_argument, NULL, OPT_HELP },
     { NULL, 0, NULL, 0 },
@@ -177,6 +181,14 @@ int main(int argc, char **argv)
                         "(see --help)\n", optarg);
                 return EXIT_FAILURE;
             }
+            break;
+        case OPT_FUZZ_SEED:
+            if (qemu_strtou64(optarg, NULL, 0, &o.fuzz_seed) < 0) {
+                fprintf(stderr, "vfio-user-cxl-accel: invalid --fuzz-seed "
+                        "'%s'\n", optarg);
+                return EXIT_FAILURE;
+            }
+            o.fuzz = true;
             break;
         case OPT_QUIET:
             quiet = true;

@@ -506,6 +506,7 @@ static bool handle_request(VfuSession *s, VfuMsg *m)
     VfuReply r = { .fd = -1 };
     VFIOUserHdr reply = { 0 };
     bool ok = true;
+    int extra_fd = -1;
     int ret;
 
     r.data = g_byte_array_new();
@@ -518,12 +519,24 @@ static bool handle_request(VfuSession *s, VfuMsg *m)
         ret = -ENOSYS;
     }
 
+    if (s->a->fuzz) {
+        uint32_t region = 0;
+
+        if (m->hdr.command == VFIO_USER_REGION_READ && m->len >= 12) {
+            memcpy(&region, m->data + 8, sizeof(region));
+        }
+        ok = accel_fuzz_reply(s->a->fuzz, m->hdr.command, region, r.data,
+                              &r.fd, &ret, r.log);
+        if (r.fd == -2) {
+            r.fd = extra_fd = memfd_create("fuzz-extra", MFD_CLOEXEC);
+        }
+    }
     if (!s->quiet) {
         fprintf(stderr, "vfio-user-cxl-accel: #%u %s %s%s%s\n", m->hdr.id,
                 command_name(m->hdr.command), r.log->str,
                 ret ? " -> error " : "", ret ? strerror(-ret) : "");
     }
-    if (!(m->hdr.flags & VFIO_USER_NO_REPLY)) {
+    if (ok && !(m->hdr.flags & VFIO_USER_NO_REPLY)) {
         reply.id = m->hdr.id;
         reply.command = m->hdr.command;
         reply.flags = VFIO_USER_REPLY;
@@ -535,6 +548,9 @@ static bool handle_request(VfuSession *s, VfuMsg *m)
         }
         reply.size = sizeof(reply) + r.data->len;
         ok = send_all(s->fd, &reply, r.data->data, r.data->len, r.fd);
+    }
+    if (extra_fd >= 0) {
+        close(extra_fd);
     }
     g_byte_array_free(r.data, true);
     g_string_free(r.log, true);
@@ -731,6 +747,14 @@ bool vfu_server_run(CXLAccel *a, const char *path, bool quiet,
         }
         if (!quiet) {
             fprintf(stderr, "vfio-user-cxl-accel: client connected\n");
+        }
+        if (a->fuzz) {
+            uint64_t seed = accel_fuzz_connect(a->fuzz);
+
+            if (!quiet) {
+                fprintf(stderr, "vfio-user-cxl-accel: fuzzing this client "
+                        "with seed %" PRIu64 "\n", seed);
+            }
         }
         vfu_server_serve_client(a, cfd, quiet);
         close(cfd);

@@ -1838,6 +1838,9 @@ static const FaultCase fault_cases[] = {
     { "hdm-offset-outside-bar", "lies outside BAR 2" },
     { "cap-truncated", "CXL capability is truncated" },
     { "dpa-size-zero", "device memory region 9 has size zero" },
+    /* Found by tests/fuzz/cxl-backend-fuzz.py: pci_register_bar() aborted */
+    { "bar-size-odd", "BAR 2 region has size 0x300000, which is not a power "
+                      "of two" },
     { "cap-bad-version", "CXL capability version 2 is not supported" },
 };
 

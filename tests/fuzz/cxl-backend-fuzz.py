@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Backend-facing fuzzer of CXL Type-2 passthrough.
+
+One QEMU (arm virt or x86 q35) with a CXL root port, and the emulated
+accelerator in its --fuzz-seed mode, which answers QEMU's requests with
+random malformations. The fuzzer hot-plugs vfio-user-pci into the root
+port again and again: each attempt must end either in a device that
+works (then it is unplugged again) or in a clear realize error -- never
+in a crash, a hang (each attempt is bounded in time) or a sanitizer
+report. A QEMU that dies or hangs is counted and replaced.
+
+The last line is "RESULT realizes=N ok=N refused=N crashes=N hangs=N
+reports=N"; the exit status is 0 only if the last three are 0. Give
+--seed back to repeat a run; the emulator logs the seed of each client.
+
+Copyright (c) 2026 QEMU CXL Type-2 team
+
+SPDX-License-Identifier: GPL-2.0-or-later
+"""
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cxlfuzz  # noqa: E402
+from cxlfuzz import HB_BUS  # noqa: E402
+
+ATTEMPT_TIMEOUT = 20        # seconds a realize or unplug may take
+
+
+class Hang(Exception):
+    pass
+
+
+def start_qemu(opts, mach, workdir, env):
+    q = cxlfuzz.Qemu(
+        os.path.join(opts.bin, "qemu-system-" + opts.arch), workdir,
+        ["-M", "%s,cxl=on,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G"
+         % mach.machine, "-m", "1G"] + mach.extra +
+        ["-device", "pxb-cxl,bus_nr=%d,bus=pcie.0,id=cxl.1,"
+         "hdm_for_passthrough=on" % HB_BUS,
+         "-device", "cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2"],
+        env, timeout=ATTEMPT_TIMEOUT)
+    # What firmware does for the slot: bus numbers, power on
+    mach.cfg_write(q, HB_BUS, 0x18, HB_BUS | 13 << 8 | 13 << 16)
+    return q
+
+
+def slot_power(q, mach, on):
+    sltctl = mach.pcie_cap(q, HB_BUS) + 0x18
+    cur = mach.cfg_read(q, HB_BUS, sltctl, 2) & ~0x700
+    # PCC 0x400 (1: off), PIC 0x300 (01b on, 11b off)
+    mach.cfg_write(q, HB_BUS, sltctl, cur | (0x100 if on else 0x700), 2)
+
+
+def attempt(q, mach, accel_sock, guest):
+    """One hot-plug; returns True if the device realized (and is gone
+    again), False if realize was refused with an error."""
+    slot_power(q, mach, True)
+    args = {"driver": "vfio-user-pci", "id": "fz", "bus": "rp0",
+            "socket": {"type": "unix", "path": accel_sock}}
+    if guest:
+        args["cxl-decoders"] = "guest"
+    rsp = q.command("device_add", **args)
+    if "error" in rsp:
+        desc = rsp["error"].get("desc", "")
+        if not desc:
+            raise RuntimeError("realize refused without a message")
+        return False
+    q.command("device_del", id="fz")
+    slot_power(q, mach, False)
+    q.wait_event("DEVICE_DELETED", ATTEMPT_TIMEOUT)
+    return True
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--bin", required=True,
+                   help="directory with qemu-system-ARCH and the emulator")
+    p.add_argument("--arch", choices=["aarch64", "x86_64"], required=True)
+    p.add_argument("--realizes", type=int, default=10000)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--report-dir", default=None)
+    opts = p.parse_args()
+    seed = opts.seed if opts.seed is not None else random.getrandbits(32)
+    report_dir = opts.report_dir or tempfile.mkdtemp(prefix="cxl-fuzz-")
+    os.makedirs(report_dir, exist_ok=True)
+    env = cxlfuzz.sanitizer_env(report_dir)
+    mach = cxlfuzz.Machine(opts.arch)
+    rnd = random.Random(seed)
+    print("backend-fuzz: %s seed %d (give --seed %d to repeat)"
+          % (opts.arch, seed, seed), flush=True)
+    ok = refused = crashes = hangs = 0
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="cxl-bfuzz-") as workdir:
+        accel = cxlfuzz.Accel(os.path.join(opts.bin, "vfio-user-cxl-accel"),
+                              workdir, "accel",
+                              ["--mem-size", "256M", "--quiet",
+                               "--fuzz-seed", str(seed)], env)
+        q = start_qemu(opts, mach, workdir, env)
+        for i in range(opts.realizes):
+            try:
+                if attempt(q, mach, accel.sock, rnd.random() < 0.3):
+                    ok += 1
+                else:
+                    refused += 1
+            except (OSError, EOFError, ValueError, TimeoutError,
+                    RuntimeError) as e:
+                alive = q.alive()
+                if alive:
+                    hangs += 1
+                else:
+                    crashes += 1
+                print("backend-fuzz: %s realize %d (client seed %d): %s: %s"
+                      % (opts.arch, i, seed + i, "hang" if alive else
+                         "QEMU died", e), flush=True)
+                print(open(q.stderr_path).read()[-3000:], end="")
+                q.proc.kill()
+                q.quit()
+                q = start_qemu(opts, mach, workdir, env)
+            if not accel.alive():
+                crashes += 1
+                print("backend-fuzz: the emulator died at realize %d" % i)
+                accel = cxlfuzz.Accel(
+                    os.path.join(opts.bin, "vfio-user-cxl-accel"), workdir,
+                    "accel", ["--mem-size", "256M", "--quiet",
+                              "--fuzz-seed", str(seed + i + 1)], env)
+        rc = q.quit()
+        if rc not in (0, None):
+            crashes += 1
+            print("backend-fuzz: QEMU exit status %s" % rc)
+        accel.stop()
+    reports = cxlfuzz.sanitizer_reports(report_dir)
+    for r in reports:
+        print("backend-fuzz: sanitizer report %s:\n%s" % (r, open(r).read()))
+    total = ok + refused + crashes + hangs
+    print("backend-fuzz: %s: %d realizes in %.0f s: %d worked, %d refused"
+          % (opts.arch, total, time.monotonic() - start, ok, refused))
+    print("RESULT realizes=%d ok=%d refused=%d crashes=%d hangs=%d reports=%d"
+          % (total, ok, refused, crashes, hangs, len(reports)))
+    return 0 if not (crashes or hangs or reports) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
