@@ -30,7 +30,8 @@ def sanitizer_env(report_dir):
     """Every report fatal, and written to report_dir/<tool>.<pid>."""
     env = dict(os.environ)
     common = "halt_on_error=1:abort_on_error=0:exitcode=66"
-    env["ASAN_OPTIONS"] = (common + ":detect_leaks=0:log_path=%s/asan"
+    env["ASAN_OPTIONS"] = (common + ":detect_leaks=0:handle_abort=1"
+                           ":log_path=%s/asan"
                            % report_dir)
     env["UBSAN_OPTIONS"] = (common + ":print_stacktrace=1:log_path=%s/ubsan"
                             % report_dir)
