@@ -360,6 +360,23 @@ static void check_memory_file_at(QTestState *qts, CXLAccel *a, uint64_t gpa)
     close(fd);
 }
 
+/* Two devices, @a on rp0 and @b on rp1 of one host bridge and window */
+static char *cmdline_two(CXLAccel *a, const char *a_extra, CXLAccel *b,
+                         const char *b_extra)
+{
+    return g_strdup_printf(
+        "-M %s,cxl=on,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G "
+        "-m 1G -nodefaults "
+        "-device pxb-cxl,bus_nr=%d,bus=pcie.0,id=cxl.1 "
+        "-device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2 "
+        "-device cxl-rp,port=1,bus=cxl.1,id=rp1,chassis=0,slot=3 "
+        "-device '{\"driver\":\"vfio-user-pci\",\"bus\":\"rp0\"%s,"
+        "\"socket\":{\"path\":\"%s\",\"type\":\"unix\"}}' "
+        "-device '{\"driver\":\"vfio-user-pci\",\"bus\":\"rp1\"%s,"
+        "\"socket\":{\"path\":\"%s\",\"type\":\"unix\"}}'",
+        arch()->machine, HB_BUS, a_extra, a->sock, b_extra, b->sock);
+}
+
 /*
  * Two devices on two root ports of one host bridge share its window: each
  * gets its own 256 MiB aligned range and its own host bridge decoder.
@@ -376,17 +393,7 @@ static void test_shared_window(void)
     }
     cxl_accel_start(&a, "--mem-size 256M");
     cxl_accel_start(&b, "--mem-size 512M");
-    args = g_strdup_printf(
-        "-M %s,cxl=on,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G "
-        "-m 1G -nodefaults "
-        "-device pxb-cxl,bus_nr=%d,bus=pcie.0,id=cxl.1 "
-        "-device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2 "
-        "-device cxl-rp,port=1,bus=cxl.1,id=rp1,chassis=0,slot=3 "
-        "-device '{\"driver\":\"vfio-user-pci\",\"bus\":\"rp0\","
-        "\"socket\":{\"path\":\"%s\",\"type\":\"unix\"}}' "
-        "-device '{\"driver\":\"vfio-user-pci\",\"bus\":\"rp1\","
-        "\"socket\":{\"path\":\"%s\",\"type\":\"unix\"}}'",
-        arch()->machine, HB_BUS, a.sock, b.sock);
+    args = cmdline_two(&a, "", &b, "");
     qts = qtest_init(args);
     base = window_base(qts);
 
@@ -1573,6 +1580,8 @@ static void test_guest_decoders_shared(const void *data)
 {
     const char *modes = data;   /* "guest,firmware" etc: rp0's, rp1's */
     g_autofree char *args = NULL;
+    g_autofree char *m0 = NULL;
+    g_autofree char *m1 = NULL;
     g_auto(GStrv) m = g_strsplit(modes, ",", 2);
     CXLAccel a, b;
 
@@ -1581,19 +1590,9 @@ static void test_guest_decoders_shared(const void *data)
     }
     cxl_accel_start(&a, "--mem-size 256M");
     cxl_accel_start(&b, "--mem-size 256M");
-    args = g_strdup_printf(
-        "-M %s,cxl=on,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G "
-        "-m 1G -nodefaults "
-        "-device pxb-cxl,bus_nr=%d,bus=pcie.0,id=cxl.1 "
-        "-device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2 "
-        "-device cxl-rp,port=1,bus=cxl.1,id=rp1,chassis=0,slot=3 "
-        "-device '{\"driver\":\"vfio-user-pci\",\"bus\":\"rp0\",\"id\":\"a0\","
-        "\"cxl-decoders\":\"%s\","
-        "\"socket\":{\"path\":\"%s\",\"type\":\"unix\"}}' "
-        "-device '{\"driver\":\"vfio-user-pci\",\"bus\":\"rp1\",\"id\":\"a1\","
-        "\"cxl-decoders\":\"%s\","
-        "\"socket\":{\"path\":\"%s\",\"type\":\"unix\"}}'",
-        arch()->machine, HB_BUS, m[0], a.sock, m[1], b.sock);
+    m0 = g_strdup_printf(",\"id\":\"a0\",\"cxl-decoders\":\"%s\"", m[0]);
+    m1 = g_strdup_printf(",\"id\":\"a1\",\"cxl-decoders\":\"%s\"", m[1]);
+    args = cmdline_two(&a, m0, &b, m1);
     g_free(expect_startup_error(args, "already carry the memory of device "
                                 "'a0'"));
     cxl_accel_stop(&a);
