@@ -26,9 +26,20 @@ BUILD_NAME=obj-san QEMU_CONFIGURE_EXTRA="--enable-asan --enable-ubsan" \
 rm -rf "$out"
 mkdir -p "$out/reports"
 echo "fuzz: seed $seed (FUZZ_SEED=$seed repeats this run)"
-guest_ops=0 backend=0 crashes=0 reports=0
+count=0 crashes=0
 field() { sed -n "s/^RESULT .*$1=\([0-9]*\).*/\1/p" "$2" | tail -n1; }
-add() { [ -n "$1" ] && echo $(($2 + $1)) || echo $(($2 + 1)); }
+# LOG COUNT-FIELD FAILURE-FIELD...: add to $count and $crashes what a
+# fuzzer's RESULT line says; no RESULT line at all (the fuzzer itself
+# broke) counts as a crash for each failure field.
+tally() {
+    _log=$1 _n=$(field "$2" "$1")
+    count=$((count + ${_n:-0}))
+    shift 2
+    for _f in "$@"; do
+        _n=$(field "$_f" "$_log")
+        crashes=$((crashes + ${_n:-1}))
+    done
+}
 
 for arch in aarch64 x86_64; do
     log="$out/guest-$arch.log"
@@ -36,12 +47,9 @@ for arch in aarch64 x86_64; do
         --arch "$arch" --ops "$ops" --seed "$seed" \
         --report-dir "$out/reports" > "$log" 2>&1 || true
     grep '^guest-fuzz: .*\(operations in\|Violation\|Error\|exit status\)' "$log" || true
-    n=$(field ops "$log")
-    guest_ops=$((guest_ops + ${n:-0}))
-    # No RESULT line at all: the fuzzer itself broke, which counts too.
-    crashes=$(add "$(field crashes "$log")" "$crashes")
-    crashes=$(add "$(field violations "$log")" "$crashes")
+    tally "$log" ops crashes violations
 done
+guest_ops=$count count=0
 
 if [ "$realizes" -gt 0 ]; then
     for arch in aarch64 x86_64; do
@@ -50,12 +58,10 @@ if [ "$realizes" -gt 0 ]; then
             --arch "$arch" --realizes $((realizes / 2)) --seed "$seed" \
             --report-dir "$out/reports" > "$log" 2>&1 || true
         grep '^backend-fuzz: .*realizes in' "$log" || true
-        n=$(field realizes "$log")
-        backend=$((backend + ${n:-0}))
-        crashes=$(add "$(field crashes "$log")" "$crashes")
-        crashes=$(add "$(field hangs "$log")" "$crashes")
+        tally "$log" realizes crashes hangs
     done
 fi
+backend=$count
 
 # Every report of every process, whichever fuzzer's run it came from
 reports=$(python3 -c 'import sys; sys.path.insert(0, sys.argv[1])

@@ -42,7 +42,7 @@ static GArray *cache_lines(CXLAccel *a)
     return a->cache;
 }
 
-static uint16_t dvsec_w(CXLAccel *a, unsigned reg)
+static uint16_t dvsec_w(const CXLAccel *a, unsigned reg)
 {
     return lduw_le_p(a->cfg + ACCEL_DVSEC_DEV_OFFSET + reg);
 }
@@ -50,7 +50,7 @@ static uint16_t dvsec_w(CXLAccel *a, unsigned reg)
 bool accel_cache_enabled(const CXLAccel *a)
 {
     return a->opts.cache_capable &&
-           !(lduw_le_p(a->cfg + ACCEL_DVSEC_DEV_OFFSET + CXL_DVSEC_CTRL2) &
+           !(dvsec_w(a, CXL_DVSEC_CTRL2) &
              R_CXL_DVSEC_CTRL2_DISABLE_CACHING_MASK);
 }
 

@@ -18,7 +18,6 @@ Copyright (c) 2026 QEMU CXL Type-2 team
 SPDX-License-Identifier: GPL-2.0-or-later
 """
 
-import argparse
 import os
 import random
 import sys
@@ -78,22 +77,12 @@ def attempt(q, mach, accel_sock, guest):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--bin", required=True,
-                   help="directory with qemu-system-ARCH and the emulator")
-    p.add_argument("--arch", choices=["aarch64", "x86_64"], required=True)
+    p = cxlfuzz.arg_parser(__doc__)
     p.add_argument("--realizes", type=int, default=10000)
-    p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--report-dir", default=None)
     opts = p.parse_args()
-    seed = opts.seed if opts.seed is not None else random.getrandbits(32)
-    report_dir = opts.report_dir or tempfile.mkdtemp(prefix="cxl-fuzz-")
-    os.makedirs(report_dir, exist_ok=True)
-    env = cxlfuzz.sanitizer_env(report_dir)
+    seed, report_dir, env = cxlfuzz.start("backend-fuzz", opts)
     mach = cxlfuzz.Machine(opts.arch)
     rnd = random.Random(seed)
-    print("backend-fuzz: %s seed %d (give --seed %d to repeat)"
-          % (opts.arch, seed, seed), flush=True)
     ok = refused = crashes = hangs = 0
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="cxl-bfuzz-") as workdir:
@@ -134,14 +123,12 @@ def main():
             crashes += 1
             print("backend-fuzz: QEMU exit status %s" % rc)
         accel.stop()
-    reports = cxlfuzz.sanitizer_reports(report_dir)
-    for r in reports:
-        print("backend-fuzz: sanitizer report %s:\n%s" % (r, open(r).read()))
+    reports = cxlfuzz.show_reports("backend-fuzz", report_dir)
     total = ok + refused + crashes + hangs
     print("backend-fuzz: %s: %d realizes in %.0f s: %d worked, %d refused"
           % (opts.arch, total, time.monotonic() - start, ok, refused))
     print("RESULT realizes=%d ok=%d refused=%d crashes=%d hangs=%d reports=%d"
-          % (total, ok, refused, crashes, hangs, len(reports)))
+          % (total, ok, refused, crashes, hangs, reports))
     return 0 if not (crashes or hangs or reports) else 1
 
 

@@ -25,7 +25,6 @@ Copyright (c) 2026 QEMU CXL Type-2 team
 SPDX-License-Identifier: GPL-2.0-or-later
 """
 
-import argparse
 import os
 import random
 import sys
@@ -342,23 +341,13 @@ class Run:
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--bin", required=True,
-                   help="directory with qemu-system-ARCH and the emulator")
-    p.add_argument("--arch", choices=["aarch64", "x86_64"], required=True)
+    p = cxlfuzz.arg_parser(__doc__)
     p.add_argument("--ops", type=int, default=100000)
-    p.add_argument("--seed", type=int, default=None)
     p.add_argument("--check-every", type=int, default=500)
-    p.add_argument("--report-dir", default=None)
     p.add_argument("--verbose", action="store_true",
                    help="on a failure, also show the emulator's log")
     opts = p.parse_args()
-    seed = opts.seed if opts.seed is not None else random.getrandbits(32)
-    report_dir = opts.report_dir or tempfile.mkdtemp(prefix="cxl-fuzz-")
-    os.makedirs(report_dir, exist_ok=True)
-    env = cxlfuzz.sanitizer_env(report_dir)
-    print("guest-fuzz: %s seed %d (give --seed %d to repeat)"
-          % (opts.arch, seed, seed), flush=True)
+    seed, report_dir, env = cxlfuzz.start("guest-fuzz", opts)
     mach = cxlfuzz.Machine(opts.arch)
     total = crashes = violations = 0
     start = time.monotonic()
@@ -394,13 +383,11 @@ def main():
             total += n
         print("guest-fuzz: %s %s: %d operations" % (opts.arch, config[0], n),
               flush=True)
-    reports = cxlfuzz.sanitizer_reports(report_dir)
-    for r in reports:
-        print("guest-fuzz: sanitizer report %s:\n%s" % (r, open(r).read()))
+    reports = cxlfuzz.show_reports("guest-fuzz", report_dir)
     print("guest-fuzz: %s: %d operations in %.0f s"
           % (opts.arch, total, time.monotonic() - start))
     print("RESULT ops=%d crashes=%d violations=%d reports=%d"
-          % (total, crashes, violations, len(reports)))
+          % (total, crashes, violations, reports))
     return 0 if not (crashes or violations or reports) else 1
 
 

@@ -11,11 +11,14 @@ Copyright (c) 2026 QEMU CXL Type-2 team
 SPDX-License-Identifier: GPL-2.0-or-later
 """
 
+import argparse
 import glob
 import json
 import os
+import random
 import socket
 import subprocess
+import tempfile
 import time
 
 # Guest topology of the qtests: pxb-cxl bus 12, cxl-rp 12:00.0, device 13:00.0
@@ -36,6 +39,36 @@ def sanitizer_env(report_dir):
     env["UBSAN_OPTIONS"] = (common + ":print_stacktrace=1:log_path=%s/ubsan"
                             % report_dir)
     return env
+
+
+def arg_parser(doc):
+    """The options every fuzzer takes; add its own, then call start()."""
+    p = argparse.ArgumentParser(description=doc.split("\n")[0])
+    p.add_argument("--bin", required=True,
+                   help="directory with qemu-system-ARCH and the emulator")
+    p.add_argument("--arch", choices=["aarch64", "x86_64"], required=True)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--report-dir", default=None)
+    return p
+
+
+def start(name, opts):
+    """The run's seed (printed, to be given back), report dir and env."""
+    seed = opts.seed if opts.seed is not None else random.getrandbits(32)
+    report_dir = opts.report_dir or tempfile.mkdtemp(prefix="cxl-fuzz-")
+    os.makedirs(report_dir, exist_ok=True)
+    print("%s: %s seed %d (give --seed %d to repeat)"
+          % (name, opts.arch, seed, seed), flush=True)
+    return seed, report_dir, sanitizer_env(report_dir)
+
+
+def show_reports(name, report_dir):
+    """Print the sanitizer reports of the run; returns how many."""
+    reports = sanitizer_reports(report_dir)
+    for r in reports:
+        with open(r, errors="replace") as f:
+            print("%s: sanitizer report %s:\n%s" % (name, r, f.read()))
+    return len(reports)
 
 
 def sanitizer_reports(report_dir):
