@@ -84,6 +84,11 @@ static void init_header(CXLAccel *a)
     set_l(a->cfg, bar, PCI_BASE_ADDRESS_MEM_TYPE_64);
     set_l(a->cfg_wmask, bar, (uint32_t)bar_mask);
     set_l(a->cfg_wmask, bar + 4, bar_mask >> 32);
+
+    if (a->opts.fault == ACCEL_FAULT_ROM_SIZE_ODD) {
+        /* Writable bits no ROM BAR has: sizes to 0x60000 */
+        set_l(a->cfg_wmask, PCI_ROM_ADDRESS, ACCEL_ODD_ROM_WMASK);
+    }
 }
 
 static void init_pcie_cap(CXLAccel *a)

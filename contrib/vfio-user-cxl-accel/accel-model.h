@@ -44,6 +44,13 @@ typedef enum AccelFault {
     ACCEL_FAULT_CAP_BAD_VERSION,      /* CXL device cap version 2 */
     ACCEL_FAULT_RESET_UNCOMMITS,      /* a reset leaves decoder 0 uncommitted */
     ACCEL_FAULT_BAR_SIZE_ODD,         /* BAR 2 region info: 3 MiB */
+    ACCEL_FAULT_INFO_FAILS,           /* DEVICE_GET_INFO fails with EIO */
+    ACCEL_FAULT_REPLY_OVERSIZED,      /* config region info: 64 bytes more */
+    ACCEL_FAULT_REGION_ARGSZ_HUGE,    /* config region info asks for ~4 GiB */
+    ACCEL_FAULT_REGION_CAPS_LOOP,     /* BAR 2's capability chain loops */
+    ACCEL_FAULT_SPARSE_OVERRUN,       /* BAR 2's sparse cap: 64 areas */
+    ACCEL_FAULT_CONFIG_SIZE_ZERO,     /* config region of size 0 */
+    ACCEL_FAULT_ROM_SIZE_ODD,         /* ROM BAR sizes to 384 KiB */
     ACCEL_FAULT__MAX,
 } AccelFault;
 
@@ -69,6 +76,7 @@ typedef struct AccelFuzz AccelFuzz;
 
 /* PCI configuration space layout */
 #define ACCEL_CFG_SIZE          0x1000  /* PCIe extended config space */
+#define ACCEL_ODD_ROM_WMASK     0xfffa0000u /* --fault rom-size-odd */
 #define ACCEL_PCIE_CAP_OFFSET   0x40
 #define ACCEL_DVSEC_DEV_OFFSET  0x100   /* CXL Device DVSEC */
 #define ACCEL_DVSEC_REGLOC_OFFSET 0x140 /* Register Locator DVSEC */

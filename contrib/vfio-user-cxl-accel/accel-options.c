@@ -23,6 +23,13 @@ static const char *const fault_names[ACCEL_FAULT__MAX] = {
     [ACCEL_FAULT_CAP_BAD_VERSION] = "cap-bad-version",
     [ACCEL_FAULT_RESET_UNCOMMITS] = "reset-uncommits",
     [ACCEL_FAULT_BAR_SIZE_ODD] = "bar-size-odd",
+    [ACCEL_FAULT_INFO_FAILS] = "info-fails",
+    [ACCEL_FAULT_REPLY_OVERSIZED] = "reply-oversized",
+    [ACCEL_FAULT_REGION_ARGSZ_HUGE] = "region-argsz-huge",
+    [ACCEL_FAULT_REGION_CAPS_LOOP] = "region-caps-loop",
+    [ACCEL_FAULT_SPARSE_OVERRUN] = "sparse-overrun",
+    [ACCEL_FAULT_CONFIG_SIZE_ZERO] = "config-size-zero",
+    [ACCEL_FAULT_ROM_SIZE_ODD] = "rom-size-odd",
 };
 
 void accel_options_init(AccelOptions *o)

@@ -94,6 +94,9 @@ int accel_vfio_device_info(CXLAccel *a, uint32_t argsz, GByteArray *out)
     if (argsz < ACCEL_DEVICE_INFO_MINSZ) {
         return -EINVAL;
     }
+    if (a->opts.fault == ACCEL_FAULT_INFO_FAILS) {
+        return -EIO;
+    }
 
     info.flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET;
     info.num_regions = accel_vfio_num_regions(a);
@@ -190,10 +193,16 @@ int accel_vfio_region_info(CXLAccel *a, uint32_t index, uint32_t argsz,
                             VFIO_REGION_INFO_CAP_SPARSE_MMAP, 1);
             sp->nr_areas = n;
             memcpy(sp->areas, areas, n * sizeof(areas[0]));
+            if (a->opts.fault == ACCEL_FAULT_SPARSE_OVERRUN) {
+                sp->nr_areas = ACCEL_OVERRUN_AREAS;
+            } else if (a->opts.fault == ACCEL_FAULT_REGION_CAPS_LOOP) {
+                sp->header.next = info.cap_offset;
+            }
         }
         break;
     case VFIO_PCI_CONFIG_REGION_INDEX:
-        info.size = ACCEL_CFG_SIZE;
+        info.size = a->opts.fault == ACCEL_FAULT_CONFIG_SIZE_ZERO ? 0 :
+                    ACCEL_CFG_SIZE;
         info.flags = rw;
         break;
     case ACCEL_DPA_REGION:
@@ -220,7 +229,11 @@ int accel_vfio_region_info(CXLAccel *a, uint32_t index, uint32_t argsz,
         info.flags |= VFIO_REGION_INFO_FLAG_CAPS;
     }
     info.argsz = full->len;
-    if (argsz < full->len) {
+    if (index == VFIO_PCI_CONFIG_REGION_INDEX &&
+        a->opts.fault == ACCEL_FAULT_REGION_ARGSZ_HUGE) {
+        info.argsz = ACCEL_HUGE_ARGSZ;
+    }
+    if (argsz < info.argsz) {
         /*
          * The caller retries with argsz; the fd comes with that reply.
          * Unlike the kernel, do not flag CAPS without a chain: QEMU's
@@ -234,6 +247,10 @@ int accel_vfio_region_info(CXLAccel *a, uint32_t index, uint32_t argsz,
     }
     memcpy(full->data, &info, sizeof(info));
     g_byte_array_append(out, full->data, full->len);
+    if (index == VFIO_PCI_CONFIG_REGION_INDEX &&
+        a->opts.fault == ACCEL_FAULT_REPLY_OVERSIZED) {
+        g_byte_array_set_size(out, out->len + ACCEL_OVERSIZED_EXTRA);
+    }
     return 0;
 }
 

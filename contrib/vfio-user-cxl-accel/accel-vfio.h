@@ -26,6 +26,10 @@
 #define ACCEL_CXL_CAP_SIZE      sizeof(struct vfio_device_info_cap_cxl)
 /* Length of the CXL device cap under the cap-truncated fault */
 #define ACCEL_CXL_CAP_TRUNCATED_SIZE 16
+/* What the region info faults say */
+#define ACCEL_HUGE_ARGSZ             0xfffffff0u
+#define ACCEL_OVERSIZED_EXTRA        64
+#define ACCEL_OVERRUN_AREAS          64
 
 unsigned accel_vfio_num_regions(const CXLAccel *a);
 

@@ -20,6 +20,7 @@ SPDX-License-Identifier: GPL-2.0-or-later
 
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -58,7 +59,7 @@ def slot_power(q, mach, on):
 
 def attempt(q, mach, accel_sock, guest):
     """One hot-plug; returns True if the device realized (and is gone
-    again), False if realize was refused with an error."""
+    again), or the error with which realize was refused."""
     slot_power(q, mach, True)
     args = {"driver": "vfio-user-pci", "id": "fz", "bus": "rp0",
             "socket": {"type": "unix", "path": accel_sock}}
@@ -69,7 +70,7 @@ def attempt(q, mach, accel_sock, guest):
         desc = rsp["error"].get("desc", "")
         if not desc:
             raise RuntimeError("realize refused without a message")
-        return False
+        return desc
     q.command("device_del", id="fz")
     slot_power(q, mach, False)
     q.wait_event("DEVICE_DELETED", ATTEMPT_TIMEOUT)
@@ -79,6 +80,8 @@ def attempt(q, mach, accel_sock, guest):
 def main():
     p = cxlfuzz.arg_parser(__doc__)
     p.add_argument("--realizes", type=int, default=10000)
+    p.add_argument("--verbose", action="store_true",
+                   help="print each attempt's time and outcome")
     opts = p.parse_args()
     seed, report_dir, env = cxlfuzz.start("backend-fuzz", opts)
     mach = cxlfuzz.Machine(opts.arch)
@@ -93,12 +96,23 @@ def main():
         q = start_qemu(opts, mach, workdir, env)
         for i in range(opts.realizes):
             try:
-                if attempt(q, mach, accel.sock, rnd.random() < 0.3):
+                t = time.monotonic()
+                res = attempt(q, mach, accel.sock, rnd.random() < 0.3)
+                if res is True:
                     ok += 1
                 else:
                     refused += 1
+                if opts.verbose:
+                    print("backend-fuzz: realize %d: %.2f s: %s"
+                          % (i, time.monotonic() - t,
+                             "works" if res is True else res), flush=True)
             except (OSError, EOFError, ValueError, TimeoutError,
                     RuntimeError) as e:
+                # A QEMU that aborts closes its sockets before it is gone
+                try:
+                    q.proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    pass
                 alive = q.alive()
                 if alive:
                     hangs += 1

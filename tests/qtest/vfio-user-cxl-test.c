@@ -1302,13 +1302,23 @@ static void test_unplug_after_flatview_dump(void)
     cxl_accel_stop(&a);
 }
 
+/* What firmware does before a hot-add: power the root port's slot on */
+static void slot_power_on(QTestState *qts)
+{
+    int exp = pcie_cap(qts, HB_BUS);
+
+    cfg_writel(qts, HB_BUS, exp + PCI_EXP_SLTCTL,
+               (cfg_readl(qts, HB_BUS, exp + PCI_EXP_SLTCTL) & 0xffff &
+                ~(PCI_EXP_SLTCTL_PCC | PCI_EXP_SLTCTL_PIC)) |
+               PCI_EXP_SLTCTL_PWR_ON | PCI_EXP_SLTCTL_PWR_IND_ON);
+}
+
 static void test_hotplug(void)
 {
     g_autofree char *mtree = NULL;
     uint64_t base, bar;
     QTestState *qts;
     CXLAccel a, b;
-    int exp;
 
     if (!cxl_accel_binary_or_skip()) {
         return;
@@ -1326,11 +1336,7 @@ static void test_hotplug(void)
     cxl_accel_stop(&a);
 
     /* Hot-add a device: placed in the window right away. */
-    exp = pcie_cap(qts, HB_BUS);
-    cfg_writel(qts, HB_BUS, exp + PCI_EXP_SLTCTL,
-               (cfg_readl(qts, HB_BUS, exp + PCI_EXP_SLTCTL) & 0xffff &
-                ~(PCI_EXP_SLTCTL_PCC | PCI_EXP_SLTCTL_PIC)) |
-               PCI_EXP_SLTCTL_PWR_ON | PCI_EXP_SLTCTL_PWR_IND_ON);
+    slot_power_on(qts);
     cxl_accel_start(&b, "--mem-size 512M");
     qtest_qmp_assert_success(qts, "{ 'execute': 'device_add', 'arguments': "
                              "{ 'driver': 'vfio-user-pci', 'id': 'accel1', "
@@ -1345,6 +1351,105 @@ static void test_hotplug(void)
 
     qtest_quit(qts);
     cxl_accel_stop(&b);
+}
+
+/* The last request the emulator read, once QEMU has left; a copy */
+static char *last_request(CXLAccel *a)
+{
+    g_autofree char *log = NULL;
+    char *line;
+    int i;
+
+    /* The emulator logs each request as it reads it, until QEMU left */
+    for (i = 0; i < 1000; i++) {
+        g_free(log);
+        log = cxl_accel_log(a);
+        if (strstr(log, "client gone")) {
+            break;
+        }
+        g_usleep(10 * 1000);
+    }
+    line = g_strrstr(log, "vfio-user-cxl-accel: #");
+    g_assert_nonnull(line);
+    *strchrnul(line, '\n') = 0;
+    g_test_message("last request: %s", line);
+    return g_strdup(line);
+}
+
+typedef struct HotplugFaultCase {
+    const char *fault;
+    const char *msg;
+    const char *last;   /* if set: nothing was sent after this request */
+} HotplugFaultCase;
+
+static const HotplugFaultCase hotplug_fault_cases[] = {
+    /*
+     * Realize failed once the device had a DMA container but before it
+     * joined it: the container's listener outlived the connection, and
+     * the next hot-add's first memory transaction used the freed
+     * connection (a use-after-free, or an assertion on its destroyed
+     * lock). Found by tests/fuzz/cxl-backend-fuzz.py --seed 8, realize 9.
+     */
+    { "info-fails", "VFIO_USER_DEVICE_GET_INFO failed: Input/output error" },
+    /*
+     * The same run: the rest of an oversized reply was parsed as the next
+     * header, and the requests after it (the teardown's DMA unmaps) were
+     * still sent, each waiting 5 s for a reply.
+     */
+    { "reply-oversized", "failed to get config info: Invalid argument",
+      "DEVICE_GET_REGION_INFO index 7 argsz 32 reply 96 bytes" },
+};
+
+/* A hot-add that fails on a backend fault; then one that works. */
+static void test_hotplug_after_fault(const void *data)
+{
+    const HotplugFaultCase *c = data;
+    g_autofree char *args = NULL;
+    g_autofree char *accel_args = NULL;
+    uint64_t base;
+    QTestState *qts;
+    CXLAccel bad, good;
+    QDict *rsp;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    args = g_strdup_printf("-M %s,cxl=on,cxl-fmw.0.targets.0=cxl.1,"
+                           "cxl-fmw.0.size=4G -m 1G -nodefaults "
+                           "-device pxb-cxl,bus_nr=%d,bus=pcie.0,id=cxl.1,"
+                           "hdm_for_passthrough=on "
+                           "-device cxl-rp,port=0,bus=cxl.1,id=rp0,"
+                           "chassis=0,slot=2", arch()->machine, HB_BUS);
+    qts = qtest_init(args);
+    slot_power_on(qts);
+
+    accel_args = g_strdup_printf("--mem-size 256M --fault %s", c->fault);
+    cxl_accel_start(&bad, accel_args);
+    rsp = qtest_qmp(qts, "{ 'execute': 'device_add', 'arguments': "
+                    "{ 'driver': 'vfio-user-pci', 'id': 'accel0', "
+                    "'bus': 'rp0', 'socket': { 'type': 'unix', "
+                    "'path': %s } } }", bad.sock);
+    g_assert_true(qdict_haskey(rsp, "error"));
+    g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(rsp, "error"),
+                                          "desc"), c->msg));
+    qobject_unref(rsp);
+    if (c->last) {
+        g_autofree char *line = last_request(&bad);
+
+        g_assert_nonnull(strstr(line, c->last));
+    }
+    cxl_accel_stop(&bad);
+
+    cxl_accel_start(&good, "--mem-size 256M");
+    qtest_qmp_assert_success(qts, "{ 'execute': 'device_add', 'arguments': "
+                             "{ 'driver': 'vfio-user-pci', 'id': 'accel1', "
+                             "'bus': 'rp0', 'socket': { 'type': 'unix', "
+                             "'path': %s } } }", good.sock);
+    base = window_base(qts);
+    g_assert_true(dma_logged(&good, "DMA_MAP", base, 256 * MiB));
+    check_memory_file(qts, &good, base);
+    qtest_quit(qts);
+    cxl_accel_stop(&good);
 }
 
 /*
@@ -1454,6 +1559,37 @@ static void test_guest_decoders(void)
 
     qtest_quit(qts);
     cxl_accel_stop(&a);
+}
+
+/*
+ * The server goes away under a running VM, which then changes its memory
+ * map: the DMA map of new RAM for a server that is gone failed, and a
+ * failed map at runtime is a hw_error() that took the VM down (found by
+ * tests/fuzz/cxl-backend-fuzz.py --seed 8: a disconnect after realize).
+ * q35 only: virt hot-plugs memory only with firmware (its ACPI GED).
+ */
+static void test_server_gone(void)
+{
+    QTestState *qts;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start(&a, "--mem-size 256M", ",cxl-fmw.0.targets.0=cxl.1,"
+                   "cxl-fmw.0.size=4G -m 1G,slots=2,maxmem=4G", NULL);
+    map_bar(qts);
+    cxl_accel_stop(&a);
+
+    qtest_qmp_assert_success(qts, "{ 'execute': 'object-add', 'arguments': "
+                             "{ 'qom-type': 'memory-backend-ram', "
+                             "'id': 'mem1', 'size': %" PRIu64 " } }",
+                             (uint64_t)256 * MiB);
+    qtest_qmp_assert_success(qts, "{ 'execute': 'device_add', 'arguments': "
+                             "{ 'driver': 'pc-dimm', 'id': 'dimm1', "
+                             "'memdev': 'mem1' } }");
+    qtest_system_reset(qts);
+    qtest_quit(qts);
 }
 
 /* A Function Level Reset, as a guest driver starts it. */
@@ -1841,7 +1977,46 @@ static const FaultCase fault_cases[] = {
     { "bar-size-odd", "BAR 2 region has size 0x300000, which is not a power "
                       "of two" },
     { "cap-bad-version", "CXL capability version 2 is not supported" },
+    /*
+     * Found by tests/fuzz/cxl-backend-fuzz.py --seed 8, each of them; this
+     * one allocated the 4 GiB (or aborted trying).
+     */
+    { "region-argsz-huge", "failed to get config info: Argument list too "
+                           "long" },
+    /* A loop in a region's chain hung QEMU in vfio_get_cap() */
+    { "region-caps-loop", "failed to get region 2 info: Invalid argument" },
+    /* The same run: areas read past the info (heap-buffer-overflow) */
+    { "sparse-overrun", "failed to get region 2 info: Invalid argument" },
+    /* The same run: a NULL emulated-bits bitmap was written */
+    { "config-size-zero", "config space region has size 0x0, expected 0x100 "
+                          "or 0x1000" },
 };
+
+/*
+ * A ROM BAR that sizes to no power of two: QEMU exposes no ROM rather
+ * than asserting in pci_register_bar() (found by
+ * tests/fuzz/cxl-backend-fuzz.py --seed 8).
+ */
+static void test_rom_size_odd(void)
+{
+    g_autofree char *mtree = NULL;
+    QTestState *qts;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start(&a, "--mem-size 256M --fault rom-size-odd", NULL, NULL);
+    map_bar(qts);
+    cfg_writel(qts, DEV_BUS, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS_MASK);
+    g_assert_cmphex(cfg_readl(qts, DEV_BUS, PCI_ROM_ADDRESS), ==, 0);
+    mtree = qtest_hmp(qts, "info mtree");
+    g_assert_null(strstr(mtree, "].rom"));    /* vfio[NAME].rom */
+    /* The rest of the device works */
+    check_memory_file(qts, &a, window_base(qts));
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
 
 static void test_fault(const void *data)
 {
@@ -1885,6 +2060,7 @@ int main(int argc, char **argv)
     qtest_add_func("vfio-user-cxl/dma-in-flight", test_dma_in_flight);
     if (arch() == &arch_x86) {
         qtest_add_func("vfio-user-cxl/dma-copy-viommu", test_dma_copy_viommu);
+        qtest_add_func("vfio-user-cxl/server-gone", test_server_gone);
     } else {
         qtest_add_func("vfio-user-cxl/viommu-smmuv3-refused",
                        test_viommu_smmuv3_refused);
@@ -1922,6 +2098,14 @@ int main(int argc, char **argv)
     qtest_add_func("vfio-user-cxl/realize-failure-cleanup",
                    test_realize_failure_cleanup);
     qtest_add_func("vfio-user-cxl/hotplug", test_hotplug);
+    for (i = 0; i < ARRAY_SIZE(hotplug_fault_cases); i++) {
+        g_autofree char *name = g_strdup_printf(
+            "vfio-user-cxl/hotplug-after-fault/%s",
+            hotplug_fault_cases[i].fault);
+        qtest_add_data_func(name, &hotplug_fault_cases[i],
+                            test_hotplug_after_fault);
+    }
+    qtest_add_func("vfio-user-cxl/fault/rom-size-odd", test_rom_size_odd);
     qtest_add_func("vfio-user-cxl/intx-route-in-range",
                    test_intx_route_in_range);
     qtest_add_func("vfio-user-cxl/unplug-after-flatview-dump",
