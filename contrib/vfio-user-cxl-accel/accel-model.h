@@ -51,6 +51,7 @@ typedef enum AccelFault {
     ACCEL_FAULT_SPARSE_OVERRUN,       /* BAR 2's sparse cap: 64 areas */
     ACCEL_FAULT_CONFIG_SIZE_ZERO,     /* config region of size 0 */
     ACCEL_FAULT_ROM_SIZE_ODD,         /* ROM BAR sizes to 384 KiB */
+    ACCEL_FAULT_CLOSE_UNREAD,         /* close with DMA maps left unread */
     ACCEL_FAULT__MAX,
 } AccelFault;
 

@@ -30,6 +30,7 @@
 #define ACCEL_HUGE_ARGSZ             0xfffffff0u
 #define ACCEL_OVERSIZED_EXTRA        64
 #define ACCEL_OVERRUN_AREAS          64
+#define ACCEL_CLOSE_UNREAD_DELAY_US  (100 * 1000)
 
 unsigned accel_vfio_num_regions(const CXLAccel *a);
 

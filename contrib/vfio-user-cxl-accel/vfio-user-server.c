@@ -531,6 +531,13 @@ static bool handle_request(VfuSession *s, VfuMsg *m)
             r.fd = extra_fd = memfd_create("fuzz-extra", MFD_CLOEXEC);
         }
     }
+    if (s->a->opts.fault == ACCEL_FAULT_CLOSE_UNREAD &&
+        m->hdr.command == VFIO_USER_DMA_MAP) {
+        /* Let the client's next requests arrive, then leave them unread */
+        g_usleep(ACCEL_CLOSE_UNREAD_DELAY_US);
+        g_string_append(r.log, " (fault: closing, requests unread)");
+        ok = false;
+    }
     if (!s->quiet) {
         fprintf(stderr, "vfio-user-cxl-accel: #%u %s %s%s%s\n", m->hdr.id,
                 command_name(m->hdr.command), r.log->str,
