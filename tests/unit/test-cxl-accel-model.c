@@ -1104,6 +1104,42 @@ static void look(CXLAccel *a, Seen *s)
     }
 }
 
+/* The region info and config space faults, as a client reads them */
+static void check_region_faults(CXLAccel *a, AccelFault f)
+{
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    struct vfio_region_info_cap_sparse_mmap sp;
+    struct vfio_region_info info;
+    int fd;
+
+    g_assert_cmpint(accel_vfio_region_info(a, VFIO_PCI_CONFIG_REGION_INDEX,
+                                           4096, out, &fd), ==, 0);
+    memcpy(&info, out->data, sizeof(info));
+    g_assert_cmpuint(info.size == ACCEL_CFG_SIZE, ==,
+                     f != ACCEL_FAULT_CONFIG_SIZE_ZERO);
+    g_assert_cmpuint(info.argsz == ACCEL_HUGE_ARGSZ, ==,
+                     f == ACCEL_FAULT_REGION_ARGSZ_HUGE);
+    g_assert_cmpuint(out->len, ==, sizeof(info) +
+                     (f == ACCEL_FAULT_REPLY_OVERSIZED ?
+                      ACCEL_OVERSIZED_EXTRA : 0));
+
+    g_byte_array_set_size(out, 0);
+    g_assert_cmpint(accel_vfio_region_info(a, VFIO_PCI_BAR0_REGION_INDEX +
+                                           ACCEL_REG_BAR, 4096, out, &fd),
+                    ==, 0);
+    memcpy(&info, out->data, sizeof(info));
+    g_assert_cmpuint(info.flags & VFIO_REGION_INFO_FLAG_CAPS, !=, 0);
+    memcpy(&sp, out->data + info.cap_offset, sizeof(sp));
+    g_assert_cmpuint(sp.header.next == info.cap_offset, ==,
+                     f == ACCEL_FAULT_REGION_CAPS_LOOP);
+    g_assert_cmpuint(sp.nr_areas == ACCEL_OVERRUN_AREAS, ==,
+                     f == ACCEL_FAULT_SPARSE_OVERRUN);
+
+    cfg_wr(a, PCI_ROM_ADDRESS, 4, PCI_ROM_ADDRESS_MASK);
+    g_assert_cmphex(cfg_rd(a, PCI_ROM_ADDRESS, 4), ==,
+                    f == ACCEL_FAULT_ROM_SIZE_ODD ? ACCEL_ODD_ROM_WMASK : 0);
+}
+
 static void test_faults(void)
 {
     unsigned f;
@@ -1119,6 +1155,14 @@ static void test_faults(void)
         accel_options_init(&o);
         o.fault = f;
         a = new_accel_opts(&o);
+        if (f == ACCEL_FAULT_INFO_FAILS) {
+            g_autoptr(GByteArray) out = g_byte_array_new();
+
+            g_assert_cmpint(accel_vfio_device_info(a, 4096, out), ==, -EIO);
+            accel_free(a);
+            continue;
+        }
+        check_region_faults(a, f);
         look(a, &s);
 
         g_assert_cmpuint(s.cap_len == ACCEL_CXL_CAP_SIZE, ==,
