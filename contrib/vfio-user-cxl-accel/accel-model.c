@@ -24,6 +24,7 @@
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
 #include "qemu/memfd.h"
+#include "standard-headers/linux/pci_regs.h"
 #include "accel-model.h"
 
 bool accel_cxl_exposed(const CXLAccel *a)
@@ -206,6 +207,9 @@ void accel_reset(CXLAccel *a)
 
     if (a->opts.fault == ACCEL_FAULT_RESET_UNCOMMITS) {
         accel_hdm_uncommit_decoder0(a);
+    }
+    if (a->opts.fault == ACCEL_FAULT_PIN_CHANGES) {
+        a->cfg[PCI_INTERRUPT_PIN] = ACCEL_CHANGED_PIN;
     }
     accel_hdm_snapshot(a);
     bar_init(a);

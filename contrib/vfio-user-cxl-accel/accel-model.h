@@ -52,6 +52,7 @@ typedef enum AccelFault {
     ACCEL_FAULT_CONFIG_SIZE_ZERO,     /* config region of size 0 */
     ACCEL_FAULT_ROM_SIZE_ODD,         /* ROM BAR sizes to 384 KiB */
     ACCEL_FAULT_CLOSE_UNREAD,         /* close with DMA maps left unread */
+    ACCEL_FAULT_PIN_CHANGES,          /* Interrupt Pin reads A after a reset */
     ACCEL_FAULT__MAX,
 } AccelFault;
 
@@ -78,6 +79,7 @@ typedef struct AccelFuzz AccelFuzz;
 /* PCI configuration space layout */
 #define ACCEL_CFG_SIZE          0x1000  /* PCIe extended config space */
 #define ACCEL_ODD_ROM_WMASK     0xfffa0000u /* --fault rom-size-odd */
+#define ACCEL_CHANGED_PIN       1           /* --fault pin-changes: INTA */
 #define ACCEL_PCIE_CAP_OFFSET   0x40
 #define ACCEL_DVSEC_DEV_OFFSET  0x100   /* CXL Device DVSEC */
 #define ACCEL_DVSEC_REGLOC_OFFSET 0x140 /* Register Locator DVSEC */

@@ -31,6 +31,7 @@ static const char *const fault_names[ACCEL_FAULT__MAX] = {
     [ACCEL_FAULT_CONFIG_SIZE_ZERO] = "config-size-zero",
     [ACCEL_FAULT_ROM_SIZE_ODD] = "rom-size-odd",
     [ACCEL_FAULT_CLOSE_UNREAD] = "close-unread",
+    [ACCEL_FAULT_PIN_CHANGES] = "pin-changes",
 };
 
 void accel_options_init(AccelOptions *o)

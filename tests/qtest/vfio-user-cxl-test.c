@@ -2023,6 +2023,32 @@ static void test_rom_size_odd(void)
     cxl_accel_stop(&a);
 }
 
+/*
+ * An Interrupt Pin that reads differently after a reset: INTx stays as
+ * realize set it up (none here), rather than being enabled without its
+ * mmap timer, whose timer_del(NULL) at unplug crashed QEMU (UBSan; found
+ * by tests/fuzz/cxl-backend-fuzz.py --seed 777 on x86_64).
+ */
+static void test_pin_changes(void)
+{
+    QTestState *qts;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    /* Machine start-up resets the device once already */
+    qts = vm_start(&a, "--mem-size 256M --fault pin-changes", NULL, NULL);
+    map_bar(qts);
+    qtest_system_reset(qts);
+    map_bar(qts);
+    g_assert_cmphex((cfg_readl(qts, DEV_BUS, PCI_INTERRUPT_LINE) >> 8) & 0xff,
+                    ==, 0);
+    unplug(qts, "accel0");
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
 static void test_fault(const void *data)
 {
     const FaultCase *c = data;
@@ -2111,6 +2137,7 @@ int main(int argc, char **argv)
                             test_hotplug_after_fault);
     }
     qtest_add_func("vfio-user-cxl/fault/rom-size-odd", test_rom_size_odd);
+    qtest_add_func("vfio-user-cxl/fault/pin-changes", test_pin_changes);
     qtest_add_func("vfio-user-cxl/intx-route-in-range",
                    test_intx_route_in_range);
     qtest_add_func("vfio-user-cxl/unplug-after-flatview-dump",

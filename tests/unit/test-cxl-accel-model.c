@@ -1138,6 +1138,11 @@ static void check_region_faults(CXLAccel *a, AccelFault f)
     cfg_wr(a, PCI_ROM_ADDRESS, 4, PCI_ROM_ADDRESS_MASK);
     g_assert_cmphex(cfg_rd(a, PCI_ROM_ADDRESS, 4), ==,
                     f == ACCEL_FAULT_ROM_SIZE_ODD ? ACCEL_ODD_ROM_WMASK : 0);
+
+    g_assert_cmpuint(cfg_rd(a, PCI_INTERRUPT_PIN, 1), ==, 0);
+    accel_reset(a);
+    g_assert_cmpuint(cfg_rd(a, PCI_INTERRUPT_PIN, 1), ==,
+                     f == ACCEL_FAULT_PIN_CHANGES ? ACCEL_CHANGED_PIN : 0);
 }
 
 static void test_faults(void)
