@@ -43,7 +43,7 @@ tally() {
 
 for arch in aarch64 x86_64; do
     log="$out/guest-$arch.log"
-    python3 "$top/tests/fuzz/cxl-guest-fuzz.py" --bin "$top/build/bin-san" \
+    python3 -B "$top/tests/fuzz/cxl-guest-fuzz.py" --bin "$top/build/bin-san" \
         --arch "$arch" --ops "$ops" --seed "$seed" \
         --report-dir "$out/reports" > "$log" 2>&1 || true
     grep '^guest-fuzz: .*\(operations in\|Violation\|Error\|exit status\)' "$log" || true
@@ -54,7 +54,7 @@ guest_ops=$count count=0
 if [ "$realizes" -gt 0 ]; then
     for arch in aarch64 x86_64; do
         log="$out/backend-$arch.log"
-        python3 "$top/tests/fuzz/cxl-backend-fuzz.py" --bin "$top/build/bin-san" \
+        python3 -B "$top/tests/fuzz/cxl-backend-fuzz.py" --bin "$top/build/bin-san" \
             --arch "$arch" --realizes $((realizes / 2)) --seed "$seed" \
             --report-dir "$out/reports" > "$log" 2>&1 || true
         grep '^backend-fuzz: .*realizes in' "$log" || true
@@ -64,7 +64,7 @@ fi
 backend=$count
 
 # Every report of every process, whichever fuzzer's run it came from
-reports=$(python3 -c 'import sys; sys.path.insert(0, sys.argv[1])
+reports=$(python3 -B -c 'import sys; sys.path.insert(0, sys.argv[1])
 import cxlfuzz; print(len(cxlfuzz.sanitizer_reports(sys.argv[2])))' \
     "$top/tests/fuzz" "$out/reports")
 echo "fuzz: logs and reports in build/fuzz/"
