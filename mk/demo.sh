@@ -3,7 +3,7 @@
 # accelerator (the emulated one, over vfio-user).
 #   mk/demo.sh [arm64|amd64] [--kernel 7.3|6.12] [--devices N]
 #              [--hb-decoders] [--committed-decoders N]
-#              [--guest-decoders] [--tap]
+#              [--guest-decoders] [--libvirt] [--tap]
 # Starts build/bin/vfio-user-cxl-accel (N of them, default 1), boots
 # Debian's kernel under TCG with UEFI and ACPI on aarch64 virt (or x86_64
 # q35) with the accelerators behind the root ports of one pxb-cxl and a CXL
@@ -21,16 +21,19 @@
 # over N x 256 MiB of memory; QEMU places them one after the other.
 # --guest-decoders (with --kernel 6.12): cxl-decoders=guest, and the guest's
 #   init script commits the decoder itself, as an OS would.
+# --libvirt (arm64, the default topology): Debian's libvirt runs the guest,
+#   from the domain XML in docs/system/devices/cxl-type2-demo.xml, in a
+#   private session daemon (mk/libvirt-lib.sh); the same checks.
 # Exits non-zero when any check fails; --tap prints the checks as TAP.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 arch=arm64 tap="" kernel=7.3 devices=1 hb_decoders=off committed=1
-guest_decoders=""
+guest_decoders="" libvirt=""
 usage() {
     echo "usage: mk/demo.sh [arm64|amd64] [--kernel 7.3|6.12] [--devices N]" \
          "[--hb-decoders] [--committed-decoders N] [--guest-decoders]" \
-         "[--tap]" >&2
+         "[--libvirt] [--tap]" >&2
     exit 2
 }
 while [ $# -gt 0 ]; do
@@ -42,6 +45,7 @@ while [ $# -gt 0 ]; do
     --hb-decoders) hb_decoders=on ;;
     --committed-decoders) committed=${2:-}; shift ;;
     --guest-decoders) guest_decoders=1 ;;
+    --libvirt) libvirt=1 ;;
     *) usage ;;
     esac
     shift
@@ -60,6 +64,12 @@ esac
 case "$kernel:$committed" in
 *:1|7.3:[2-4]) ;;
 *) echo "error: mk/demo.sh: 1 to 4 committed decoders, 1 with 6.12" >&2
+   usage ;;
+esac
+case "$libvirt:$arch:$kernel:$devices:$hb_decoders:$committed:$guest_decoders" in
+:*|1:arm64:7.3:1:off:1:) ;;
+*) echo "error: mk/demo.sh: --libvirt runs the default arm64 demo only" \
+        "(the domain XML's topology)" >&2
    usage ;;
 esac
 
@@ -88,6 +98,7 @@ name=$arch
 [ "$hb_decoders" = off ] || name=$name-hbdec
 [ "$committed" = 1 ] || name=$name-dec$committed
 [ -z "$guest_decoders" ] || name=$name-guestdec
+[ -z "$libvirt" ] || name=$name-libvirt
 work="$top/build/demo/$name"
 rm -rf "$work"
 mkdir -p "$work"
@@ -103,7 +114,12 @@ u64_le() {
 }
 
 log "starting $devices emulated CXL Type-2 accelerator(s) ($MEM_SIZE of device memory each)"
-trap accel_stop_all EXIT
+if [ -n "$libvirt" ]; then
+    . "$top/mk/libvirt-lib.sh"
+    trap 'libvirt_stop; accel_stop_all' EXIT
+else
+    trap accel_stop_all EXIT
+fi
 set -- -M "$machine,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=$WINDOW" \
     -device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1,hdm_for_passthrough=$hb_decoders
 i=0
@@ -118,11 +134,21 @@ while [ $i -lt "$devices" ]; do
     i=$((i + 1))
 done
 
-log "booting Debian's Linux $(cat "$guest/release") under TCG (UEFI, ACPI)"
+append="cxldemo=1${guest_decoders:+ cxldemo.program=1} cxldemo.host_off=$HOST_OFF cxldemo.guest_off=$GUEST_OFF cxldemo.pattern=$GUEST_PATTERN cxldemo.dma_off=$DMA_OFF cxldemo.dma_len=$DMA_LEN"
+# Before the pipeline below: the daemon must not hold its pipe open
+[ -z "$libvirt" ] || libvirt_start "$work"
+boot() {
+    if [ -n "$libvirt" ]; then
+        libvirt_run "$top/docs/system/devices/cxl-type2-demo.xml" \
+            "$guest/vmlinuz" "$guest/initramfs.cpio.gz" "$append" \
+            "$work/accel0.sock"
+    else
+        guest_run "$guest/initramfs.cpio.gz" "$append" "$@"
+    fi
+}
+log "booting Debian's Linux $(cat "$guest/release") under TCG (UEFI, ACPI)${libvirt:+ through libvirt}"
 start=$(date +%s)
-guest_run "$guest/initramfs.cpio.gz" \
-    "cxldemo=1${guest_decoders:+ cxldemo.program=1} cxldemo.host_off=$HOST_OFF cxldemo.guest_off=$GUEST_OFF cxldemo.pattern=$GUEST_PATTERN cxldemo.dma_off=$DMA_OFF cxldemo.dma_len=$DMA_LEN" \
-    "$@" 2>&1 | tr -d '\r' | tee "$work/console.log" | while IFS= read -r line; do
+boot "$@" 2>&1 | tr -d '\r' | tee "$work/console.log" | while IFS= read -r line; do
         case "$line" in
         *"GUEST: "*) log "guest: ${line#*GUEST: }" ;;
         "RESULT "*) ;;

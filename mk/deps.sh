@@ -14,6 +14,9 @@ PACKAGES='gcc make git pkgconf python3 python3-venv ninja-build bzip2
 zlib1g-dev libglib2.0-dev libfdt-dev device-tree-compiler ccache
 acpica-tools qemu-efi-aarch64 ipxe-qemu ovmf cpio xz-utils
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross gnuplot-nox debootstrap file'
+# Installed without their recommendations: libvirt's would bring Debian's
+# own QEMU, and the test runs ours (mk/tests/libvirt-arm64.sh).
+LEAN_PACKAGES='libvirt-daemon-driver-qemu libvirt-clients'
 # Package and the least version the build needs; older ones come from backports.
 BACKPORTS='meson:1.5 seabios:1.16.3'
 
@@ -22,8 +25,8 @@ installed_version() {
         sed -n 's/^install ok installed //p'
 }
 
-missing() {
-    for p in $PACKAGES; do
+missing() { # [PACKAGES]
+    for p in ${1:-$PACKAGES $LEAN_PACKAGES}; do
         [ -n "$(installed_version "$p")" ] || echo "$p"
     done
 }
@@ -62,7 +65,11 @@ install() {
     if [ -n "$pkgs" ]; then
         echo "deps: apt-get install $pkgs"
         apt-get update -qq
-        apt-get install -y -qq $pkgs >/dev/null
+        full=$(missing "$PACKAGES" | tr '\n' ' ')
+        lean=$(missing "$LEAN_PACKAGES" | tr '\n' ' ')
+        [ -z "$full" ] || apt-get install -y -qq $full >/dev/null
+        [ -z "$lean" ] ||
+            apt-get install -y -qq --no-install-recommends $lean >/dev/null
     fi
     if [ -n "$bpo" ]; then
         echo "deps: apt-get install -t bookworm-backports $bpo"
@@ -84,6 +91,7 @@ verify)
     ;;
 list)
     echo $PACKAGES
+    echo "without recommendations: $LEAN_PACKAGES"
     echo "bookworm-backports: $BACKPORTS"
     ;;
 *)

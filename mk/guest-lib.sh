@@ -29,7 +29,7 @@ guest_setup() { # ARCH WORK
             /usr/share/OVMF/OVMF_CODE_4M.fd /usr/share/OVMF/OVMF_VARS_4M.fd ;;
     esac
     qemu="$top/build/bin/$2" machine="$3,cxl=on" console=$4 code=$5
-    vars="$1/vars.fd"
+    vars="$1/vars.fd" vars_template=$6
     cp "$6" "$vars"
 }
 
