@@ -447,10 +447,26 @@ static void test_hb_decoders_kept(void)
  * the pxb-cxl's id), hot-add the accelerator and check that device_add
  * fails saying @msg, leaving nothing of the device in the memory tree.
  */
+/*
+ * QEMU with the topology only, for hot-adds into rp0: @qemu_opts before -M,
+ * @hb_opts after the pxb-cxl's id.
+ */
+static QTestState *topology_start(const char *qemu_opts, const char *hb_opts)
+{
+    g_autofree char *args = NULL;
+
+    args = g_strdup_printf("%s -M %s,cxl=on,cxl-fmw.0.targets.0=cxl.1,"
+                           "cxl-fmw.0.size=4G -m 1G -nodefaults "
+                           "-device pxb-cxl,bus_nr=%d,bus=pcie.0,id=cxl.1%s "
+                           "-device cxl-rp,port=0,bus=cxl.1,id=rp0,"
+                           "chassis=0,slot=2", qemu_opts, arch()->machine,
+                           HB_BUS, hb_opts);
+    return qtest_init(args);
+}
+
 static void hotadd_refused(const char *qemu_opts, const char *hb_opts,
                            bool hb_decoders, const char *msg)
 {
-    g_autofree char *args = NULL;
     g_autofree char *mtree = NULL;
     const char *desc;
     QTestState *qts;
@@ -461,13 +477,7 @@ static void hotadd_refused(const char *qemu_opts, const char *hb_opts,
         return;
     }
     cxl_accel_start(&a, "--mem-size 256M");
-    args = g_strdup_printf("%s -M %s,cxl=on,cxl-fmw.0.targets.0=cxl.1,"
-                           "cxl-fmw.0.size=4G -m 1G -nodefaults "
-                           "-device pxb-cxl,bus_nr=%d,bus=pcie.0,id=cxl.1%s "
-                           "-device cxl-rp,port=0,bus=cxl.1,id=rp0,"
-                           "chassis=0,slot=2", qemu_opts, arch()->machine,
-                           HB_BUS, hb_opts);
-    qts = qtest_init(args);
+    qts = topology_start(qemu_opts, hb_opts);
     g_assert_cmpint(hb_hdm_block(qts) != 0, ==, hb_decoders);
     rsp = qtest_qmp(qts, "{ 'execute': 'device_add', 'arguments': "
                     "{ 'driver': 'vfio-user-pci', 'id': 'accel0', "
@@ -1404,7 +1414,6 @@ static const HotplugFaultCase hotplug_fault_cases[] = {
 static void test_hotplug_after_fault(const void *data)
 {
     const HotplugFaultCase *c = data;
-    g_autofree char *args = NULL;
     g_autofree char *accel_args = NULL;
     uint64_t base;
     QTestState *qts;
@@ -1414,13 +1423,7 @@ static void test_hotplug_after_fault(const void *data)
     if (!cxl_accel_binary_or_skip()) {
         return;
     }
-    args = g_strdup_printf("-M %s,cxl=on,cxl-fmw.0.targets.0=cxl.1,"
-                           "cxl-fmw.0.size=4G -m 1G -nodefaults "
-                           "-device pxb-cxl,bus_nr=%d,bus=pcie.0,id=cxl.1,"
-                           "hdm_for_passthrough=on "
-                           "-device cxl-rp,port=0,bus=cxl.1,id=rp0,"
-                           "chassis=0,slot=2", arch()->machine, HB_BUS);
-    qts = qtest_init(args);
+    qts = topology_start("", ",hdm_for_passthrough=on");
     slot_power_on(qts);
 
     accel_args = g_strdup_printf("--mem-size 256M --fault %s", c->fault);
