@@ -1,7 +1,9 @@
 # The demo's guest through libvirt (sourced by mk/demo.sh --libvirt).
 # A private libvirtd of Debian's libvirt, in session mode as the
 # unprivileged user nobody (root's libvirtd would be the system one), with
-# its sockets, configuration and logs under the demo's work directory.
+# its sockets, configuration and logs in a directory of its own under /tmp
+# (a UNIX socket path has at most 107 bytes; a build directory can be deep).
+# Its logs are copied into the demo's work directory when it stops.
 #   libvirt_start WORK      -- starts the daemon; libvirt_stop ends it and
 #                              whatever domain it still runs
 #   libvirt_run XML KERNEL INITRD APPEND SOCKET
@@ -27,9 +29,8 @@ libvirt_start() { # WORK
         echo "error: libvirt is not installed (mk/deps.sh installs it)" >&2
         return 1
     fi
-    lv_home="$1/libvirt"
-    mkdir -p "$lv_home"
-    chown -R $LIBVIRT_USER "$1"
+    lv_home=$(mktemp -d /tmp/cxl-libvirt.XXXXXX)
+    chown -R $LIBVIRT_USER "$1" "$lv_home"
     lv mkdir -m 700 -p "$lv_home/run"
     # Not through lv(): setpriv and env exec, so $! is libvirtd's own pid
     setpriv --reuid=$LIBVIRT_USER --regid=$LIBVIRT_USER --clear-groups \
@@ -51,12 +52,18 @@ libvirt_start() { # WORK
 }
 
 libvirt_stop() {
-    [ -n "$libvirtd_pid" ] || return 0
-    virsh_s destroy $LIBVIRT_DOMAIN > /dev/null 2>&1 || true
-    virsh_s undefine --nvram $LIBVIRT_DOMAIN > /dev/null 2>&1 || true
-    kill $libvirtd_pid 2>/dev/null || true
-    wait $libvirtd_pid 2>/dev/null || true
-    libvirtd_pid=""
+    if [ -n "$libvirtd_pid" ]; then
+        virsh_s destroy $LIBVIRT_DOMAIN > /dev/null 2>&1 || true
+        virsh_s undefine --nvram $LIBVIRT_DOMAIN > /dev/null 2>&1 || true
+        kill $libvirtd_pid 2>/dev/null || true
+        wait $libvirtd_pid 2>/dev/null || true
+        libvirtd_pid=""
+    fi
+    if [ -n "${lv_home:-}" ]; then
+        cp "$lv_home/libvirtd.log" "$work/libvirtd.log" 2>/dev/null || true
+        rm -rf "$lv_home"
+        lv_home=""
+    fi
 }
 
 # Template substitution: none of the values contains '|'
@@ -73,8 +80,10 @@ libvirt_run() { # XML KERNEL INITRD APPEND SOCKET
     chmod o+rw "$5"         # the emulator's socket: QEMU runs as the user
     virsh_s define "$work/domain.xml" > /dev/null
     if ! virsh_s start $LIBVIRT_DOMAIN > "$work/virsh-start.log" 2>&1; then
-        cat "$work/virsh-start.log" "$lv_home/cache/libvirt/qemu/log/$LIBVIRT_DOMAIN.log" >&2
-        echo "qemu-system: libvirt could not start the domain" >&2
+        cat "$work/virsh-start.log" \
+            "$lv_home/cache/libvirt/qemu/log/$LIBVIRT_DOMAIN.log" >&2 || true
+        echo "qemu-system: libvirt could not start the domain:" \
+             "$(tail -n1 "$work/virsh-start.log")" >&2
         return 0
     fi
     _n=0
