@@ -3,13 +3,17 @@
 # the programs into build/bin/. Extra ninja targets may be given as arguments.
 # BUILD_NAME=obj-san with QEMU_CONFIGURE_EXTRA builds another configuration
 # of the same assembled tree beside it (build/obj-san, build/bin-san).
+# BUILD_TREE builds another tree the same way (make series-check, make
+# check-debian): BUILD_NAME and BUILD_BIN then name its directories under
+# build/, next to it so that ccache finds the same relative paths;
+# BUILD_ALL=1 builds all of it instead of the programs.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-tree="$top/build/qemu"
+tree="$top/build/${BUILD_TREE:-qemu}"
 name=${BUILD_NAME:-obj}
 obj="$top/build/$name"
-bin="$top/build/bin${name#obj}"
+bin="$top/build/${BUILD_BIN:-bin${name#obj}}"
 targets=${TARGETS:-aarch64-softmmu,x86_64-softmmu}
 
 cc=gcc
@@ -41,7 +45,7 @@ if [ ! -f "$obj/build.ninja" ] || [ "$(cat "$obj/configure.args" 2>/dev/null)" !
     echo "build: configuring QEMU in build/$name"
     rm -rf "$obj"
     mkdir -p "$obj"
-    log="$top/build/configure${name#obj}.log"
+    log="$obj.configure.log"
     (cd "$obj" && "$tree/configure" "$@") > "$log" 2>&1 || {
         tail -n 30 "$log" >&2
         echo "error: configure failed; full log in ${log#"$top"/}" >&2
@@ -57,11 +61,16 @@ done
 # Further programs of ours (mk/programs: one ninja target a line).
 extra=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$top/mk/programs" 2>/dev/null || true)
 
+if [ -n "${BUILD_ALL:-}" ]; then
+    # Everything the tree builds, and no links (make series-check)
+    echo "build: ninja (all) in build/$name"
+    exec ninja -C "$obj"
+fi
 echo "build: ninja $programs $extra ${NINJA_TARGETS:-}"
 ninja -C "$obj" $programs $extra ${NINJA_TARGETS:-}
 
 "$top/mk/firmware.sh" bundle "$obj"
 mkdir -p "$bin"
 for p in $programs $extra; do
-    ln -sfn "../$name/$p" "$bin/$(basename "$p")"
+    ln -sfn "$(realpath -m --relative-to="$bin" "$obj/$p")" "$bin/$(basename "$p")"
 done
