@@ -6,7 +6,7 @@
 TOP := $(abspath .)
 export QEMU_TARBALL TARGETS QEMU_CONFIGURE_EXTRA
 
-.PHONY: all run demo bench check fuzz series series-check deps base assemble build refresh-patches clean distclean help
+.PHONY: all run demo bench check check-debian fuzz series series-check deps base assemble build refresh-patches clean distclean help
 
 all: build
 
@@ -16,6 +16,7 @@ help:
 	@echo "make bench            build, measure device memory against RAM and Type 3"
 	@echo "make check            build, then run our tests and the covered qtests"
 	@echo "make fuzz             sanitizer build, then the guest and backend fuzzers"
+	@echo "make check-debian     Debian's qemu source package with the series: build, test"
 	@echo "make series           the upstream patch series in build/series/"
 	@echo "make series-check     the series, then build every patch of it in turn"
 	@echo "make deps             install the Debian packages (as root)"
@@ -52,6 +53,9 @@ check: build
 fuzz: assemble
 	@mk/fuzz.sh
 
+check-debian: assemble
+	@mk/check-debian.sh
+
 series: assemble
 	@mk/series.sh
 
@@ -62,7 +66,7 @@ refresh-patches:
 	@mk/refresh-patches.sh
 
 clean:
-	rm -rf build/obj build/bin build/obj-san build/bin-san build/fuzz build/series-tree
+	rm -rf build/obj build/bin build/obj-san build/bin-san build/fuzz build/series-tree build/debian
 
 distclean:
 	rm -rf build config.mk

@@ -157,7 +157,8 @@ echo "series: $n patches and a cover letter in build/series/ (against $base)"
 
 # Every patch in turn, one target, on top of the build fix-ups the +ds
 # tarball needs (they are not part of the series).
-obj="$work/obj"
+logs="$work/logs"
+mkdir -p "$logs"
 fixups=$(t rev-parse fixups)
 g fetch -q "$tree" "$fixups"
 i=0
@@ -165,24 +166,11 @@ for c in $(g rev-list --reverse "$base..series"); do
     i=$((i + 1))
     g checkout -q --detach "$c"
     g cherry-pick -n "$fixups" > /dev/null
-    if [ ! -f "$obj/build.ninja" ]; then
-        # mk/build.sh's configuration, one target, with the firmware the
-        # +ds tarball leaves out (untracked: it stays from patch to patch)
-        "$top/mk/firmware.sh" src "$git_dir"
-        mkdir -p "$obj"
-        (cd "$obj" && CCACHE_BASEDIR="$work" CCACHE_NOHASHDIR=1 \
-            "$git_dir/configure" --target-list=aarch64-softmmu \
-            --cc="ccache gcc" --python=/usr/bin/python3 \
-            --without-default-features --enable-kvm --enable-tcg \
-            --enable-fdt=system --disable-docs --disable-user \
-            --disable-tools --disable-install-blobs > configure.log 2>&1) ||
-            { tail -n 20 "$obj/configure.log" >&2; exit 1; }
-    fi
-    if CCACHE_BASEDIR="$work" CCACHE_NOHASHDIR=1 \
-        ninja -C "$obj" > "$obj/ninja-$i.log" 2>&1; then
+    if BUILD_TREE=series-tree/qemu BUILD_NAME=series-tree/obj BUILD_ALL=1 \
+        TARGETS=aarch64-softmmu "$top/mk/build.sh" > "$logs/build-$i.log" 2>&1; then
         echo "ok $i $(g log -1 --format=%s "$c")"
     else
-        echo "not ok $i $(g log -1 --format=%s "$c") (build/series-tree/obj/ninja-$i.log)"
+        echo "not ok $i $(g log -1 --format=%s "$c") (build/series-tree/logs/build-$i.log)"
         g reset -q --hard
         exit 1
     fi
