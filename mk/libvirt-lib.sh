@@ -15,11 +15,17 @@ LIBVIRT_USER=65534
 LIBVIRT_DOMAIN=cxl-type2-demo
 libvirtd_pid=""
 
+# The private session's environment (lv_home is a mktemp path: no spaces)
+lv_env() {
+    echo "HOME=$lv_home XDG_RUNTIME_DIR=$lv_home/run" \
+         "XDG_CONFIG_HOME=$lv_home/config XDG_CACHE_HOME=$lv_home/cache" \
+         "XDG_DATA_HOME=$lv_home/data"
+}
+
 lv() { # COMMAND...: as the libvirt user, in the private session
+    # shellcheck disable=SC2046
     setpriv --reuid=$LIBVIRT_USER --regid=$LIBVIRT_USER --clear-groups \
-        env HOME="$lv_home" XDG_RUNTIME_DIR="$lv_home/run" \
-        XDG_CONFIG_HOME="$lv_home/config" XDG_CACHE_HOME="$lv_home/cache" \
-        XDG_DATA_HOME="$lv_home/data" "$@"
+        env $(lv_env) "$@"
 }
 
 virsh_s() { lv virsh -q -c qemu:///session "$@"; }
@@ -32,12 +38,12 @@ libvirt_start() { # WORK
     lv_home=$(mktemp -d /tmp/cxl-libvirt.XXXXXX)
     chown -R $LIBVIRT_USER "$1" "$lv_home"
     lv mkdir -m 700 -p "$lv_home/run"
-    # Not through lv(): setpriv and env exec, so $! is libvirtd's own pid
+    # Not through lv(), whose "&" would fork a subshell: setpriv and env
+    # exec, so $! is libvirtd's own pid
+    # shellcheck disable=SC2046
     setpriv --reuid=$LIBVIRT_USER --regid=$LIBVIRT_USER --clear-groups \
-        env HOME="$lv_home" XDG_RUNTIME_DIR="$lv_home/run" \
-        XDG_CONFIG_HOME="$lv_home/config" XDG_CACHE_HOME="$lv_home/cache" \
-        XDG_DATA_HOME="$lv_home/data" \
-        libvirtd --timeout 0 < /dev/null > "$lv_home/libvirtd.log" 2>&1 &
+        env $(lv_env) libvirtd --timeout 0 \
+        < /dev/null > "$lv_home/libvirtd.log" 2>&1 &
     libvirtd_pid=$!
     _n=0
     until virsh_s list --all > /dev/null 2>&1; do

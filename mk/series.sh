@@ -83,10 +83,13 @@ PY
     g add MAINTAINERS "$@"
 }
 
-# The pristine base: what the fix-ups commit of build/qemu starts from
-base=$(t rev-parse fixups^)
+# What stays out, for mk/tests/series.sh
 rm -rf "$work" "$out"
 mkdir -p "$work"
+pairs | awk '$1 == "-" { print $2 }' > "$work/left-out"
+
+# The pristine base: what the fix-ups commit of build/qemu starts from
+base=$(t rev-parse fixups^)
 git init -q "$git_dir"
 g fetch -q "$tree" "$base"
 g checkout -q -b series FETCH_HEAD

@@ -33,8 +33,7 @@ check "the series git-ams onto the pristine base ($(echo "$patches" | grep -c .)
 same_as_assembled() {
     {
         git -C "$tree" diff --name-only fixups^ fixups
-        awk '/^-:/ { f = 1; next } /^[^[:space:]#]/ { f = 0 }
-             f { for (i = 1; i <= NF; i++) print $i }' "$top/patches/series-files"
+        cat "$top/build/series-tree/left-out"
         echo MAINTAINERS
     } | sort -u > "$am.skip"
     git -C "$am" diff --name-only "$base" HEAD | sort | comm -23 - "$am.skip" > "$am.series"

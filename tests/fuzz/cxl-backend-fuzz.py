@@ -50,6 +50,13 @@ def start_qemu(opts, mach, workdir, env):
     return q
 
 
+def start_accel(opts, workdir, env, seed):
+    """The emulator in its fuzzing mode; client n gets seed + n."""
+    return cxlfuzz.Accel(os.path.join(opts.bin, "vfio-user-cxl-accel"),
+                         workdir, "accel", ["--mem-size", "256M", "--quiet",
+                                            "--fuzz-seed", str(seed)], env)
+
+
 def slot_power(q, mach, on):
     sltctl = mach.pcie_cap(q, HB_BUS) + 0x18
     cur = mach.cfg_read(q, HB_BUS, sltctl, 2) & ~0x700
@@ -89,10 +96,7 @@ def main():
     ok = refused = crashes = hangs = 0
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="cxl-bfuzz-") as workdir:
-        accel = cxlfuzz.Accel(os.path.join(opts.bin, "vfio-user-cxl-accel"),
-                              workdir, "accel",
-                              ["--mem-size", "256M", "--quiet",
-                               "--fuzz-seed", str(seed)], env)
+        accel = start_accel(opts, workdir, env, seed)
         q = start_qemu(opts, mach, workdir, env)
         for i in range(opts.realizes):
             try:
@@ -128,10 +132,7 @@ def main():
             if not accel.alive():
                 crashes += 1
                 print("backend-fuzz: the emulator died at realize %d" % i)
-                accel = cxlfuzz.Accel(
-                    os.path.join(opts.bin, "vfio-user-cxl-accel"), workdir,
-                    "accel", ["--mem-size", "256M", "--quiet",
-                              "--fuzz-seed", str(seed + i + 1)], env)
+                accel = start_accel(opts, workdir, env, seed + i + 1)
         rc = q.quit()
         if rc not in (0, None):
             crashes += 1
