@@ -50,7 +50,7 @@ bench: build
 check: build
 	@mk/check.sh
 
-fuzz: assemble
+fuzz: build
 	@mk/fuzz.sh
 
 check-debian: assemble

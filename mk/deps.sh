@@ -14,7 +14,7 @@ PACKAGES='gcc make git pkgconf python3 python3-venv ninja-build bzip2
 zlib1g-dev libglib2.0-dev libfdt-dev device-tree-compiler ccache
 acpica-tools qemu-efi-aarch64 ipxe-qemu ovmf cpio xz-utils
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross gnuplot-nox debootstrap file
-dpkg-dev'
+dpkg-dev clang libclang-rt-14-dev'
 # Installed without their recommendations: libvirt's would bring Debian's
 # own QEMU, and the test runs ours (mk/tests/libvirt-arm64.sh).
 LEAN_PACKAGES='libvirt-daemon-driver-qemu libvirt-clients'

@@ -8,6 +8,7 @@
 #   FUZZ_REALIZES  backend realize attempts, split over the machines
 #                  (default 10000; 0 skips the backend fuzzer)
 #   FUZZ_SEED      seed of every fuzzer            (default: a random one)
+#   LIBFUZZER_SECONDS  time of each libFuzzer target (default 90; mk/libfuzzer.sh)
 # The last line is exactly
 #   fuzz: N guest operations, N backend realizes, N crashes, N sanitizer reports
 # and the exit status is non-zero unless both last numbers are 0 (and no
@@ -62,6 +63,14 @@ if [ "$realizes" -gt 0 ]; then
     done
 fi
 backend=$count
+
+# The libFuzzer targets: each finding counts as a crash, and so does a
+# target that does not build or run (no closing line).
+"$top/mk/libfuzzer.sh" "$seed" "$out" > "$out/libfuzzer.log" 2>&1 || true
+grep '^\(libfuzzer\|error\):' "$out/libfuzzer.log" || true
+found=$(sed -n 's/^libfuzzer: [0-9]* targets, .*, \([0-9]*\) findings$/\1/p' \
+    "$out/libfuzzer.log")
+crashes=$((crashes + ${found:-1}))
 
 # Every report of every process, whichever fuzzer's run it came from
 reports=$(python3 -B -c 'import sys; sys.path.insert(0, sys.argv[1])

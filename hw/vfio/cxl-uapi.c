@@ -23,26 +23,24 @@ bool vfio_cxl_parse_device_info(const struct vfio_device_info *info,
                                 VFIOCXLDesc *desc, bool *present,
                                 Error **errp)
 {
-    const struct vfio_device_info_cap_cxl *cap = NULL;
-    uint32_t off, end;
+    const struct vfio_info_cap_header *hdr = NULL;
+    struct vfio_device_info_cap_cxl cap_copy, *cap = &cap_copy;
+    uint32_t off = 0, end;
 
     memset(desc, 0, sizeof(*desc));
     *present = false;
 
     if (info->flags & VFIO_DEVICE_FLAGS_CAPS) {
-        for (off = info->cap_offset; off; ) {
-            const struct vfio_info_cap_header *hdr = (const void *)info + off;
-
+        for (off = info->cap_offset; off; off = hdr->next) {
+            hdr = (const void *)info + off;
             if (hdr->id == VFIO_DEVICE_INFO_CAP_CXL) {
-                cap = (const void *)hdr;
                 break;
             }
-            off = hdr->next;
         }
     }
 
     if (!(info->flags & VFIO_DEVICE_FLAGS_CXL)) {
-        if (cap) {
+        if (off) {
             error_setg(errp, "device has a CXL capability (id %d) but does "
                        "not set VFIO_DEVICE_FLAGS_CXL",
                        VFIO_DEVICE_INFO_CAP_CXL);
@@ -50,26 +48,30 @@ bool vfio_cxl_parse_device_info(const struct vfio_device_info *info,
         }
         return true;
     }
-    if (!cap) {
+    if (!off) {
         error_setg(errp, "device sets VFIO_DEVICE_FLAGS_CXL but has no CXL "
                    "capability (id %d) in its device info",
                    VFIO_DEVICE_INFO_CAP_CXL);
         return false;
     }
 
-    if (cap->header.version != VFIO_CXL_CAP_VERSION) {
+    if (hdr->version != VFIO_CXL_CAP_VERSION) {
         error_setg(errp, "CXL capability version %u is not supported "
-                   "(expected %u)", cap->header.version,
-                   VFIO_CXL_CAP_VERSION);
+                   "(expected %u)", hdr->version, VFIO_CXL_CAP_VERSION);
         return false;
     }
     /* The capability extends to the next one or to the end of the info. */
-    end = cap->header.next > off ? cap->header.next : info->argsz;
+    end = hdr->next > off ? hdr->next : info->argsz;
     if (end < off || end - off < sizeof(*cap)) {
         error_setg(errp, "CXL capability is truncated: %u bytes, "
                    "expected %zu", end < off ? 0 : end - off, sizeof(*cap));
         return false;
     }
+    /*
+     * Capabilities are only 4-byte aligned (a vfio-user server need not
+     * align them as the kernel does), and this one has a 64-bit member.
+     */
+    memcpy(cap, hdr, sizeof(*cap));
 
     if (cap->hdm_regs_bar_index > VFIO_PCI_BAR5_REGION_INDEX) {
         error_setg(errp, "CXL capability names BAR %u for the component "

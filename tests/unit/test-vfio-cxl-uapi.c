@@ -84,6 +84,32 @@ static void test_info_valid(void)
     g_assert_cmpuint(desc.regs_index, ==, REGS_INDEX);
 }
 
+/*
+ * A vfio-user server may put the capability at any 4-byte boundary; its
+ * 64-bit hdm_regs_offset is then not naturally aligned (found by the
+ * libFuzzer target under UBSan; tests/fuzz/libfuzzer/corpus keeps it).
+ */
+static void test_info_unaligned(void)
+{
+    TestInfo t;
+    g_autofree uint8_t *buf = g_malloc0(sizeof(t) + 4);
+    struct vfio_device_info *info = (void *)buf;
+    VFIOCXLDesc desc;
+    bool present;
+
+    make_info(&t);
+    memcpy(buf, &t, offsetof(TestInfo, cxl));
+    memcpy(buf + offsetof(TestInfo, cxl) + 4, &t.cxl, sizeof(t.cxl));
+    info->argsz = sizeof(t) + 4;
+    ((struct vfio_info_cap_header *)(buf + info->cap_offset))->next =
+        offsetof(TestInfo, cxl) + 4;
+    g_assert_true(vfio_cxl_parse_device_info(info, &desc, &present,
+                                             &error_abort));
+    g_assert_true(present);
+    g_assert_cmphex(desc.cachemem_offset, ==, BLOCK_OFFSET + 0x1000);
+    g_assert_cmpuint(desc.regs_index, ==, REGS_INDEX);
+}
+
 static void test_info_not_cxl(void)
 {
     TestInfo t;
@@ -470,6 +496,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/vfio-cxl-uapi/info/valid", test_info_valid);
+    g_test_add_func("/vfio-cxl-uapi/info/unaligned", test_info_unaligned);
     g_test_add_func("/vfio-cxl-uapi/info/not-cxl", test_info_not_cxl);
     g_test_add_func("/vfio-cxl-uapi/info/flag-without-cap",
                     test_info_flag_without_cap);

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Write the seed corpus of fuzz-cxl-uapi: well-formed device descriptions.
+
+Each seed is what the emulated accelerator answers for one configuration
+(block placement, decoder count, Cache_Capable), in the input layout of
+tests/fuzz/libfuzzer/fuzz-cxl-uapi.c, so that the fuzzer starts from
+inputs that pass every check and mutates from there.
+
+Copyright (c) 2026 QEMU CXL Type-2 team
+
+SPDX-License-Identifier: GPL-2.0-or-later
+"""
+
+import os
+import struct
+import sys
+
+NUM_REGIONS = 9             # VFIO_PCI_NUM_REGIONS
+FLAGS_PCI, FLAGS_CAPS, FLAGS_CXL = 1 << 1, 1 << 7, 1 << 9
+CAP_CXL, CAP_ATOMIC = 6, 5
+REGION_CAP_TYPE = 2             # VFIO_REGION_INFO_CAP_TYPE
+REGION_READ, REGION_WRITE, REGION_MMAP, REGION_CAPS = 1, 2, 4, 8
+CXL_TYPE = (1 << 31) | 0x1e98
+BLOCK = 0x10000
+MiB = 1 << 20
+
+
+def part(b):
+    return struct.pack("<H", len(b)) + b
+
+
+def device_info(bar, cachemem, flags):
+    # vfio_device_info (24 bytes), an atomic-comp cap, then the CXL cap
+    fixed = 24
+    atomic = struct.pack("<HHII", CAP_ATOMIC, 1, fixed + 12 + 4, 0)
+    cxl = struct.pack("<HHIB3xIQII", CAP_CXL, 1, 0, bar, flags, cachemem,
+                      NUM_REGIONS, NUM_REGIONS + 1)
+    size = fixed + len(atomic) + 4 + len(cxl)
+    head = struct.pack("<IIIIII", size, FLAGS_PCI | FLAGS_CAPS | FLAGS_CXL,
+                       NUM_REGIONS + 2, 5, fixed, 0)
+    return head + atomic + b"\0" * 4 + cxl
+
+
+def region_info(index, flags, size, subtype=None):
+    # vfio_region_info is 32 bytes; a type cap follows when there is one
+    cap = b""
+    if subtype is not None:
+        flags |= REGION_CAPS
+        cap = struct.pack("<HHIII", REGION_CAP_TYPE, 1, 0, CXL_TYPE, subtype)
+    head = struct.pack("<IIIIQQ", 32 + len(cap), flags, index,
+                       32 if cap else 0, size, index << 40)
+    return head + cap
+
+
+def comp_regs(decoders, committed):
+    # Capability header array: CXL, RAS at 0x20, HDM at 0x100
+    hdm = 0x100
+    count = decoders // 2 if decoders > 1 else 0
+    regs = bytearray(hdm + 0x10 + 0x20 * decoders)
+    struct.pack_into("<III", regs, 0, 1 | 1 << 16 | 1 << 20 | 2 << 24,
+                     2 | 2 << 16 | 0x20 << 20, 5 | 1 << 16 | hdm << 20)
+    struct.pack_into("<II", regs, hdm, count, 1 << 1)
+    for n in range(committed):
+        at = hdm + 0x10 + 0x20 * n
+        struct.pack_into("<IIIII", regs, at, 0, 0, 256 * MiB & 0xf0000000,
+                         0, 1 << 8 | 1 << 9 | 1 << 10)
+    return bytes(regs)
+
+
+def seed(block_at, decoders, committed, cache):
+    bar_size = 4 * BLOCK
+    block = {"start": 0, "middle": BLOCK, "end": bar_size - BLOCK}[block_at]
+    regs = comp_regs(decoders, committed)
+    rw = REGION_READ | REGION_WRITE
+    return (part(device_info(2, block + 0x1000, 1 | (2 if cache else 0))) +
+            part(region_info(2, rw | REGION_MMAP, bar_size)) +
+            part(region_info(NUM_REGIONS, rw | REGION_MMAP,
+                             256 * MiB * committed, 1)) +
+            part(region_info(NUM_REGIONS + 1, rw, len(regs), 2)) + regs)
+
+
+def main():
+    out = sys.argv[1]   # tests/fuzz/libfuzzer/corpus/cxl-uapi
+    os.makedirs(out, exist_ok=True)
+    # Each block placement once with one decoder, once with several
+    for block_at in ("start", "middle", "end"):
+        for decoders, committed, cache in ((1, 1, False), (16, 3, True)):
+            name = "seed-%s-%d-%d%s" % (block_at, decoders, committed,
+                                        "-cache" if cache else "")
+            with open(os.path.join(out, name), "wb") as f:
+                f.write(seed(block_at, decoders, committed, cache))
+
+
+if __name__ == "__main__":
+    main()
