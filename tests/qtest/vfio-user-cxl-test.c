@@ -2183,11 +2183,11 @@ static void test_hdm_mapped_once(void)
     g_assert_cmphex(hdm_commit(qts, hdm, 1, win + GiB, 256 * MiB, 0, 0), ==,
                     CTRL_COMMIT | CTRL_COMMITTED);
     qtest_writel(qts, hdm + cxl_hdm_dec_reg(0, A_CXL_HDM_DEC_CTRL), 0);
-    g_assert_cmphex(hdm_ctrl(qts, hdm, 0), ==, CTRL_COMMIT | CTRL_COMMITTED);
     hdm_commit(qts, hdm, 0, win + 2 * GiB, 512 * MiB, 0, 0);
 
     /* 512 MiB of device memory, 512 MiB mapped: each byte once */
     g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 512 * MiB);
+    g_assert_cmphex(hdm_ctrl(qts, hdm, 0), ==, CTRL_COMMIT | CTRL_COMMITTED);
     check_dpa(qts, &a, win + 0x100, 0x100, 0x0dd0dd01);
     check_dpa(qts, &a, win + GiB + 0x100, 256 * MiB + 0x100, 0x0dd0dd02);
     g_assert_cmphex(qtest_readl(qts, hdm + cxl_hdm_dec_reg(0,
