@@ -198,6 +198,15 @@ static void init_device_dvsec(CXLAccel *a)
     set_l(c, DVSEC(CXL_DVSEC_R1_SIZE_HI), size >> 32);
     set_l(c, DVSEC(CXL_DVSEC_R1_SIZE_LO), size_lo);
 
+    /*
+     * Firmware programmed Range 1 Base with the host physical address it
+     * placed the memory at, as the decoders; a VMM must not show it.
+     */
+    if (a->opts.firmware_committed) {
+        set_l(c, DVSEC(CXL_DVSEC_R1_BASE_HI), ACCEL_FW_HOST_BASE >> 32);
+        set_l(c, DVSEC(CXL_DVSEC_R1_BASE_LO), (uint32_t)ACCEL_FW_HOST_BASE);
+    }
+
     /* Range bases are kept as written; Base Low [27:0] reads 0 */
     set_l(w, DVSEC(CXL_DVSEC_R1_BASE_HI), UINT32_MAX);
     set_l(w, DVSEC(CXL_DVSEC_R1_BASE_LO),

@@ -103,6 +103,10 @@ void accel_hdm_hw_init(CXLAccel *a)
     ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT, 1);
     ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, COMMIT, 1);
     ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, COMMITTED, 1);
+    ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, TARGET_TYPE,
+                      a->opts.decoder_type == ACCEL_DECODER_HDM_H);
+    ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, BI,
+                      a->opts.decoder_type == ACCEL_DECODER_HDM_DB);
     for (n = 0; n < a->opts.committed_decoders; n++) {
         uint64_t base = ACCEL_FW_HOST_BASE + n * size;
 

@@ -56,6 +56,13 @@ typedef enum AccelFault {
     ACCEL_FAULT__MAX,
 } AccelFault;
 
+/* What firmware committed the decoders as (CXL r3.1 8.2.4.20.7) */
+typedef enum AccelDecoderType {
+    ACCEL_DECODER_HDM_D,        /* device coherent: Target Type 0 */
+    ACCEL_DECODER_HDM_H,        /* host-only coherent: Target Type 1 */
+    ACCEL_DECODER_HDM_DB,       /* device coherent, back-invalidate: BI */
+} AccelDecoderType;
+
 typedef struct AccelOptions {
     uint64_t mem_size;
     const char *mem_file;       /* NULL: anonymous memfd */
@@ -68,6 +75,8 @@ typedef struct AccelOptions {
     AccelFault fault;
     bool fuzz;                  /* --fuzz-seed: malformed answers */
     uint64_t fuzz_seed;
+    /* --decoder-type: Target Type and BI of the firmware's decoders */
+    AccelDecoderType decoder_type;
 } AccelOptions;
 
 typedef struct AccelFuzz AccelFuzz;
@@ -173,6 +182,7 @@ bool accel_options_check(const AccelOptions *o, GError **errp);
 const char *accel_fault_name(AccelFault f);
 bool accel_fault_parse(const char *name, AccelFault *f);
 bool accel_block_at_parse(const char *name, AccelBlockAt *b);
+bool accel_decoder_type_parse(const char *name, AccelDecoderType *t);
 uint64_t accel_serial_from_path(const char *path);
 
 /* accel-model.c */

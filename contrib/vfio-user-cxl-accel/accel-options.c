@@ -83,6 +83,20 @@ bool accel_block_at_parse(const char *name, AccelBlockAt *b)
  * stays the same from run to run: FNV-1a of the socket path. Linux names
  * CXL memory devices by it and expects each device to have its own.
  */
+bool accel_decoder_type_parse(const char *name, AccelDecoderType *t)
+{
+    if (!strcmp(name, "hdm-d")) {
+        *t = ACCEL_DECODER_HDM_D;
+    } else if (!strcmp(name, "hdm-h")) {
+        *t = ACCEL_DECODER_HDM_H;
+    } else if (!strcmp(name, "hdm-db")) {
+        *t = ACCEL_DECODER_HDM_DB;
+    } else {
+        return false;
+    }
+    return true;
+}
+
 uint64_t accel_serial_from_path(const char *path)
 {
     uint64_t h = 0xcbf29ce484222325ULL;     /* FNV-1a 64-bit offset basis */

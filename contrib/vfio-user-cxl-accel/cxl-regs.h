@@ -24,14 +24,6 @@
 /* The accelerator offers the CXL 2.0 decoder counts: 1, 2, 4 ... 16. */
 #define ACCEL_MAX_DECODERS 16
 
-/* Range n Size Low / Base Low (CXL r4.0 8.1.3.8) */
-REG32(CXL_DVSEC_RANGE_SIZE_LO, 0)
-    FIELD(CXL_DVSEC_RANGE_SIZE_LO, MEM_INFO_VALID, 0, 1)
-    FIELD(CXL_DVSEC_RANGE_SIZE_LO, MEM_ACTIVE, 1, 1)
-    FIELD(CXL_DVSEC_RANGE_SIZE_LO, SIZE_LOW, 28, 4)
-REG32(CXL_DVSEC_RANGE_BASE_LO, 0)
-    FIELD(CXL_DVSEC_RANGE_BASE_LO, BASE_LOW, 28, 4)
-
 /*
  * PCIe DVSEC for Flex Bus Port (DVSEC ID 7, CXL r4.0 8.1.8): on a device
  * it reports what link training negotiated. Linux's pcie_is_cxl() reads

@@ -57,6 +57,9 @@ static void usage(FILE *f)
 "                           with seed N + n (a backend fuzzer for QEMU)\n"
 "  --quiet                  do not log each request to stderr\n"
 "  --help                   print this help\n"
+"  --decoder-type hdm-d|hdm-h|hdm-db\n"
+"                           what firmware commits the decoders as: Target\n"
+"                           Type 0 (default), 1, or 0 with BI\n"
 "\n"
 "Register BAR %d (%u KiB): the component block, and a page of accelerator\n"
 "registers at offset 0 (at 0x10000 with --block-at start):\n"
@@ -93,6 +96,7 @@ enum {
     OPT_FUZZ_SEED,
     OPT_QUIET,
     OPT_HELP,
+    OPT_DECODER_TYPE,
 };
 
 static const struct option long_options[] = {
@@ -110,6 +114,7 @@ static const struct option long_options[] = {
     { "fuzz-seed", required_argument, NULL, OPT_FUZZ_SEED },
     { "quiet", no_argument, NULL, OPT_QUIET },
     { "help", no_argument, NULL, OPT_HELP },
+    { "decoder-type", required_argument, NULL, OPT_DECODER_TYPE },
     { NULL, 0, NULL, 0 },
 };
 
@@ -196,6 +201,13 @@ int main(int argc, char **argv)
         case OPT_HELP:
             usage(stdout);
             return EXIT_SUCCESS;
+        case OPT_DECODER_TYPE:
+            if (!accel_decoder_type_parse(optarg, &o.decoder_type)) {
+                fprintf(stderr, "vfio-user-cxl-accel: --decoder-type must "
+                        "be hdm-d, hdm-h or hdm-db, not '%s'\n", optarg);
+                return EXIT_FAILURE;
+            }
+            break;
         default:
             usage(stderr);
             return EXIT_FAILURE;

@@ -10,7 +10,16 @@
  * device and this guest topology: one way, in decoder order, inside the
  * window the device occupies, within the device memory left after the
  * decoders before it (DPA skip included), not overlapping another
- * decoder. Anything else reads Error Not Committed and maps nothing.
+ * decoder, above the decoder before it and below the one after it.
+ * Anything else reads Error Not Committed and maps nothing. Decoders are
+ * uncommitted in reverse order. So the committed decoders are always
+ * 0..k-1, in ascending address and DPA order (CXL r3.1 8.2.4.20.12), and
+ * every byte of device memory is mapped at most once.
+ *
+ * While HDM Decoder Enable is clear the device decodes through the CXL
+ * Device DVSEC's Range registers instead (CXL r3.1 8.1.3.8, 8.2.4.20.2):
+ * with Mem_Enable set, each range inside the window maps device memory
+ * from the end of the ranges before it.
  *
  * The model knows nothing of VFIO or of QEMU's memory API, so that it is
  * unit tested on its own (tests/unit/test-vfio-cxl-hdm.c).
@@ -32,6 +41,12 @@ static const char *const rule_names[VFIO_CXL_HDM_RULE__MAX] = {
     [VFIO_CXL_HDM_RULE_WINDOW] = "range is not inside the device's window",
     [VFIO_CXL_HDM_RULE_DPA] = "not enough device memory left",
     [VFIO_CXL_HDM_RULE_OVERLAP] = "range overlaps another committed decoder",
+    [VFIO_CXL_HDM_RULE_ADDR_ORDER] = "range is not above the lower-numbered "
+        "decoder's and below the higher-numbered decoder's",
+    [VFIO_CXL_HDM_RULE_DPA_OVERLAP] = "device memory range overlaps another "
+        "committed decoder's",
+    [VFIO_CXL_HDM_RULE_UNCOMMIT_ORDER] = "a higher-numbered decoder is still "
+        "committed",
 };
 
 const char *vfio_cxl_hdm_rule_str(VFIOCXLHDMRule rule)
@@ -100,19 +115,130 @@ static void hdm_sync(VFIOCXLHDM *hdm, unsigned n)
     d->mapped = want;
 }
 
-static void hdm_sync_all(VFIOCXLHDM *hdm)
-{
-    unsigned n;
-
-    for (n = 0; n < hdm->count; n++) {
-        hdm_sync(hdm, n);
-    }
-}
-
 /* [a, a + as) and [b, b + bs), both non-empty and not wrapping */
 static bool ranges_overlap64(uint64_t a, uint64_t as, uint64_t b, uint64_t bs)
 {
     return a < b + bs && b < a + as;
+}
+
+static bool hdm_in_window(VFIOCXLHDM *hdm, uint64_t base, uint64_t size)
+{
+    return base >= hdm->win_base && size <= hdm->win_size &&
+           base - hdm->win_base <= hdm->win_size - size;
+}
+
+/*
+ * DVSEC Range @r decodes while HDM Decoder Enable is clear and Mem_Enable
+ * is set (CXL r3.1 8.1.3.2, 8.2.4.20.2), from the device memory after the
+ * ranges before it; QEMU maps it only inside the window, and not over a
+ * range before it.
+ */
+static bool hdm_range_want(VFIOCXLHDM *hdm, unsigned r, uint64_t *dpa)
+{
+    VFIOCXLHDMRange *g = &hdm->range[r];
+    uint64_t start = 0;
+    unsigned i;
+
+    if (FIELD_EX32(hdm->global_ctrl, CXL_HDM_GLOBAL_CTRL,
+                   HDM_DECODER_ENABLE) || !hdm->mem_enable || !g->size ||
+        !hdm_in_window(hdm, g->base, g->size)) {
+        return false;
+    }
+    for (i = 0; i < r; i++) {
+        if (hdm->range[i].size > hdm->mem_size - start) {
+            return false;
+        }
+        start += hdm->range[i].size;
+        if (hdm->range[i].mapped &&
+            ranges_overlap64(g->base, g->size, hdm->range[i].base,
+                             hdm->range[i].size)) {
+            return false;
+        }
+    }
+    if (g->size > hdm->mem_size - start) {
+        return false;
+    }
+    *dpa = start;
+    return true;
+}
+
+static void hdm_range_sync(VFIOCXLHDM *hdm, unsigned r)
+{
+    VFIOCXLHDMRange *g = &hdm->range[r];
+    uint64_t dpa = 0;
+    bool want = hdm_range_want(hdm, r, &dpa);
+
+    if (want && !g->mapped) {
+        hdm->ops->map(hdm->opaque, r, g->base, dpa, g->size);
+    } else if (!want && g->mapped) {
+        hdm->ops->unmap(hdm->opaque, r);
+    }
+    g->mapped = want;
+}
+
+/*
+ * Decoders and DVSEC ranges share the glue's parts, and never decode at
+ * the same time: what goes is unmapped before what comes is mapped.
+ */
+static void hdm_sync_all(VFIOCXLHDM *hdm)
+{
+    bool hdm_on = FIELD_EX32(hdm->global_ctrl, CXL_HDM_GLOBAL_CTRL,
+                             HDM_DECODER_ENABLE);
+    unsigned n;
+
+    for (n = 0; hdm_on && n < VFIO_CXL_DVSEC_RANGES; n++) {
+        hdm_range_sync(hdm, n);
+    }
+    for (n = 0; n < hdm->count; n++) {
+        hdm_sync(hdm, n);
+    }
+    for (n = 0; !hdm_on && n < VFIO_CXL_DVSEC_RANGES; n++) {
+        hdm_range_sync(hdm, n);
+    }
+}
+
+void vfio_cxl_hdm_set_dvsec(VFIOCXLHDM *hdm, bool mem_enable,
+                            const uint64_t base[VFIO_CXL_DVSEC_RANGES],
+                            const uint64_t size[VFIO_CXL_DVSEC_RANGES])
+{
+    const uint64_t granule = ~(uint64_t)(CXL_HDM_GRANULE - 1);
+    bool changed = mem_enable != hdm->mem_enable;
+    unsigned r;
+
+    for (r = 0; r < VFIO_CXL_DVSEC_RANGES; r++) {
+        changed |= hdm->range[r].base != (base[r] & granule) ||
+                   hdm->range[r].size != (size[r] & granule);
+    }
+    if (!changed) {
+        return;
+    }
+    /* Any change may move every range: all are unmapped, then mapped anew. */
+    for (r = 0; r < VFIO_CXL_DVSEC_RANGES; r++) {
+        VFIOCXLHDMRange *g = &hdm->range[r];
+
+        if (g->mapped) {
+            hdm->ops->unmap(hdm->opaque, r);
+            g->mapped = false;
+        }
+        g->base = base[r] & granule;
+        g->size = size[r] & granule;
+    }
+    hdm->mem_enable = mem_enable;
+    hdm_sync_all(hdm);
+}
+
+void vfio_cxl_hdm_set_firmware_attrs(VFIOCXLHDM *hdm, unsigned n,
+                                     uint32_t host_ctrl)
+{
+    uint32_t keep = DEC_MASK(TARGET_TYPE) | DEC_MASK(BI);
+
+    if (n >= hdm->count) {
+        return;
+    }
+    /* UIO and its fields only where the capability says the device has it */
+    keep |= hdm->ctrl_mask & (DEC_MASK(UIO) | DEC_MASK(UIG) | DEC_MASK(UIW) |
+                              DEC_MASK(ISP));
+    hdm->fw_attrs[n] = host_ctrl & keep;
 }
 
 /* The rules of a commit of decoder @n as it is programmed now. */
@@ -131,8 +257,7 @@ static VFIOCXLHDMRule hdm_check(VFIOCXLHDM *hdm, unsigned n, uint64_t *dpa)
     if (FIELD_EX32(d->ctrl, CXL_HDM_DEC_CTRL, IW)) {
         return VFIO_CXL_HDM_RULE_INTERLEAVE;
     }
-    if (d->base < hdm->win_base || d->size > hdm->win_size ||
-        d->base - hdm->win_base > hdm->win_size - d->size) {
+    if (!hdm_in_window(hdm, d->base, d->size)) {
         return VFIO_CXL_HDM_RULE_WINDOW;
     }
     /* Device memory is decoded in decoder order; DPA Skip leaves a gap. */
@@ -148,6 +273,23 @@ static VFIOCXLHDMRule hdm_check(VFIOCXLHDM *hdm, unsigned n, uint64_t *dpa)
             ranges_overlap64(d->base, d->size, hdm->dec[m].base,
                              hdm->dec[m].size)) {
             return VFIO_CXL_HDM_RULE_OVERLAP;
+        }
+    }
+    /*
+     * CXL r3.1 8.2.4.20.12: decoder m+1's base is at or above decoder m's
+     * base + size; decoder n + 1 is committed only by firmware here.
+     */
+    if ((n && d->base < hdm->dec[n - 1].base + hdm->dec[n - 1].size) ||
+        (vfio_cxl_hdm_committed(hdm, n + 1) &&
+         d->base + d->size > hdm->dec[n + 1].base)) {
+        return VFIO_CXL_HDM_RULE_ADDR_ORDER;
+    }
+    /* Every byte of device memory is decoded at most once. */
+    for (m = 0; m < hdm->count; m++) {
+        if (m != n && vfio_cxl_hdm_committed(hdm, m) &&
+            ranges_overlap64(start + d->dpa_skip, d->size, hdm->dec[m].dpa,
+                             hdm->dec[m].size)) {
+            return VFIO_CXL_HDM_RULE_DPA_OVERLAP;
         }
     }
     *dpa = start + d->dpa_skip;
@@ -175,10 +317,23 @@ static void hdm_write_ctrl(VFIOCXLHDM *hdm, unsigned n, uint32_t val)
 
     if (vfio_cxl_hdm_committed(hdm, n)) {
         /* Committed: only clearing Commit is honoured (uncommit). */
-        if (!FIELD_EX32(val, CXL_HDM_DEC_CTRL, COMMIT)) {
-            d->ctrl = val & hdm->ctrl_mask;
-            hdm_sync(hdm, n);
+        if (FIELD_EX32(val, CXL_HDM_DEC_CTRL, COMMIT)) {
+            return;
         }
+        /*
+         * In reverse order only, as decoders are committed in increasing
+         * order (CXL r3.1 8.2.4.20.12): a hole below a committed decoder
+         * would let a new commit there map its device memory again. The
+         * decoder stays committed, Commit set, as a locked one does.
+         */
+        if (vfio_cxl_hdm_committed(hdm, n + 1)) {
+            hdm->ops->refused(hdm->opaque, n,
+                              VFIO_CXL_HDM_RULE_UNCOMMIT_ORDER, d->base,
+                              d->size);
+            return;
+        }
+        d->ctrl = val & hdm->ctrl_mask;
+        hdm_sync(hdm, n);
         return;
     }
     /* Committed and Error Not Committed are the model's to set. */
@@ -336,6 +491,15 @@ void vfio_cxl_hdm_reset(VFIOCXLHDM *hdm)
         memset(&hdm->dec[n], 0, sizeof(hdm->dec[n]));
     }
     hdm->global_ctrl = 0;
+    /* DVSEC Control and Range Base too: the glue sets them again. */
+    for (n = 0; n < VFIO_CXL_DVSEC_RANGES; n++) {
+        if (hdm->range[n].mapped) {
+            hdm->ops->unmap(hdm->opaque, n);
+            hdm->range[n].mapped = false;
+        }
+        hdm->range[n].base = 0;
+    }
+    hdm->mem_enable = false;
 }
 
 VFIOCXLHDMRule vfio_cxl_hdm_commit_locked(VFIOCXLHDM *hdm, unsigned n,
@@ -352,6 +516,12 @@ VFIOCXLHDMRule vfio_cxl_hdm_commit_locked(VFIOCXLHDM *hdm, unsigned n,
     base &= ~(uint64_t)(CXL_HDM_GRANULE - 1);
     size &= ~(uint64_t)(CXL_HDM_GRANULE - 1);
     dpa_skip &= ~(uint64_t)(CXL_HDM_GRANULE - 1);
+    /*
+     * Global Control as firmware leaves it, whatever the guest made of it
+     * since: a reset returns it there, as it returns the decoders.
+     */
+    hdm->global_ctrl = R_CXL_HDM_GLOBAL_CTRL_HDM_DECODER_ENABLE_MASK;
+    hdm_sync_all(hdm);
     if (vfio_cxl_hdm_locked(hdm, n) && d->base == base && d->size == size &&
         d->dpa_skip == dpa_skip) {
         return VFIO_CXL_HDM_RULE__MAX;  /* as it is: mappings stay */
@@ -367,10 +537,10 @@ VFIOCXLHDMRule vfio_cxl_hdm_commit_locked(VFIOCXLHDM *hdm, unsigned n,
     d->base = base;
     d->size = size;
     d->dpa_skip = dpa_skip;
-    d->ctrl = FIELD_DP32(0, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT, 1);
+    /* What the host committed it as: HDM-H, HDM-D or HDM-DB, UIO */
+    d->ctrl = FIELD_DP32(hdm->fw_attrs[n], CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT,
+                         1);
     d->ctrl = FIELD_DP32(d->ctrl, CXL_HDM_DEC_CTRL, COMMIT, 1);
-    hdm->global_ctrl = FIELD_DP32(hdm->global_ctrl, CXL_HDM_GLOBAL_CTRL,
-                                  HDM_DECODER_ENABLE, 1);
     rule = hdm_commit(hdm, n);
     hdm_sync_all(hdm);
     return rule;

@@ -20,19 +20,29 @@ typedef enum VFIOCXLHDMRule {
     VFIO_CXL_HDM_RULE_WINDOW,       /* [BASE, BASE+SIZE) leaves the window */
     VFIO_CXL_HDM_RULE_DPA,          /* not that much device memory left */
     VFIO_CXL_HDM_RULE_OVERLAP,      /* overlaps another committed decoder */
+    VFIO_CXL_HDM_RULE_ADDR_ORDER,   /* not between its neighbours' ranges */
+    VFIO_CXL_HDM_RULE_DPA_OVERLAP,  /* device memory another decoder maps */
+    VFIO_CXL_HDM_RULE_UNCOMMIT_ORDER, /* uncommit below a committed one */
     VFIO_CXL_HDM_RULE__MAX,
 } VFIOCXLHDMRule;
 
 const char *vfio_cxl_hdm_rule_str(VFIOCXLHDMRule rule);
 
-/* What the model asks of the device glue when decoding changes. */
+/*
+ * What the model asks of the device glue when decoding changes. Part @n
+ * is decoder @n while HDM Decoder Enable is set, and DVSEC Range @n + 1
+ * while it is clear: never both at once.
+ */
 typedef struct VFIOCXLHDMOps {
     /* Decoder @n now decodes [@base, +@size) to device memory at @dpa. */
     void (*map)(void *opaque, unsigned n, uint64_t base, uint64_t dpa,
                 uint64_t size);
     /* Decoder @n no longer decodes. */
     void (*unmap)(void *opaque, unsigned n);
-    /* A guest commit of decoder @n was refused by @rule. */
+    /*
+     * A guest commit (or, for VFIO_CXL_HDM_RULE_UNCOMMIT_ORDER, uncommit)
+     * of decoder @n was refused by @rule.
+     */
     void (*refused)(void *opaque, unsigned n, VFIOCXLHDMRule rule,
                     uint64_t base, uint64_t size);
 } VFIOCXLHDMOps;
@@ -46,6 +56,15 @@ typedef struct VFIOCXLHDMDecoder {
     bool mapped;
 } VFIOCXLHDMDecoder;
 
+/* The CXL Device DVSEC's memory ranges (CXL r3.1 8.1.3.8) */
+#define VFIO_CXL_DVSEC_RANGES   2
+
+typedef struct VFIOCXLHDMRange {
+    uint64_t base;          /* guest physical, as the guest reads it */
+    uint64_t size;          /* HwInit: what the device reports */
+    bool mapped;
+} VFIOCXLHDMRange;
+
 typedef struct VFIOCXLHDM {
     unsigned count;         /* decoders */
     uint32_t cap;           /* the Capability register, read-only */
@@ -55,6 +74,11 @@ typedef struct VFIOCXLHDM {
     uint64_t win_base;      /* where commits may place it */
     uint64_t win_size;
     VFIOCXLHDMDecoder dec[CXL_HDM_MAX_DECODERS];
+    /* Attributes of what firmware committed: Target Type, BI, UIO */
+    uint32_t fw_attrs[CXL_HDM_MAX_DECODERS];
+    /* What decodes while HDM Decoder Enable is clear */
+    bool mem_enable;        /* DVSEC Control Mem_Enable */
+    VFIOCXLHDMRange range[VFIO_CXL_DVSEC_RANGES];
     const VFIOCXLHDMOps *ops;
     void *opaque;
 } VFIOCXLHDM;
@@ -70,6 +94,26 @@ void vfio_cxl_hdm_init(VFIOCXLHDM *hdm, unsigned count, uint32_t cap,
 
 /* Guest commits must lie in [@base, @base + @size). */
 void vfio_cxl_hdm_set_window(VFIOCXLHDM *hdm, uint64_t base, uint64_t size);
+
+/*
+ * vfio_cxl_hdm_set_dvsec: the guest-visible CXL Device DVSEC state that
+ * decides what decodes while HDM Decoder Enable is clear (CXL r3.1
+ * 8.2.4.20.2): Mem_Enable and the Range Base/Size registers. Range @r maps
+ * device memory from the end of the ranges before it, only with
+ * @mem_enable, only inside the window, and only while HDM Decoder Enable
+ * is clear.
+ */
+void vfio_cxl_hdm_set_dvsec(VFIOCXLHDM *hdm, bool mem_enable,
+                            const uint64_t base[VFIO_CXL_DVSEC_RANGES],
+                            const uint64_t size[VFIO_CXL_DVSEC_RANGES]);
+
+/*
+ * vfio_cxl_hdm_set_firmware_attrs: the Control register of the host's
+ * committed decoder @n, whose Target Type, BI and UIO fields a firmware
+ * commit (vfio_cxl_hdm_commit_locked) keeps.
+ */
+void vfio_cxl_hdm_set_firmware_attrs(VFIOCXLHDM *hdm, unsigned n,
+                                     uint32_t host_ctrl);
 
 /* Bytes the block spans: the header and every decoder. */
 uint32_t vfio_cxl_hdm_block_size(const VFIOCXLHDM *hdm);
@@ -87,8 +131,11 @@ void vfio_cxl_hdm_reset(VFIOCXLHDM *hdm);
 
 /*
  * vfio_cxl_hdm_commit_locked: commit decoder @n as firmware does, with the
- * same rules as a guest commit, and lock it. HDM Decoder Enable is set.
- * Returns the rule that refused it, or VFIO_CXL_HDM_RULE__MAX.
+ * same rules as a guest commit and the attributes of
+ * vfio_cxl_hdm_set_firmware_attrs(), and lock it. Global Control is
+ * returned to what firmware sets (HDM Decoder Enable, nothing else), even
+ * if the decoder was already committed so. Returns the rule that refused
+ * it, or VFIO_CXL_HDM_RULE__MAX.
  */
 VFIOCXLHDMRule vfio_cxl_hdm_commit_locked(VFIOCXLHDM *hdm, unsigned n,
                                           uint64_t base, uint64_t size,

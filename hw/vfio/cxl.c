@@ -22,6 +22,9 @@
  *   guest commits them; the device then has its window and host bridge to
  *   itself, and resets (a guest FLR too) return the decoders to their
  *   reset values;
+ * - the CXL Device DVSEC's Range Base registers are QEMU's: guest
+ *   addresses (the placed window address in firmware mode), never the
+ *   host's; while HDM Decoder Enable is clear they decide what decodes;
  * - a Cache_Capable device writes its cache back before every reset QEMU
  *   triggers (cxl-cache.c);
  * - migration is blocked.
@@ -41,6 +44,7 @@
 #include "system/system.h"
 #include "qemu/range.h"
 #include "standard-headers/linux/pci_regs.h"
+#include "hw/cxl/cxl-dvsec-layout.h"
 #include "hw/vfio/cxl-uapi.h"
 #include "pci.h"
 #include "cxl.h"
@@ -74,6 +78,10 @@ struct VFIOCXL {
     uint16_t saved_ctrl2;
     bool written_back;          /* by QEMU, before the reset in progress */
     Notifier exit;
+    /* The CXL Device DVSEC's Range registers, emulated (0: none found) */
+    uint32_t range_dvsec;
+    unsigned ranges;            /* 1 or 2: the DVSEC's HDM_Count */
+    uint64_t range_size[VFIO_CXL_DVSEC_RANGES];
 };
 
 static const char *vfio_cxl_name(VFIOCXL *cxl)
@@ -237,9 +245,11 @@ static void vfio_cxl_hdm_refused(void *opaque, unsigned n,
 
     trace_vfio_cxl_decoder_refused(vfio_cxl_name(cxl), n, base, size, why);
     if (cxl->refusals < VFIO_CXL_REFUSALS_LOGGED) {
-        qemu_log_mask(LOG_GUEST_ERROR, "vfio %s: HDM decoder %u commit at "
+        qemu_log_mask(LOG_GUEST_ERROR, "vfio %s: HDM decoder %u %s at "
                       "0x%" PRIx64 " size 0x%" PRIx64 " refused: %s%s\n",
-                      vfio_cxl_name(cxl), n, base, size, why,
+                      vfio_cxl_name(cxl), n,
+                      rule == VFIO_CXL_HDM_RULE_UNCOMMIT_ORDER ?
+                      "uncommit" : "commit", base, size, why,
                       cxl->refusals + 1 == VFIO_CXL_REFUSALS_LOGGED ?
                       " (further refusals are not logged)" : "");
     }
@@ -251,6 +261,147 @@ static const VFIOCXLHDMOps vfio_cxl_hdm_ops = {
     .unmap = vfio_cxl_hdm_unmap,
     .refused = vfio_cxl_hdm_refused,
 };
+
+/*
+ * The CXL Device DVSEC's Range registers (CXL r3.1 8.1.3.8). The device
+ * (the v2 kernel's config shadow) reports the host's physical addresses in
+ * Range Base; the guest must read guest addresses that agree with where
+ * QEMU placed the memory, and, while HDM Decoder Enable is clear, they say
+ * what the device decodes. So Range Base is emulated in vfio-pci's config
+ * space (emulated_config_bits): firmware mode shows the window address
+ * firmware would have programmed, guest mode what the guest wrote (reset
+ * 0). Range Size, Control (Mem_Enable) and Lock come from the device.
+ */
+
+static uint32_t vfio_cxl_range_reg(unsigned r, uint32_t reg)
+{
+    return reg + r * CXL_DVSEC_RANGE_STRIDE;
+}
+
+/* Tell the decoder model what the guest-visible DVSEC says now. */
+static void vfio_cxl_dvsec_sync(VFIOCXL *cxl)
+{
+    PCIDevice *pdev = PCI_DEVICE(cxl->vdev);
+    uint64_t base[VFIO_CXL_DVSEC_RANGES] = { 0 };
+    uint32_t off = cxl->range_dvsec;
+    bool mem_enable;
+    unsigned r;
+
+    if (!off || !cxl->placed) {
+        return;
+    }
+    mem_enable = FIELD_EX32(vfio_pci_read_config(pdev, off + CXL_DVSEC_CTRL,
+                                                 2),
+                            CXL_DVSEC_CTRL, MEM_ENABLE);
+    for (r = 0; r < cxl->ranges; r++) {
+        base[r] = pci_get_long(pdev->config + off +
+                               vfio_cxl_range_reg(r, CXL_DVSEC_R1_BASE_LO)) |
+                  (uint64_t)pci_get_long(pdev->config + off +
+                                         vfio_cxl_range_reg(r,
+                                             CXL_DVSEC_R1_BASE_HI)) << 32;
+    }
+    trace_vfio_cxl_dvsec(vfio_cxl_name(cxl), mem_enable, base[0], base[1]);
+    vfio_cxl_hdm_set_dvsec(&cxl->hdm, mem_enable, base, cxl->range_size);
+}
+
+/* Range Base at its reset (guest mode) or firmware (placed) value */
+static void vfio_cxl_dvsec_reset(VFIOCXL *cxl)
+{
+    PCIDevice *pdev = PCI_DEVICE(cxl->vdev);
+    uint64_t base = vfio_cxl_window_gpa(&cxl->claim);
+    unsigned r;
+
+    if (!cxl->range_dvsec) {
+        return;
+    }
+    for (r = 0; r < cxl->ranges; r++) {
+        uint32_t at = cxl->range_dvsec +
+                      vfio_cxl_range_reg(r, CXL_DVSEC_R1_BASE_HI);
+        uint64_t val = cxl->guest_decoders ? 0 : base;
+
+        pci_set_long(pdev->config + at, val >> 32);
+        pci_set_long(pdev->config + at + 4, (uint32_t)val);
+        base += cxl->range_size[r];
+    }
+    vfio_cxl_dvsec_sync(cxl);
+}
+
+/* Emulate Range Base; read the HwInit Range Size once. */
+static void vfio_cxl_dvsec_setup(VFIOCXL *cxl)
+{
+    VFIOPCIDevice *vdev = cxl->vdev;
+    PCIDevice *pdev = PCI_DEVICE(vdev);
+    Error *err = NULL;
+    uint32_t off;
+    unsigned r;
+
+    if (!vfio_cxl_cache_find_dvsec(&vdev->vbasedev, &off, &err) ||
+        off + PCIE_CXL_DEVICE_DVSEC_LENGTH > pci_config_size(pdev)) {
+        /* Nothing to emulate: no range decodes without HDM Decoder Enable */
+        trace_vfio_cxl_dvsec_none(vfio_cxl_name(cxl),
+                                  err ? error_get_pretty(err) : "too far");
+        error_free(err);
+        return;
+    }
+    cxl->range_dvsec = off;
+    cxl->ranges = FIELD_EX32(vfio_pci_read_config(pdev, off + CXL_DVSEC_CAP,
+                                                  2),
+                             CXL_DVSEC_CAP, HDM_COUNT) == 2 ? 2 : 1;
+    for (r = 0; r < cxl->ranges; r++) {
+        uint32_t hi = vfio_pci_read_config(pdev, off +
+                          vfio_cxl_range_reg(r, CXL_DVSEC_R1_SIZE_HI), 4);
+        uint32_t lo = vfio_pci_read_config(pdev, off +
+                          vfio_cxl_range_reg(r, CXL_DVSEC_R1_SIZE_LO), 4);
+        uint32_t at = off + vfio_cxl_range_reg(r, CXL_DVSEC_R1_BASE_HI);
+
+        cxl->range_size[r] = (uint64_t)hi << 32 |
+                             (lo & R_CXL_DVSEC_RANGE_SIZE_LO_SIZE_LOW_MASK);
+        /* Base High and Base Low: all QEMU's; Base Low [27:0] reads 0 */
+        pci_set_quad(vdev->emulated_config_bits + at, UINT64_MAX);
+        pci_set_long(pdev->wmask + at, UINT32_MAX);
+        pci_set_long(pdev->wmask + at + 4,
+                     R_CXL_DVSEC_RANGE_BASE_LO_BASE_LOW_MASK);
+    }
+    vfio_cxl_dvsec_reset(cxl);
+}
+
+/*
+ * A guest config write, before vfio-pci stores the emulated bytes: Range
+ * Base is RWL, read-only once the DVSEC's CONFIG_LOCK is set (CXL r3.1
+ * 8.1.3.6); the write lands in pdev->config with the wmask set here, and
+ * the model follows.
+ */
+static void vfio_cxl_dvsec_write(VFIOCXL *cxl, uint32_t addr, uint32_t val,
+                                 int len)
+{
+    PCIDevice *pdev = PCI_DEVICE(cxl->vdev);
+    uint32_t off = cxl->range_dvsec, at;
+    bool locked;
+    unsigned r;
+
+    if (!off || !ranges_overlap(addr, len, off, PCIE_CXL_DEVICE_DVSEC_LENGTH)) {
+        return;
+    }
+    locked = FIELD_EX32(vfio_pci_read_config(pdev, off + CXL_DVSEC_LOCK, 2),
+                        CXL_DVSEC_LOCK, CONFIG_LOCK);
+    for (r = 0; r < cxl->ranges; r++) {
+        at = off + vfio_cxl_range_reg(r, CXL_DVSEC_R1_BASE_HI);
+        pci_set_long(pdev->wmask + at, locked ? 0 : UINT32_MAX);
+        pci_set_long(pdev->wmask + at + 4, locked ? 0 :
+                     R_CXL_DVSEC_RANGE_BASE_LO_BASE_LOW_MASK);
+    }
+    /*
+     * The written bytes, as pci_default_write_config() stores them after
+     * this hook (the DVSEC's other bytes have no wmask).
+     */
+    for (at = addr; at < addr + len && at < pci_config_size(pdev); at++) {
+        uint8_t wm = pdev->wmask[at];
+
+        pdev->config[at] = (pdev->config[at] & ~wm) |
+                           (extract32(val, (at - addr) * 8, 8) & wm);
+    }
+    vfio_cxl_dvsec_sync(cxl);
+}
 
 /* Placement: decoders, host bridge and window, at machine_done and reset */
 
@@ -417,6 +568,7 @@ void vfio_pci_cxl_reset(VFIOPCIDevice *vdev)
                          "guest" : "firmware");
     if (cxl->guest_decoders) {
         vfio_cxl_hdm_reset(&cxl->hdm);
+        vfio_cxl_dvsec_reset(cxl);
         return;
     }
     /*
@@ -426,6 +578,7 @@ void vfio_pci_cxl_reset(VFIOPCIDevice *vdev)
     if (!vfio_cxl_host_unchanged(cxl, &err)) {
         vfio_cxl_hdm_reset(&cxl->hdm);
     } else if (vfio_cxl_place_decoders(cxl, &err)) {
+        vfio_cxl_dvsec_reset(cxl);
         return;
     }
     error_prepend(&err, "vfio %s: CXL Type-2 passthrough after reset: ",
@@ -439,6 +592,9 @@ void vfio_pci_cxl_config_write(VFIOPCIDevice *vdev, uint32_t addr,
     PCIDevice *pdev = PCI_DEVICE(vdev);
     uint32_t flr_byte = pdev->exp.exp_cap + PCI_EXP_DEVCTL + 1;
 
+    if (vdev->cxl) {
+        vfio_cxl_dvsec_write(vdev->cxl, addr, val, len);
+    }
     /*
      * The kernel (or the server) performs a guest's Function Level Reset
      * itself, inside the config write; QEMU must follow with its view.
@@ -547,6 +703,10 @@ static bool vfio_cxl_describe(VFIOCXL *cxl, struct vfio_device_info *info,
     vfio_cxl_hdm_init(&cxl->hdm, cxl->desc.hdm_count, cxl->desc.hdm_cap,
                       cxl->desc.flags & VFIO_CXL_CAP_CACHE_CAPABLE,
                       cxl->desc.mem_size, &vfio_cxl_hdm_ops, cxl);
+    /* Firmware's commits show the guest what the host committed them as. */
+    for (n = 0; n < cxl->host_committed; n++) {
+        vfio_cxl_hdm_set_firmware_attrs(&cxl->hdm, n, cxl->host_dec[n].ctrl);
+    }
     return true;
 }
 
@@ -689,6 +849,7 @@ bool vfio_pci_cxl_setup(VFIOPCIDevice *vdev, Error **errp)
     }
     vfio_cxl_hdm_set_window(&cxl->hdm, vfio_cxl_window_gpa(&cxl->claim),
                             cxl->claim.size);
+    vfio_cxl_dvsec_setup(cxl);
 
     if (!vdev->bars[cxl->desc.bar].region.mem) {
         error_setg(errp, "component register BAR %u is not mapped",

@@ -12,10 +12,13 @@ emulator configuration that changes QEMU's paths in turn (decoder counts,
 both decoder modes, Cache_Capable, the three block placements).
 
 Invariants, checked every --check-every operations and at the end: QEMU
-and the emulator are alive; device memory is mapped only where a committed
-decoder says (while HDM Decoder Enable is set), never twice, never outside
-the window; bytes the guest writes there reach the emulator's memory at
-the decoder's DPA. The sanitizers' reports land in --report-dir.
+and the emulator are alive; device memory is mapped only where committed
+decoders say while HDM Decoder Enable is set (decoders 0..k-1, in
+ascending address and DPA order), and while it is clear only where the
+CXL Device DVSEC's ranges say (with Mem_Enable, inside the window); never
+at two addresses, never outside the window; bytes the guest writes there
+reach the emulator's memory at the decoder's or range's DPA. The
+sanitizers' reports land in --report-dir.
 
 The last line is "RESULT ops=N crashes=N violations=N"; the exit status
 is 0 only if both are 0. --seed gives a run back exactly.
@@ -115,6 +118,7 @@ class Run:
                                 self.m.cfg_read(q, DEV_BUS, 4)))
         cap = q.read(self.hdm, 4) & 0xf
         self.count = 1 if cap == 0 else 2 * cap
+        self.dvsec = m.find_dvsec(q, DEV_BUS, 0)
 
     # random values a guest might use
 
@@ -252,11 +256,37 @@ class Run:
 
     # the invariants
 
+    def dvsec_ranges(self):
+        """What decodes while HDM Decoder Enable is clear: with Mem_Enable,
+        each DVSEC range inside the window, from the device memory after
+        the ranges before it, not over a range before it."""
+        q, m, dv = self.q, self.m, self.dvsec
+        if not dv or not m.cfg_ext_read(q, DEV_BUS, dv + 0xc, 2) & 4:
+            return []
+        count = 2 if (m.cfg_ext_read(q, DEV_BUS, dv + 0xa, 2) >> 4) & 3 == 2 \
+            else 1
+        out, dpa = [], 0
+        for r in range(count):
+            reg = dv + 0x18 + 0x10 * r
+            size = (m.cfg_ext_read(q, DEV_BUS, reg) << 32 |
+                    m.cfg_ext_read(q, DEV_BUS, reg + 4)) & ~(256 * MiB - 1)
+            base = (m.cfg_ext_read(q, DEV_BUS, reg + 8) << 32 |
+                    m.cfg_ext_read(q, DEV_BUS, reg + 12)) & ~(256 * MiB - 1)
+            if (size and self.win <= base and
+                    base + size <= self.win + WINDOW and
+                    dpa + size <= self.mem_size and
+                    not any(b < base + size and base < b + s
+                            for b, s, _ in out)):
+                out.append((base, size, dpa))
+            dpa += size
+        return out
+
     def decoders(self):
-        """Committed decoders as (base, size, dpa), if decoding is on."""
+        """What decodes, as (base, size, dpa): the committed decoders if
+        HDM Decoder Enable is set, else the DVSEC ranges."""
         q = self.q
         if not q.read(self.hdm + 4, 4) & GLOBAL_ENABLE:
-            return []
+            return self.dvsec_ranges()
         out, dpa = [], 0
         for n in range(self.count):
             dec = self.hdm + HDM_DEC_FIRST + HDM_STRIDE * n
@@ -308,6 +338,12 @@ class Run:
             if c <= b:
                 raise Violation("device memory mapped twice at 0x%x" % c)
         decs = self.decoders()
+        # Every byte of device memory at most once
+        spans = sorted((dpa, dpa + size) for _, size, dpa in decs)
+        for (a, b), (c, d) in zip(spans, spans[1:]):
+            if c < b:
+                raise Violation("device memory at DPA 0x%x decoded twice "
+                                "(%s)" % (c, decs))
         mapped = sum(hi - lo + 1 for lo, hi in ranges)
         want = sum(size for _, size, _ in decs)
         if mapped != want:

@@ -244,6 +244,10 @@ class Qemu:
         return self.proc.returncode
 
 
+Q35_PCIEXBAR = 0x60
+Q35_MMCFG_BASE = 0xb0000000
+
+
 class Machine:
     """Config space and address-map helpers for arm virt and x86 q35."""
 
@@ -276,6 +280,26 @@ class Machine:
             val = (cur & ~mask) | ((val << shift) & mask)
         q.outl(0xcf8, (1 << 31) | (bus << 16) | (off & 0xfc))
         q.outl(0xcfc, val & 0xffffffff)
+
+    def cfg_ext_read(self, q, bus, off, size=4):
+        """Extended config space too: ECAM, or q35's MMCONFIG turned on."""
+        if self.virt:
+            return q.read(self.ecam(bus, off), size)
+        self.cfg_write(q, 0, Q35_PCIEXBAR + 4, 0)
+        self.cfg_write(q, 0, Q35_PCIEXBAR, Q35_MMCFG_BASE | 1)
+        return q.read(Q35_MMCFG_BASE + (bus << 20) + off, size)
+
+    def find_dvsec(self, q, bus, dvsec_id):
+        """A CXL DVSEC (vendor 0x1e98) in extended config space, or 0."""
+        pos, n = 0x100, 0
+        while pos >= 0x100 and n < 64:
+            hdr = self.cfg_ext_read(q, bus, pos)
+            if (hdr & 0xffff == 0x23 and
+                    self.cfg_ext_read(q, bus, pos + 4) & 0xffff == 0x1e98 and
+                    self.cfg_ext_read(q, bus, pos + 8, 2) == dvsec_id):
+                return pos
+            pos, n = hdr >> 20, n + 1
+        return 0
 
     def map_bar(self, q):
         """What firmware does: bus numbers, bridge window, BAR, enables."""

@@ -21,6 +21,7 @@
 #include "libqtest.h"
 #include "cxl-accel-helper.h"
 #include "hw/cxl/cxl-hdm-layout.h"
+#include "hw/cxl/cxl-dvsec-layout.h"
 #include "qobject/qdict.h"
 #include "qemu/units.h"
 #include "qemu/bswap.h"
@@ -764,10 +765,13 @@ static void test_guest_nonsense(void)
 
     /* The firmware-locked decoder held against all of it. */
     check_decoder(qts, hdm, base, 256 * MiB);
-    /* Decoding stops while HDM Decoder Enable is off; an OS turns it on. */
+    /*
+     * While HDM Decoder Enable is off the DVSEC range, which firmware set
+     * to the same place, decodes instead; an OS turns it on.
+     */
     if (!(qtest_readl(qts, hdm + A_CXL_HDM_GLOBAL_CTRL) &
           R_CXL_HDM_GLOBAL_CTRL_HDM_DECODER_ENABLE_MASK)) {
-        g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 0);
+        g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 256 * MiB);
         hdm_enable(qts, hdm, true);
     }
     g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 256 * MiB);
@@ -1784,6 +1788,8 @@ static const RefusalCase refusal_cases[] = {
       "not enough device memory left" },
     { "overlap", 1, 128 * MiB * 2, 256 * MiB, 0, 0,
       "range overlaps another committed decoder" },
+    { "below-lower-decoder", 1, 0, 256 * MiB, 0, 0,
+      "range is not above the lower-numbered decoder's" },
 };
 
 /* Each refusal by its rule: Error Not Committed, nothing more mapped. */
@@ -2070,6 +2076,254 @@ static void test_fault(const void *data)
     cxl_accel_stop(&a);
 }
 
+/*
+ * HDM decoder rules and the CXL Device DVSEC's ranges: Global Control
+ * across a reset, decoders in order and device memory mapped once, the
+ * host's decoder attributes, and what decodes while HDM Decoder Enable is
+ * clear.
+ */
+
+static void cfg_ext_writel(QTestState *qts, int bus, int off, uint32_t val)
+{
+    if (arch() == &arch_arm) {
+        qtest_writel(qts, ecam(bus, off), val);
+        return;
+    }
+    cfg_ext_readl(qts, bus, 0);     /* MMCONFIG on */
+    qtest_writel(qts, Q35_MMCFG_BASE + ((uint64_t)bus << 20) + off, val);
+}
+
+static int device_dvsec(QTestState *qts)
+{
+    int off = ext_cap(qts, DEV_BUS, PCI_EXT_CAP_ID_DVSEC,
+                      PCIE_CXL_DEVICE_DVSEC);
+
+    g_assert_cmpint(off, !=, 0);
+    return off;
+}
+
+static uint64_t range1_base(QTestState *qts, int dvsec)
+{
+    return (uint64_t)cfg_ext_readl(qts, DEV_BUS, dvsec +
+                                   CXL_DVSEC_R1_BASE_HI) << 32 |
+           cfg_ext_readl(qts, DEV_BUS, dvsec + CXL_DVSEC_R1_BASE_LO);
+}
+
+static void set_range1_base(QTestState *qts, int dvsec, uint64_t base)
+{
+    cfg_ext_writel(qts, DEV_BUS, dvsec + CXL_DVSEC_R1_BASE_HI, base >> 32);
+    cfg_ext_writel(qts, DEV_BUS, dvsec + CXL_DVSEC_R1_BASE_LO, base);
+}
+
+/* DVSEC Control (and Status, which a 0 leaves alone) */
+static void set_mem_enable(QTestState *qts, int dvsec, bool on)
+{
+    uint32_t ctrl = cfg_ext_readl(qts, DEV_BUS, dvsec + CXL_DVSEC_CTRL) &
+                    0xffff;
+
+    ctrl = FIELD_DP32(ctrl, CXL_DVSEC_CTRL, MEM_ENABLE, on);
+    cfg_ext_writel(qts, DEV_BUS, dvsec + CXL_DVSEC_CTRL, ctrl);
+}
+
+/*
+ * Firmware mode: a guest that cleared HDM Decoder Enable left every later
+ * boot with committed, locked decoders that map nothing. A reset returns
+ * Global Control to what firmware set.
+ */
+static void test_hdm_firmware_reset_enable(void)
+{
+    uint64_t base, hdm;
+    QTestState *qts;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start(&a, "--mem-size 256M", NULL, NULL);
+    base = window_base(qts);
+    hdm = hdm_block(qts, map_bar(qts));
+    qtest_writeq(qts, base + 0x5000, 0x5e5e5e5e01010101ULL);
+    hdm_enable(qts, hdm, false);
+    set_mem_enable(qts, device_dvsec(qts), false);
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 0);
+
+    qtest_system_reset(qts);
+    map_bar(qts);
+    g_assert_cmphex(qtest_readl(qts, hdm + A_CXL_HDM_GLOBAL_CTRL), ==,
+                    R_CXL_HDM_GLOBAL_CTRL_HDM_DECODER_ENABLE_MASK);
+    check_decoder(qts, hdm, base, 256 * MiB);
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 256 * MiB);
+    g_assert_cmphex(qtest_readq(qts, base + 0x5000), ==,
+                    0x5e5e5e5e01010101ULL);
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
+/*
+ * Guest mode, the review's sequence: decoders 0 and 1 committed, 0
+ * uncommitted and committed again larger at another base. Decoder 0 stays
+ * as it was (uncommit in reverse order only), and decoder 1's memory is
+ * mapped once.
+ */
+static void test_hdm_mapped_once(void)
+{
+    uint64_t win, hdm;
+    QTestState *qts;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start_guest(&a, "--mem-size 512M --decoders 2", NULL);
+    win = window_base(qts);
+    hdm = hdm_block(qts, map_bar(qts));
+    hdm_enable(qts, hdm, true);
+    g_assert_cmphex(hdm_commit(qts, hdm, 0, win, 256 * MiB, 0, 0), ==,
+                    CTRL_COMMIT | CTRL_COMMITTED);
+    g_assert_cmphex(hdm_commit(qts, hdm, 1, win + GiB, 256 * MiB, 0, 0), ==,
+                    CTRL_COMMIT | CTRL_COMMITTED);
+    qtest_writel(qts, hdm + cxl_hdm_dec_reg(0, A_CXL_HDM_DEC_CTRL), 0);
+    hdm_commit(qts, hdm, 0, win + 2 * GiB, 512 * MiB, 0, 0);
+
+    /* 512 MiB of device memory, 512 MiB mapped: each byte once */
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 512 * MiB);
+    g_assert_cmphex(hdm_ctrl(qts, hdm, 0), ==, CTRL_COMMIT | CTRL_COMMITTED);
+    check_dpa(qts, &a, win + 0x100, 0x100, 0x0dd0dd01);
+    check_dpa(qts, &a, win + GiB + 0x100, 256 * MiB + 0x100, 0x0dd0dd02);
+    g_assert_cmphex(qtest_readl(qts, hdm + cxl_hdm_dec_reg(0,
+                    A_CXL_HDM_DEC_SIZE_LO)), ==, 256 * MiB);
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
+/* Firmware mode: the decoders read as the host committed them. */
+static void test_hdm_decoder_type(void)
+{
+    static const struct {
+        const char *args;
+        uint32_t want;
+    } cases[] = {
+        { "--mem-size 256M --decoder-type hdm-h",
+          R_CXL_HDM_DEC_CTRL_TARGET_TYPE_MASK },
+        { "--mem-size 256M --cache-capable --decoder-type hdm-db",
+          R_CXL_HDM_DEC_CTRL_BI_MASK },
+        { "--mem-size 256M", 0 },
+    };
+    const uint32_t attrs = R_CXL_HDM_DEC_CTRL_TARGET_TYPE_MASK |
+                           R_CXL_HDM_DEC_CTRL_BI_MASK |
+                           R_CXL_HDM_DEC_CTRL_UIO_MASK;
+    uint64_t hdm;
+    QTestState *qts;
+    CXLAccel a;
+    unsigned i;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        qts = vm_start(&a, cases[i].args, NULL, NULL);
+        hdm = hdm_block(qts, map_bar(qts));
+        g_assert_cmphex(hdm_ctrl(qts, hdm, 0) & attrs, ==, cases[i].want);
+        check_decoder(qts, hdm, window_base(qts), 256 * MiB);
+        /* And after a reset */
+        qtest_system_reset(qts);
+        map_bar(qts);
+        g_assert_cmphex(hdm_ctrl(qts, hdm, 0) & attrs, ==, cases[i].want);
+        qtest_quit(qts);
+        cxl_accel_stop(&a);
+    }
+}
+
+/*
+ * The DVSEC Range Base the guest reads is where QEMU placed the memory
+ * (firmware mode), not the host physical address the device reports.
+ */
+static void test_dvsec_range_base(void)
+{
+    uint64_t win;
+    QTestState *qts;
+    CXLAccel a;
+    int dvsec;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start(&a, "--mem-size 256M", NULL, NULL);
+    win = window_base(qts);
+    map_bar(qts);
+    dvsec = device_dvsec(qts);
+    g_assert_cmphex(range1_base(qts, dvsec), ==, win);
+    g_assert_cmphex(range1_base(qts, dvsec), !=, 0x4000000000ULL);
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+
+    /* Guest mode: what the guest wrote, 0 after a reset */
+    qts = vm_start_guest(&a, "--mem-size 256M", NULL);
+    win = window_base(qts);
+    map_bar(qts);
+    dvsec = device_dvsec(qts);
+    g_assert_cmphex(range1_base(qts, dvsec), ==, 0);
+    set_range1_base(qts, dvsec, win + GiB + 0xfff);
+    g_assert_cmphex(range1_base(qts, dvsec), ==, win + GiB);
+    qtest_system_reset(qts);
+    map_bar(qts);
+    g_assert_cmphex(range1_base(qts, dvsec), ==, 0);
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
+/*
+ * HDM Decoder Enable clear: the device decodes its DVSEC range, with
+ * Mem_Enable, inside the window, and nowhere else.
+ */
+static void test_dvsec_range_decode(void)
+{
+    uint64_t win, hdm;
+    QTestState *qts;
+    CXLAccel a;
+    int dvsec;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start_guest(&a, "--mem-size 256M", NULL);
+    win = window_base(qts);
+    hdm = hdm_block(qts, map_bar(qts));
+    dvsec = device_dvsec(qts);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 0);
+
+    set_mem_enable(qts, dvsec, true);
+    set_range1_base(qts, dvsec, win + GiB);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 256 * MiB);
+    check_dpa(qts, &a, win + GiB + 0x40, 0x40, 0xd5ec0001);
+
+    /* Mem_Enable clear: nothing */
+    set_mem_enable(qts, dvsec, false);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 0);
+    set_mem_enable(qts, dvsec, true);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 256 * MiB);
+
+    /* A range outside the window: nothing */
+    set_range1_base(qts, dvsec, win + 4 * GiB);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 0);
+    set_range1_base(qts, dvsec, win - 256 * MiB);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 0);
+
+    /* HDM Decoder Enable: the committed decoders decide again */
+    set_range1_base(qts, dvsec, win + GiB);
+    hdm_enable(qts, hdm, true);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 0);
+    g_assert_cmphex(hdm_commit(qts, hdm, 0, win + 2 * GiB, 256 * MiB, 0, 0),
+                    ==, CTRL_COMMIT | CTRL_COMMITTED);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 256 * MiB);
+    g_assert_cmphex(qtest_readl(qts, win + 2 * GiB + 0x40), ==, 0xd5ec0001);
+    hdm_enable(qts, hdm, false);
+    g_assert_cmphex(qtest_readl(qts, win + GiB + 0x40), ==, 0xd5ec0001);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 256 * MiB);
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
 int main(int argc, char **argv)
 {
     size_t i;
@@ -2155,5 +2409,12 @@ int main(int argc, char **argv)
                                                 fault_cases[i].fault);
         qtest_add_data_func(name, &fault_cases[i], test_fault);
     }
+    qtest_add_func("vfio-user-cxl/hdm/firmware-reset-enable",
+                   test_hdm_firmware_reset_enable);
+    qtest_add_func("vfio-user-cxl/hdm/mapped-once", test_hdm_mapped_once);
+    qtest_add_func("vfio-user-cxl/hdm/decoder-type", test_hdm_decoder_type);
+    qtest_add_func("vfio-user-cxl/dvsec/range-base", test_dvsec_range_base);
+    qtest_add_func("vfio-user-cxl/dvsec/range-decode",
+                   test_dvsec_range_decode);
     return g_test_run();
 }

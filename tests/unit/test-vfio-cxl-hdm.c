@@ -60,13 +60,19 @@ static const VFIOCXLHDMOps glue_ops = {
     .refused = glue_refused,
 };
 
-static void glue_init(Glue *g, bool cache_capable)
+static void glue_init_n(Glue *g, unsigned count, uint32_t cap,
+                        bool cache_capable)
 {
     memset(g, 0, sizeof(*g));
     g->rule = VFIO_CXL_HDM_RULE__MAX;
-    vfio_cxl_hdm_init(&g->hdm, 2, CAP_2_DECODERS, cache_capable, MEM_SIZE,
+    vfio_cxl_hdm_init(&g->hdm, count, cap, cache_capable, MEM_SIZE,
                       &glue_ops, g);
     vfio_cxl_hdm_set_window(&g->hdm, WIN_BASE, WIN_SIZE);
+}
+
+static void glue_init(Glue *g, bool cache_capable)
+{
+    glue_init_n(g, 2, CAP_2_DECODERS, cache_capable);
 }
 
 static uint32_t rd(Glue *g, unsigned n, uint32_t reg)
@@ -139,8 +145,8 @@ static void test_commit_maps(void)
     g_assert_cmphex(g.dpa[0], ==, 0);
     g_assert_cmphex(g.size[0], ==, 512 * MiB);
     /* The second decoder takes the rest, after a 256 MiB DPA skip */
-    g_assert_cmphex(commit(&g, 1, WIN_BASE, 256 * MiB, 256 * MiB, 0), ==,
-                    COMMIT | COMMITTED);
+    g_assert_cmphex(commit(&g, 1, WIN_BASE + 2 * GiB, 256 * MiB, 256 * MiB,
+                           0), ==, COMMIT | COMMITTED);
     g_assert_cmphex(g.dpa[1], ==, 768 * MiB);
     g_assert_cmpuint(g.refusals, ==, 0);
 
@@ -331,6 +337,259 @@ static void test_commit_locked(void)
     g_assert_cmpint(g.mapped[1], ==, 0);
 }
 
+/*
+ * Every byte of device memory mapped at most once, and every GPA too:
+ * the parts the glue holds mapped have disjoint DPA and address ranges.
+ */
+static void assert_disjoint(Glue *g)
+{
+    unsigned i, j;
+
+    for (i = 0; i < CXL_HDM_MAX_DECODERS; i++) {
+        g_assert_cmpint(g->mapped[i], >=, 0);
+        g_assert_cmpint(g->mapped[i], <=, 1);
+        if (!g->mapped[i]) {
+            continue;
+        }
+        g_assert_cmpuint(g->dpa[i] + g->size[i], <=, MEM_SIZE);
+        g_assert_cmpuint(g->base[i], >=, WIN_BASE);
+        g_assert_cmpuint(g->base[i] + g->size[i], <=, WIN_BASE + WIN_SIZE);
+        for (j = i + 1; j < CXL_HDM_MAX_DECODERS; j++) {
+            if (!g->mapped[j]) {
+                continue;
+            }
+            g_assert_false(g->dpa[i] < g->dpa[j] + g->size[j] &&
+                           g->dpa[j] < g->dpa[i] + g->size[i]);
+            g_assert_false(g->base[i] < g->base[j] + g->size[j] &&
+                           g->base[j] < g->base[i] + g->size[i]);
+        }
+    }
+}
+
+/*
+ * A reset in firmware mode returns Global Control to what firmware set,
+ * even when the decoders themselves did not change.
+ */
+static void test_firmware_reset_enable(void)
+{
+    Glue g;
+
+    glue_init(&g, false);
+    g_assert_cmpint(vfio_cxl_hdm_commit_locked(&g.hdm, 0, WIN_BASE, MEM_SIZE,
+                                               0), ==, VFIO_CXL_HDM_RULE__MAX);
+    g_assert_cmpint(g.mapped[0], ==, 1);
+    /* The guest turns decoding off (and poison on, which is reserved) */
+    vfio_cxl_hdm_write(&g.hdm, A_CXL_HDM_GLOBAL_CTRL, 1, 4);
+    g_assert_cmpint(g.mapped[0], ==, 0);
+    /* The reset: firmware commits the same decoder again */
+    g_assert_cmpint(vfio_cxl_hdm_commit_locked(&g.hdm, 0, WIN_BASE, MEM_SIZE,
+                                               0), ==, VFIO_CXL_HDM_RULE__MAX);
+    g_assert_cmphex(vfio_cxl_hdm_read(&g.hdm, A_CXL_HDM_GLOBAL_CTRL, 4), ==,
+                    R_CXL_HDM_GLOBAL_CTRL_HDM_DECODER_ENABLE_MASK);
+    g_assert_cmpint(g.mapped[0], ==, 1);
+    g_assert_cmphex(g.base[0], ==, WIN_BASE);
+}
+
+/* Firmware's decoder keeps what the host committed it as */
+static void test_firmware_attrs(void)
+{
+    const uint32_t tt = R_CXL_HDM_DEC_CTRL_TARGET_TYPE_MASK;
+    const uint32_t bi = R_CXL_HDM_DEC_CTRL_BI_MASK;
+    const uint32_t uio = R_CXL_HDM_DEC_CTRL_UIO_MASK;
+    Glue g;
+
+    /* HDM-DB: BI, device coherent; UIO dropped, not capable */
+    glue_init(&g, true);
+    vfio_cxl_hdm_set_firmware_attrs(&g.hdm, 0, bi | uio | COMMITTED | LOCK |
+                                    COMMIT | 0x3 /* IG */);
+    g_assert_cmpint(vfio_cxl_hdm_commit_locked(&g.hdm, 0, WIN_BASE, MEM_SIZE,
+                                               0), ==, VFIO_CXL_HDM_RULE__MAX);
+    g_assert_cmphex(rd(&g, 0, A_CXL_HDM_DEC_CTRL), ==,
+                    bi | LOCK | COMMIT | COMMITTED);
+    /* HDM-H: Target Type 1; and after a reset still so */
+    glue_init(&g, false);
+    vfio_cxl_hdm_set_firmware_attrs(&g.hdm, 0, tt | COMMITTED);
+    vfio_cxl_hdm_commit_locked(&g.hdm, 0, WIN_BASE, MEM_SIZE, 0);
+    vfio_cxl_hdm_reset(&g.hdm);
+    vfio_cxl_hdm_commit_locked(&g.hdm, 0, WIN_BASE, MEM_SIZE, 0);
+    g_assert_cmphex(rd(&g, 0, A_CXL_HDM_DEC_CTRL), ==,
+                    tt | LOCK | COMMIT | COMMITTED);
+}
+
+/* Uncommit in reverse order only: a lower one stays committed. */
+static void test_uncommit_order(void)
+{
+    Glue g;
+
+    glue_init(&g, false);
+    enable(&g);
+    g_assert_cmphex(commit(&g, 0, WIN_BASE, 256 * MiB, 0, 0), ==,
+                    COMMIT | COMMITTED);
+    g_assert_cmphex(commit(&g, 1, WIN_BASE + GiB, 256 * MiB, 0, 0), ==,
+                    COMMIT | COMMITTED);
+    wr(&g, 0, A_CXL_HDM_DEC_CTRL, 0);
+    g_assert_cmphex(rd(&g, 0, A_CXL_HDM_DEC_CTRL), ==, COMMIT | COMMITTED);
+    g_assert_cmpuint(g.refusals, ==, 1);
+    g_assert_cmpint(g.rule, ==, VFIO_CXL_HDM_RULE_UNCOMMIT_ORDER);
+    g_assert_cmpint(g.mapped[0], ==, 1);
+    /* 1, then 0: both go */
+    wr(&g, 1, A_CXL_HDM_DEC_CTRL, 0);
+    wr(&g, 0, A_CXL_HDM_DEC_CTRL, 0);
+    g_assert_cmphex(rd(&g, 0, A_CXL_HDM_DEC_CTRL), ==, 0);
+    g_assert_cmpint(g.mapped[0] + g.mapped[1], ==, 0);
+}
+
+/* Decoder n + 1 lies above decoder n; DPA ranges never overlap. */
+static void test_address_order(void)
+{
+    Glue g;
+
+    glue_init(&g, false);
+    enable(&g);
+    g_assert_cmphex(commit(&g, 0, WIN_BASE + GiB, 256 * MiB, 0, 0), ==,
+                    COMMIT | COMMITTED);
+    g_assert_cmphex(commit(&g, 1, WIN_BASE, 256 * MiB, 0, 0) & ERR, ==, ERR);
+    g_assert_cmpint(g.rule, ==, VFIO_CXL_HDM_RULE_ADDR_ORDER);
+    g_assert_cmpint(g.mapped[1], ==, 0);
+    g_assert_cmphex(commit(&g, 1, WIN_BASE + GiB + 256 * MiB, 256 * MiB, 0,
+                           0), ==, COMMIT | COMMITTED);
+
+    /* Firmware redoing decoder 0 larger, over decoder 1's memory */
+    glue_init(&g, false);
+    vfio_cxl_hdm_commit_locked(&g.hdm, 0, WIN_BASE, 256 * MiB, 0);
+    vfio_cxl_hdm_commit_locked(&g.hdm, 1, WIN_BASE + GiB, 256 * MiB, 0);
+    g_assert_cmpint(vfio_cxl_hdm_commit_locked(&g.hdm, 0, WIN_BASE, 512 * MiB,
+                                               0), ==,
+                    VFIO_CXL_HDM_RULE_DPA_OVERLAP);
+    assert_disjoint(&g);
+    g_assert_cmpint(vfio_cxl_hdm_commit_locked(&g.hdm, 0, WIN_BASE + 512 * MiB,
+                                               768 * MiB, 0), ==,
+                    VFIO_CXL_HDM_RULE_OVERLAP);
+    assert_disjoint(&g);
+}
+
+/*
+ * The review's sequence: decoders 0 and 1 committed, 0 uncommitted and
+ * committed again larger elsewhere. It used to map decoder 1's device
+ * memory a second time.
+ */
+static void test_mapped_once(void)
+{
+    Glue g;
+
+    glue_init(&g, false);
+    enable(&g);
+    commit(&g, 0, WIN_BASE, 256 * MiB, 0, 0);
+    commit(&g, 1, WIN_BASE + GiB, 256 * MiB, 0, 0);
+    g_assert_cmpint(g.mapped[0] + g.mapped[1], ==, 2);
+    wr(&g, 0, A_CXL_HDM_DEC_CTRL, 0);
+    commit(&g, 0, WIN_BASE + 2 * GiB, 512 * MiB, 0, 0);
+    assert_disjoint(&g);
+    g_assert_cmphex(g.base[0], ==, WIN_BASE);
+    g_assert_cmphex(g.size[0], ==, 256 * MiB);
+}
+
+#define CAP_4_DECODERS  0x2     /* Decoder Count 2: four decoders */
+#define RANDOM_SEED     0x4844
+#define RANDOM_OPS      20000
+
+/* Random commits, uncommits, locks, enables and resets on four decoders */
+static void test_mapped_once_random(void)
+{
+    g_autoptr(GRand) rand = g_rand_new_with_seed(RANDOM_SEED);
+    uint64_t base[2] = { 0 }, size[2] = { MEM_SIZE / 2, MEM_SIZE / 2 };
+    unsigned i, n;
+    Glue g;
+
+    glue_init_n(&g, 4, CAP_4_DECODERS, false);
+    for (i = 0; i < RANDOM_OPS; i++) {
+        n = g_rand_int_range(rand, 0, 4);
+        switch (g_rand_int_range(rand, 0, 8)) {
+        case 0:
+        case 1:
+        case 2:
+            commit(&g, n, WIN_BASE + g_rand_int_range(rand, -1, 17) *
+                   256 * MiB, g_rand_int_range(rand, 0, 4) * 256 * MiB,
+                   g_rand_int_range(rand, 0, 2) * 256 * MiB,
+                   g_rand_boolean(rand) ? 0 : LOCK);
+            break;
+        case 3:
+        case 4:
+            wr(&g, n, A_CXL_HDM_DEC_CTRL, 0);
+            break;
+        case 5:
+            vfio_cxl_hdm_write(&g.hdm, A_CXL_HDM_GLOBAL_CTRL,
+                               g_rand_int(rand), 4);
+            break;
+        case 6:
+            base[n % 2] = WIN_BASE + g_rand_int_range(rand, -1, 17) *
+                          256 * MiB;
+            vfio_cxl_hdm_set_dvsec(&g.hdm, g_rand_boolean(rand), base, size);
+            break;
+        default:
+            if (g_rand_int_range(rand, 0, 50) == 0) {
+                vfio_cxl_hdm_reset(&g.hdm);
+            }
+            break;
+        }
+        assert_disjoint(&g);
+    }
+}
+
+/* HDM Decoder Enable clear: the DVSEC ranges decode, with Mem_Enable. */
+static void test_dvsec_ranges(void)
+{
+    uint64_t base[2] = { WIN_BASE + GiB, 0 }, size[2] = { MEM_SIZE, 0 };
+    Glue g;
+
+    glue_init(&g, false);
+    vfio_cxl_hdm_set_dvsec(&g.hdm, true, base, size);
+    g_assert_cmpint(g.mapped[0], ==, 1);
+    g_assert_cmphex(g.base[0], ==, WIN_BASE + GiB);
+    g_assert_cmphex(g.dpa[0], ==, 0);
+    g_assert_cmphex(g.size[0], ==, MEM_SIZE);
+    /* Mem_Enable clear: nothing */
+    vfio_cxl_hdm_set_dvsec(&g.hdm, false, base, size);
+    g_assert_cmpint(g.mapped[0], ==, 0);
+    /* Outside the window: nothing */
+    base[0] = WIN_BASE + WIN_SIZE;
+    vfio_cxl_hdm_set_dvsec(&g.hdm, true, base, size);
+    g_assert_cmpint(g.mapped[0], ==, 0);
+    base[0] = WIN_BASE - 256 * MiB;
+    vfio_cxl_hdm_set_dvsec(&g.hdm, true, base, size);
+    g_assert_cmpint(g.mapped[0], ==, 0);
+
+    /* Two ranges: the second from the end of the first, not over it */
+    base[0] = WIN_BASE;
+    base[1] = WIN_BASE + 3 * GiB;
+    size[0] = size[1] = MEM_SIZE / 2;
+    vfio_cxl_hdm_set_dvsec(&g.hdm, true, base, size);
+    g_assert_cmpint(g.mapped[0] + g.mapped[1], ==, 2);
+    g_assert_cmphex(g.dpa[1], ==, MEM_SIZE / 2);
+    g_assert_cmphex(g.base[1], ==, WIN_BASE + 3 * GiB);
+    base[1] = WIN_BASE;
+    vfio_cxl_hdm_set_dvsec(&g.hdm, true, base, size);
+    g_assert_cmpint(g.mapped[1], ==, 0);
+    assert_disjoint(&g);
+
+    /* HDM Decoder Enable: the decoders take over, and give back */
+    base[1] = WIN_BASE + 3 * GiB;
+    vfio_cxl_hdm_set_dvsec(&g.hdm, true, base, size);
+    g_assert_cmpint(vfio_cxl_hdm_commit_locked(&g.hdm, 0, WIN_BASE + GiB,
+                                               MEM_SIZE, 0), ==,
+                    VFIO_CXL_HDM_RULE__MAX);
+    g_assert_cmpint(g.mapped[0], ==, 1);
+    g_assert_cmpint(g.mapped[1], ==, 0);
+    g_assert_cmphex(g.base[0], ==, WIN_BASE + GiB);
+    vfio_cxl_hdm_write(&g.hdm, A_CXL_HDM_GLOBAL_CTRL, 0, 4);
+    g_assert_cmpint(g.mapped[0] + g.mapped[1], ==, 2);
+    g_assert_cmphex(g.base[0], ==, WIN_BASE);
+    assert_disjoint(&g);
+    /* A reset: Mem_Enable and the bases at their reset values */
+    vfio_cxl_hdm_reset(&g.hdm);
+    g_assert_cmpint(g.mapped[0] + g.mapped[1], ==, 0);
+}
+
 int main(int argc, char **argv)
 {
     size_t i;
@@ -345,6 +604,15 @@ int main(int argc, char **argv)
                     test_overlap_and_dpa_left);
     g_test_add_func("/vfio-cxl-hdm/access-sizes", test_access_sizes);
     g_test_add_func("/vfio-cxl-hdm/commit-locked", test_commit_locked);
+    g_test_add_func("/vfio-cxl-hdm/firmware-reset-enable",
+                    test_firmware_reset_enable);
+    g_test_add_func("/vfio-cxl-hdm/firmware-attrs", test_firmware_attrs);
+    g_test_add_func("/vfio-cxl-hdm/uncommit-order", test_uncommit_order);
+    g_test_add_func("/vfio-cxl-hdm/address-order", test_address_order);
+    g_test_add_func("/vfio-cxl-hdm/mapped-once", test_mapped_once);
+    g_test_add_func("/vfio-cxl-hdm/mapped-once-random",
+                    test_mapped_once_random);
+    g_test_add_func("/vfio-cxl-hdm/dvsec-ranges", test_dvsec_ranges);
     for (i = 0; i < ARRAY_SIZE(rule_cases); i++) {
         g_autofree char *name = g_strdup_printf("/vfio-cxl-hdm/refused/%s",
                                                 rule_cases[i].name);
