@@ -19,14 +19,15 @@ bin="$top/build/libfuzzer"
 src="$top/tests/fuzz/libfuzzer"
 
 # TARGET: the files under test, besides fuzz-TARGET.c
-TARGETS='cxl-uapi: hw/vfio/cxl-uapi.c'
+TARGETS='cxl-uapi: hw/vfio/cxl-uapi.c
+cxl-hdm: hw/vfio/cxl-hdm.c'
 
 # QEMU's own language semantics (-fwrapv: shifts into the sign bit are
 # defined, as QEMU assumes), its include paths, and its utility library.
 cflags="-g -O1 -std=gnu11 -fwrapv -fno-strict-aliasing -fno-common
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
   -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -I$obj -iquote $tree/include
-  -iquote $tree -iquote $tree/host/include/x86_64
+  -iquote $tree -iquote $tree/hw/vfio -iquote $tree/host/include/x86_64
   -iquote $tree/host/include/generic -isystem $tree/linux-headers
   -isystem $obj/linux-headers $(pkg-config --cflags glib-2.0)"
 libs="$obj/libqemuutil.a $(pkg-config --libs glib-2.0)"

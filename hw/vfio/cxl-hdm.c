@@ -508,6 +508,7 @@ VFIOCXLHDMRule vfio_cxl_hdm_commit_locked(VFIOCXLHDM *hdm, unsigned n,
 {
     VFIOCXLHDMDecoder *d;
     VFIOCXLHDMRule rule;
+    unsigned m;
 
     if (n >= hdm->count) {
         return VFIO_CXL_HDM_RULE_ORDER;
@@ -526,13 +527,19 @@ VFIOCXLHDMRule vfio_cxl_hdm_commit_locked(VFIOCXLHDM *hdm, unsigned n,
         d->dpa_skip == dpa_skip) {
         return VFIO_CXL_HDM_RULE__MAX;  /* as it is: mappings stay */
     }
-    if (vfio_cxl_hdm_committed(hdm, n)) {
-        /* Anything else is done again from scratch. */
-        if (d->mapped) {
-            hdm->ops->unmap(hdm->opaque, n);
-            d->mapped = false;
+    /*
+     * Anything else is done again from scratch, and so is every decoder
+     * above it, whose range and device memory follow it: decoders uncommit
+     * from the highest down (CXL r3.1 8.2.4.20.12).
+     */
+    for (m = hdm->count; m-- > n; ) {
+        if (vfio_cxl_hdm_committed(hdm, m)) {
+            if (hdm->dec[m].mapped) {
+                hdm->ops->unmap(hdm->opaque, m);
+                hdm->dec[m].mapped = false;
+            }
+            hdm->dec[m].ctrl = 0;
         }
-        d->ctrl = 0;
     }
     d->base = base;
     d->size = size;

@@ -338,6 +338,28 @@ static void test_commit_locked(void)
 }
 
 /*
+ * Firmware recommits decoder 0 elsewhere while decoder 1 is committed
+ * above it: decoder 1 goes too, or decoder 1 would be committed with
+ * decoder 0 not (found by tests/fuzz/libfuzzer/fuzz-cxl-hdm).
+ */
+static void test_commit_locked_again(void)
+{
+    Glue g;
+
+    glue_init(&g, false);
+    vfio_cxl_hdm_commit_locked(&g.hdm, 0, WIN_BASE, 512 * MiB, 0);
+    vfio_cxl_hdm_commit_locked(&g.hdm, 1, WIN_BASE + 512 * MiB, 512 * MiB,
+                               0);
+    g_assert_cmpint(vfio_cxl_hdm_commit_locked(&g.hdm, 0, WIN_BASE,
+                                               768 * MiB, 0), ==,
+                    VFIO_CXL_HDM_RULE__MAX);
+    g_assert_true(vfio_cxl_hdm_committed(&g.hdm, 0));
+    g_assert_false(vfio_cxl_hdm_committed(&g.hdm, 1));
+    g_assert_cmpint(g.mapped[0], ==, 1);
+    g_assert_cmpint(g.mapped[1], ==, 0);
+}
+
+/*
  * Every byte of device memory mapped at most once, and every GPA too:
  * the parts the glue holds mapped have disjoint DPA and address ranges.
  */
@@ -607,6 +629,8 @@ int main(int argc, char **argv)
     g_test_add_func("/vfio-cxl-hdm/firmware-reset-enable",
                     test_firmware_reset_enable);
     g_test_add_func("/vfio-cxl-hdm/firmware-attrs", test_firmware_attrs);
+    g_test_add_func("/vfio-cxl-hdm/commit-locked-again",
+                    test_commit_locked_again);
     g_test_add_func("/vfio-cxl-hdm/uncommit-order", test_uncommit_order);
     g_test_add_func("/vfio-cxl-hdm/address-order", test_address_order);
     g_test_add_func("/vfio-cxl-hdm/mapped-once", test_mapped_once);

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Write the seed corpus of fuzz-cxl-uapi: well-formed device descriptions.
+"""Write the seed corpora of the libFuzzer targets (python3 seeds.py DIR
+writes DIR/cxl-uapi/ and DIR/cxl-hdm/; the tree's are in corpus/).
 
-Each seed is what the emulated accelerator answers for one configuration
+cxl-uapi: what the emulated accelerator answers for one configuration
 (block placement, decoder count, Cache_Capable), in the input layout of
-tests/fuzz/libfuzzer/fuzz-cxl-uapi.c, so that the fuzzer starts from
-inputs that pass every check and mutates from there.
+fuzz-cxl-uapi.c, so that the fuzzer starts from inputs that pass every
+check. cxl-hdm: what a guest does to commit decoders, in the operation
+encoding of fuzz-cxl-hdm.c.
 
 Copyright (c) 2026 QEMU CXL Type-2 team
 
@@ -79,8 +81,47 @@ def seed(block_at, decoders, committed, cache):
             part(region_info(NUM_REGIONS + 1, rw, len(regs), 2)) + regs)
 
 
+# fuzz-cxl-hdm.c: one configuration byte each for the decoder count (1, 2,
+# 4, 8), the capability bits, Cache_Capable, device memory and window (in
+# 256 MiB granules, less one); then operations.
+def hdm_any(off, val, size_log2):
+    return bytes([0]) + struct.pack(">HQB", off, val, size_log2)
+
+
+def hdm_plausible(off, *val):
+    return bytes([2]) + struct.pack(">H", off) + bytes(val)
+
+
+def hdm_commit(n, granule, granules, ctrl=0x0200):
+    at = 0x10 + 0x20 * n
+    return (hdm_plausible(at, granule) + hdm_plausible(at + 8, granules) +
+            hdm_plausible(at + 0x10, ctrl >> 8, ctrl & 0xff))
+
+
+def hdm_seeds():
+    enable = hdm_any(0x04, 2, 2)
+    return {
+        # decoder 0 over all of 512 MiB
+        "seed-commit-one": bytes([0, 0, 0, 1, 3]) + enable +
+        hdm_commit(0, 0, 2),
+        # two decoders, then an uncommit of the lower one (refused)
+        "seed-commit-two": bytes([1, 0, 0, 3, 7]) + enable +
+        hdm_commit(0, 0, 1) + hdm_commit(1, 2, 2) +
+        hdm_plausible(0x30, 0, 0),
+        # firmware's commit, then a guest clearing HDM Decoder Enable
+        "seed-firmware": bytes([2, 0, 1, 1, 3, 6, 0, 0, 2, 0]) +
+        hdm_any(0x04, 0, 2),
+    }
+
+
 def main():
-    out = sys.argv[1]   # tests/fuzz/libfuzzer/corpus/cxl-uapi
+    top = sys.argv[1]
+    out = os.path.join(top, "cxl-hdm")
+    os.makedirs(out, exist_ok=True)
+    for name, data in hdm_seeds().items():
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+    out = os.path.join(top, "cxl-uapi")
     os.makedirs(out, exist_ok=True)
     # Each block placement once with one decoder, once with several
     for block_at in ("start", "middle", "end"):
