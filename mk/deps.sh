@@ -44,6 +44,7 @@ old_backports() {
 apt_private() {
     apt="$top/build/apt-host"
     mkdir -p "$apt/lists/partial"
+    DEBIAN_MIRROR=$(debian_mirror)
     {
         printf 'deb %s bookworm main\n' "$DEBIAN_MIRROR"
         printf 'deb %s bookworm-updates main\n' "$DEBIAN_MIRROR"
