@@ -6,7 +6,7 @@
 TOP := $(abspath .)
 export QEMU_TARBALL TARGETS QEMU_CONFIGURE_EXTRA
 
-.PHONY: all run demo bench check check-debian fuzz series series-check deps base assemble build refresh-patches clean distclean help
+.PHONY: all run demo bench check check-deps check-debian fuzz series series-check deps base assemble build refresh-patches clean distclean help
 
 all: build
 
@@ -16,6 +16,8 @@ help:
 	@echo "make bench            build, measure device memory against RAM and Type 3"
 	@echo "make check            build, then run our tests and the covered qtests"
 	@echo "make fuzz             sanitizer build, then the guest and backend fuzzers"
+	@echo "make check-deps       mk/deps.sh install in a clean Debian 12 root brings"
+	@echo "                      everything the build and the tests call"
 	@echo "make check-debian     Debian's qemu source package with the series: build, test"
 	@echo "make series           the upstream patch series in build/series/"
 	@echo "make series-check     the series, then build every patch of it in turn"
@@ -52,6 +54,10 @@ check: build
 
 fuzz: assemble
 	@mk/fuzz.sh
+
+check-deps:
+	@mk/deps.sh verify
+	@mk/check-deps.sh
 
 check-debian: assemble
 	@mk/check-debian.sh
