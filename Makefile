@@ -6,16 +6,22 @@
 TOP := $(abspath .)
 export QEMU_TARBALL TARGETS QEMU_CONFIGURE_EXTRA
 
-.PHONY: all run demo bench check check-debian fuzz series series-check deps base assemble build refresh-patches clean distclean help
+# make run's guest: arm64 (aarch64 virt) or amd64 (x86_64 q35)
+ARCH ?= arm64
+
+.PHONY: all run demo bench check check-deps check-debian fuzz series series-check deps base assemble build refresh-patches clean distclean help
 
 all: build
 
 help:
-	@echo "make run              build, then start aarch64 virt with a CXL topology"
+	@echo "make run              build, boot the demo's guest with the accelerator"
+	@echo "                      and give its shell on this console (ARCH=amd64: q35)"
 	@echo "make demo             build, boot a Linux guest that uses the accelerator"
 	@echo "make bench            build, measure device memory against RAM and Type 3"
 	@echo "make check            build, then run our tests and the covered qtests"
 	@echo "make fuzz             sanitizer build, then the guest and backend fuzzers"
+	@echo "make check-deps       mk/deps.sh install in a clean Debian 12 root brings"
+	@echo "                      everything the build and the tests call"
 	@echo "make check-debian     Debian's qemu source package with the series: build, test"
 	@echo "make series           the upstream patch series in build/series/"
 	@echo "make series-check     the series, then build every patch of it in turn"
@@ -39,7 +45,7 @@ build: assemble
 	@mk/build.sh
 
 run: build
-	@mk/run.sh
+	@mk/run.sh $(ARCH)
 
 demo: build
 	@mk/demo.sh arm64
@@ -52,6 +58,10 @@ check: build
 
 fuzz: build
 	@mk/fuzz.sh
+
+check-deps:
+	@mk/deps.sh verify
+	@mk/check-deps.sh
 
 check-debian: assemble
 	@mk/check-debian.sh
@@ -66,7 +76,7 @@ refresh-patches:
 	@mk/refresh-patches.sh
 
 clean:
-	rm -rf build/obj build/bin build/obj-san build/bin-san build/fuzz build/series-tree build/debian
+	rm -rf build/obj build/bin build/obj-san build/bin-san build/fuzz build/series-tree build/debian build/run
 
 distclean:
 	rm -rf build config.mk

@@ -43,6 +43,7 @@ done
 echo "base: $BASE_TARBALL not found locally, fetching it from Debian" >&2
 apt="$top/build/apt"
 mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$dl"
+DEBIAN_MIRROR=$(debian_mirror)
 printf 'deb-src %s unstable main\n' "$DEBIAN_MIRROR" > "$apt/sources.list"
 set -- -o Dir::Etc::SourceList="$apt/sources.list" \
        -o Dir::Etc::SourceParts=/dev/null \

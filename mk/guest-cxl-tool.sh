@@ -17,7 +17,7 @@
 # The closure is resolved once and kept in debs/ARCH.list (the archive
 # moves); delete that file to resolve again. A stamp over the .debs and this
 # script makes a rerun instant. Environment: GUEST_SUITE (trixie),
-# DEBIAN_MIRROR (mk/pin.sh), CXL_TOOL_PKG (cxl).
+# DEBIAN_MIRROR (mk/pin.sh: the machine's apt sources by default), CXL_TOOL_PKG (cxl).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -132,6 +132,7 @@ resolve() {
 mkdir -p "$debs" "$out"
 if ! list_complete; then
     apt_private_conf "$apt" arm64 amd64 > /dev/null
+    DEBIAN_MIRROR=$(debian_mirror)
     printf 'deb [arch=arm64,amd64] %s %s main\n' "$DEBIAN_MIRROR" "$GUEST_SUITE" \
         > "$apt/sources.list"
     if [ ! -s "$list" ]; then

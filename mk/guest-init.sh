@@ -5,7 +5,8 @@
 # the driver's write-back mapping, with a kernel without the Type-2 API
 # through /dev/mem at the window. Every result is a line
 # "RESULT <name> <value>" on the console for the host side to check; the
-# guest powers off at the end.
+# guest powers off at the end. With cxlshell=1 (make run) it gives a shell
+# on the console first, and powers off when that ends or on `poweroff`.
 /bin/busybox mkdir -p /usr/bin /sbin /usr/sbin
 /bin/busybox --install -s
 mount -t proc proc /proc
@@ -221,6 +222,7 @@ if [ -n "$(arg cxldemo)" ] && [ -n "$root_decoder" ] &&
 fi
 # The ACPI tables that describe the CXL topology, as hex for the host side
 # to decode (mk/acpi-tables.sh).
+[ -n "$(arg cxlshell)" ] ||
 for t in CEDT DSDT; do
     [ -r "/sys/firmware/acpi/tables/$t" ] || continue
     od -An -v -tx1 "/sys/firmware/acpi/tables/$t" | sed "s/^/ACPI $t /"
@@ -228,6 +230,27 @@ done
 # make bench adds its script and program to the initramfs (and cxlbench=1).
 if [ -n "$(arg cxlbench)" ] && [ -r /cxl-bench.sh ]; then
     . /cxl-bench.sh
+fi
+# make run: a shell on the console. busybox's poweroff signals PID 1,
+# which is this script: the trap turns that into a power-off, as does the
+# shell's end.
+if [ -n "$(arg cxlshell)" ]; then
+    mkdir -p /etc /root
+    cat > /etc/profile <<'EOF'
+export HOME=/root PS1='cxl-guest# '
+cd /root
+EOF
+    say "== a shell on the console: the accelerator is /dev/cxl_accel0"
+    say "  cxl list -M -E -D -R -u           what Linux's CXL core built"
+    say "  mmap-rw /dev/cxl_accel0 0x1000 [VALUE]"
+    say "                                    a word of device memory, through the"
+    say "                                    driver's write-back mapping"
+    say "  dma-round-trip /dev/cxl_accel0 0x100000 0x10000 0x40"
+    say "                                    the device's DMA into and out of its memory"
+    say "  poweroff (or Ctrl-A X)            ends the guest, QEMU and the emulator"
+    trap 'poweroff -f' USR1 USR2 TERM
+    setsid cttyhack sh -l &
+    wait
 fi
 result done 1
 poweroff -f

@@ -8,7 +8,11 @@
 #                                waits for its socket; accel_stop_all ends
 #                                every one started so far
 #   guest_run INITRD APPEND QEMU-ARGS... -- boots the guest under TCG with
-#                                UEFI and ACPI; the console goes to stdout
+#                                UEFI and ACPI; the console goes to stdout.
+#                                GUEST_SERIAL: the serial port's backend
+#                                (stdio); GUEST_WRAP: what runs QEMU
+#                                (timeout $GUEST_TIMEOUT; "exec" for a
+#                                subshell that is to become QEMU)
 #   accel_device ID BUS SOCKET [MEMBERS] -- the -device JSON of a
 #                                vfio-user-pci (MEMBERS: ',"cxl":"off"'...)
 
@@ -70,8 +74,9 @@ accel_device() { # ID BUS SOCKET [MORE-JSON-MEMBERS]
 guest_run() { # INITRD APPEND QEMU-ARGS...
     _initrd=$1 _append=$2
     shift 2
-    timeout $GUEST_TIMEOUT "$qemu" \
-        -accel tcg -cpu max -smp 2 -m 2G -nographic -nodefaults -serial stdio \
+    ${GUEST_WRAP-timeout $GUEST_TIMEOUT} "$qemu" \
+        -accel tcg -cpu max -smp 2 -m 2G -nographic -nodefaults \
+        -serial "${GUEST_SERIAL:-stdio}" \
         -drive if=pflash,format=raw,readonly=on,file="$code" \
         -drive if=pflash,format=raw,file="$vars" \
         -kernel "$guest/vmlinuz" -initrd "$_initrd" \

@@ -41,14 +41,15 @@ debs="$guest/debs"
 apt="$guest/apt"
 mkdir -p "$debs"
 set -- -c "$(apt_private_conf "$apt" arm64 amd64)"
-{
-    printf 'deb [arch=arm64,amd64] %s trixie main\n' "$DEBIAN_MIRROR"
-    printf 'deb [arch=arm64,amd64] %s trixie-backports main\n' "$DEBIAN_MIRROR"
-} > "$apt/sources.list"
 
 apt_updated=""
 apt_update() {
     [ -n "$apt_updated" ] && return
+    DEBIAN_MIRROR=$(debian_mirror)
+    {
+        printf 'deb [arch=arm64,amd64] %s trixie main\n' "$DEBIAN_MIRROR"
+        printf 'deb [arch=arm64,amd64] %s trixie-backports main\n' "$DEBIAN_MIRROR"
+    } > "$apt/sources.list"
     apt-get "$@" -qq update >&2
     apt_updated=1
 }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Debian trixie build root for out-of-tree Linux modules:
 #   mk/kroot.sh
-# makes build/kroot/root, a trixie minbase root (debootstrap, $DEBIAN_MIRROR)
+# makes build/kroot/root, a trixie minbase root (debootstrap, mk/pin.sh's archive)
 # with gcc-14, the arm64 cross compiler and the headers of the
 # trixie-backports kernel for amd64 (installed with apt) and arm64 (unpacked,
 # it shares the amd64 linux-kbuild). Debian's 7.3 kbuild needs glibc >= 2.38
@@ -135,6 +135,7 @@ in_root() { # COMMAND...: in the new root, with a clean environment
 }
 
 start=$(date +%s)
+DEBIAN_MIRROR=$(debian_mirror)
 # Left by an interrupted run.
 remove_tree "$new"
 remove_tree "$old"
