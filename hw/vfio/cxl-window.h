@@ -25,6 +25,10 @@ typedef struct VFIOCXLWindowClaim {
     bool exclusive;         /* the whole window and host bridge */
     unsigned hb_decoder;    /* first host bridge decoder QEMU programs */
     unsigned hb_count;      /* how many, one per firmware decoder */
+    /* What QEMU committed in host bridge decoder hb_decoder + n */
+    uint64_t hb_programmed; /* bit n: committed by QEMU */
+    hwaddr hb_base[CXL_HDM_MAX_DECODERS];
+    uint64_t hb_size[CXL_HDM_MAX_DECODERS];
     /* Parts of device memory mapped into the window, one per decoder */
     MemoryRegion part[CXL_HDM_MAX_DECODERS];
     bool part_mapped[CXL_HDM_MAX_DECODERS];
@@ -36,11 +40,23 @@ typedef struct VFIOCXLWindowClaim {
  * exactly one non-interleaved window targets, the window large enough)
  * and reserve a range of the window for it: @size bytes, or the whole
  * window if @exclusive (no other device may then use the window or the
- * host bridge). @hb_count host bridge decoders are reserved for it.
+ * host bridge). @hb_count consecutive free host bridge decoders are
+ * reserved for it. The range overlaps no CXL memory in use (other
+ * claims, committed host bridge decoders, committed decoders of CXL
+ * memory below the host bridge), and lies above the ranges of the
+ * host bridge decoders below the reserved ones and below those of the
+ * decoders above them, so that host bridge decoders stay in address
+ * order (CXL r3.1 8.2.4.20.12). Refused otherwise, saying why.
  */
 bool vfio_cxl_window_claim(PCIDevice *pdev, uint64_t size, bool exclusive,
                            unsigned hb_count, VFIOCXLWindowClaim *claim,
                            Error **errp);
+/*
+ * Unmap the claim, release its range and uncommit and clear the host
+ * bridge decoders QEMU committed for it (those the guest has rewritten
+ * since are the guest's, and left alone), as a platform does when the
+ * device is removed: a later claim can take them again, in order.
+ */
 void vfio_cxl_window_release(VFIOCXLWindowClaim *claim);
 
 /*
@@ -70,9 +86,10 @@ void vfio_cxl_window_unmap(VFIOCXLWindowClaim *claim);
  * @gpa + @size) to the root port: one per endpoint decoder, as Linux wants
  * a host bridge decoder of exactly the endpoint decoder's range. A host
  * bridge holding device memory always has decoders (see
- * pxb_cxl_dev_reset()); only before its first reset has it none.
+ * pxb_cxl_dev_reset()); only before its first reset has it none. A
+ * decoder committed to anything else is never overwritten.
  */
-void vfio_cxl_window_program_host_bridge(const VFIOCXLWindowClaim *claim,
+void vfio_cxl_window_program_host_bridge(VFIOCXLWindowClaim *claim,
                                          unsigned n, hwaddr gpa,
                                          uint64_t size);
 

@@ -2324,6 +2324,356 @@ static void test_dvsec_range_decode(void)
     cxl_accel_stop(&a);
 }
 
+/*
+ * Placement in a window that other CXL memory uses, and the host bridge
+ * decoders QEMU commits and releases (CXL r3.1 8.2.4.20.12: committed
+ * decoders decode ascending addresses, decoder m+1 above decoder m).
+ */
+
+/* The Type-3 device on rp1 (12:01.0), its bus and component BAR */
+#define WIN_RP1_DEVFN           PCI_DEVFN(1, 0)
+#define WIN_T3_BUS              14
+#define WIN_T3_BAR_OFF          (16 * MiB)
+
+static uint64_t win_cfg_addr(int bus, int devfn, int off)
+{
+    return 0x4010000000ULL + ((uint64_t)bus << 20) + (devfn << 12) + off;
+}
+
+static void win_cfg_writel(QTestState *qts, int bus, int devfn, int off,
+                           uint32_t val)
+{
+    if (arch() == &arch_arm) {
+        qtest_writel(qts, win_cfg_addr(bus, devfn, off), val);
+        return;
+    }
+    qtest_outl(qts, 0xcf8, (1u << 31) | (bus << 16) | (devfn << 8) | off);
+    qtest_outl(qts, 0xcfc, val);
+}
+
+/* What firmware does for the Type-3 device: bus, window, BAR 0, enables */
+static uint64_t win_map_type3(QTestState *qts)
+{
+    uint64_t bar = arch()->bar_addr + WIN_T3_BAR_OFF;
+    uint32_t win = ((bar >> 16) & 0xfff0) |
+                   (((bar + 4 * MiB - 1) >> 16) & 0xfff0) << 16;
+
+    win_cfg_writel(qts, HB_BUS, WIN_RP1_DEVFN, PCI_PRIMARY_BUS,
+                   HB_BUS | WIN_T3_BUS << 8 | WIN_T3_BUS << 16);
+    win_cfg_writel(qts, HB_BUS, WIN_RP1_DEVFN, PCI_MEMORY_BASE, win);
+    win_cfg_writel(qts, HB_BUS, WIN_RP1_DEVFN, PCI_COMMAND,
+                   PCI_COMMAND_MEMORY);
+    win_cfg_writel(qts, WIN_T3_BUS, 0, PCI_BASE_ADDRESS_0, bar);
+    win_cfg_writel(qts, WIN_T3_BUS, 0, PCI_BASE_ADDRESS_0 + 4, bar >> 32);
+    win_cfg_writel(qts, WIN_T3_BUS, 0, PCI_COMMAND, PCI_COMMAND_MEMORY);
+    return bar;
+}
+
+/* Decoder @n of the block at @hdm: what a guest reads */
+typedef struct WinDecoder {
+    uint64_t base, size;
+    uint32_t ctrl, target;
+} WinDecoder;
+
+static WinDecoder win_decoder(QTestState *qts, uint64_t hdm, unsigned n)
+{
+    uint64_t dec = hdm + cxl_hdm_dec_reg(n, 0);
+    WinDecoder d;
+
+    d.base = (qtest_readl(qts, dec + A_CXL_HDM_DEC_BASE_LO) &
+              CXL_HDM_ADDR_LO_MASK) |
+             (uint64_t)qtest_readl(qts, dec + A_CXL_HDM_DEC_BASE_HI) << 32;
+    d.size = (qtest_readl(qts, dec + A_CXL_HDM_DEC_SIZE_LO) &
+              CXL_HDM_ADDR_LO_MASK) |
+             (uint64_t)qtest_readl(qts, dec + A_CXL_HDM_DEC_SIZE_HI) << 32;
+    d.ctrl = qtest_readl(qts, dec + A_CXL_HDM_DEC_CTRL);
+    d.target = qtest_readl(qts, dec + A_CXL_HDM_DEC_DPA_SKIP_LO);
+    return d;
+}
+
+/*
+ * The host bridge's committed decoders decode ascending addresses in
+ * decoder order; returns how many are committed.
+ */
+static unsigned win_check_hb_order(QTestState *qts)
+{
+    uint64_t hb = hb_hdm_block(qts), end = 0;
+    unsigned n, committed = 0;
+
+    for (n = 0; n < 4; n++) {
+        WinDecoder d = win_decoder(qts, hb, n);
+
+        g_test_message("host bridge decoder %u: base 0x%" PRIx64 " size 0x%"
+                       PRIx64 " ctrl 0x%x target 0x%x", n, d.base, d.size,
+                       d.ctrl, d.target);
+        if (!(d.ctrl & CTRL_COMMITTED)) {
+            continue;
+        }
+        g_assert_cmphex(d.base, >=, end);
+        end = d.base + d.size;
+        committed++;
+    }
+    return committed;
+}
+
+/* Decoder @n of the host bridge: uncommitted and cleared */
+static void win_check_hb_free(QTestState *qts, unsigned n)
+{
+    WinDecoder d = win_decoder(qts, hb_hdm_block(qts), n);
+
+    g_assert_cmphex(d.ctrl, ==, 0);
+    g_assert_cmphex(d.base, ==, 0);
+    g_assert_cmphex(d.size, ==, 0);
+    g_assert_cmphex(d.target, ==, 0);
+}
+
+static QDict *win_device_add(QTestState *qts, const char *id, CXLAccel *a)
+{
+    return qtest_qmp(qts, "{ 'execute': 'device_add', 'arguments': "
+                     "{ 'driver': 'vfio-user-pci', 'id': %s, "
+                     "'bus': 'rp0', 'socket': { 'type': 'unix', "
+                     "'path': %s } } }", id, a->sock);
+}
+
+/* The first address of device memory in the system's flat view */
+static uint64_t win_mapped_at(QTestState *qts)
+{
+    g_autofree char *mtree = qtest_hmp(qts, "info mtree -f");
+    char *as = strstr(mtree, "AS \"memory\"");
+    char *name, *line;
+    uint64_t start;
+
+    g_assert_nonnull(as);
+    name = strstr(as, " cxl-memory");
+    g_assert_nonnull(name);
+    for (line = name; line > mtree && line[-1] != '\n'; line--) {
+        ;
+    }
+    g_assert_cmpint(sscanf(line, " %" SCNx64 "-", &start), ==, 1);
+    return start;
+}
+
+/*
+ * A guest built a Type-3 region at window offset 0 (its endpoint decoder
+ * and host bridge decoder 0 committed); a device hot-added next to it must
+ * not take that memory: one too large for the rest of the window is
+ * refused, leaving nothing claimed, and one that fits goes above it, with
+ * host bridge decoder 1. The Type-3 memory stays the Type-3 device's.
+ */
+static void test_window_hotplug_over_type3(void)
+{
+    g_autofree char *mtree = NULL;
+    uint64_t base, t3, hb;
+    const char *desc;
+    WinDecoder d;
+    QTestState *qts;
+    CXLAccel big, fit;
+    QDict *rsp;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = qtest_initf("-M %s,cxl=on,cxl-fmw.0.targets.0=cxl.1,"
+                      "cxl-fmw.0.size=512M -m 1G -nodefaults "
+                      "-object memory-backend-ram,id=t3mem,size=256M "
+                      "-device pxb-cxl,bus_nr=%d,bus=pcie.0,id=cxl.1 "
+                      "-device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,"
+                      "slot=2 "
+                      "-device cxl-rp,port=1,bus=cxl.1,id=rp1,chassis=0,"
+                      "slot=3 "
+                      "-device cxl-type3,bus=rp1,volatile-memdev=t3mem,id=t3",
+                      arch()->machine, HB_BUS);
+    base = window_base(qts);
+
+    /* The guest's region: endpoint decoder 0, then host bridge decoder 0 */
+    t3 = hdm_find(qts, win_map_type3(qts) + CXL_CACHEMEM_OFFSET);
+    g_assert_cmphex(t3, !=, 0);
+    hdm_enable(qts, t3, true);
+    g_assert_cmphex(hdm_commit(qts, t3, 0, base, 256 * MiB, 0, 0) &
+                    CTRL_COMMITTED, !=, 0);
+    hb = hb_hdm_block(qts);
+    hdm_enable(qts, hb, true);
+    /* Target list: the Type-3 device's root port, port 1 */
+    g_assert_cmphex(hdm_commit(qts, hb, 0, base, 256 * MiB, 1, CTRL_LOCK) &
+                    CTRL_COMMITTED, !=, 0);
+    qtest_writeq(qts, base + 0x1000, 0x7e57da7a0f7e3333ULL);
+    g_assert_cmphex(qtest_readq(qts, base + 0x1000), ==,
+                    0x7e57da7a0f7e3333ULL);
+    slot_power_on(qts);
+
+    /* 512 MiB: the window has 256 MiB left */
+    cxl_accel_start(&big, "--mem-size 512M");
+    rsp = win_device_add(qts, "accel0", &big);
+    g_assert_true(qdict_haskey(rsp, "error"));
+    desc = qdict_get_str(qdict_get_qdict(rsp, "error"), "desc");
+    g_test_message("device_add: %s", desc);
+    g_assert_nonnull(strstr(desc, "CXL Fixed Memory Window 0 (0x20000000 "
+                            "bytes at 0x"));
+    g_assert_nonnull(strstr(desc, "has no room for 0x20000000 bytes of "
+                            "device memory that overlaps no CXL memory in "
+                            "use and keeps the host bridge decoders in "
+                            "address order"));
+    qobject_unref(rsp);
+    cxl_accel_stop(&big);
+    mtree = qtest_hmp(qts, "info mtree -f");
+    g_assert_null(strstr(mtree, "cxl-memory"));
+    d = win_decoder(qts, hb, 0);
+    g_assert_cmphex(d.base, ==, base);
+    g_assert_cmphex(d.target, ==, 1);
+    g_assert_cmphex(win_decoder(qts, hb, 1).ctrl & CTRL_COMMITTED, ==, 0);
+    g_assert_cmphex(qtest_readq(qts, base + 0x1000), ==,
+                    0x7e57da7a0f7e3333ULL);
+
+    /* 256 MiB fits above the Type-3 region, through decoder 1 */
+    cxl_accel_start(&fit, "--mem-size 256M");
+    rsp = win_device_add(qts, "accel1", &fit);
+    g_assert_false(qdict_haskey(rsp, "error"));
+    qobject_unref(rsp);
+    g_assert_cmphex(win_mapped_at(qts), ==, base + 256 * MiB);
+    g_assert_cmpuint(mapped_bytes(qts, base, 512 * MiB), ==, 256 * MiB);
+    d = win_decoder(qts, hb, 0);
+    g_assert_cmphex(d.base, ==, base);
+    g_assert_cmphex(d.size, ==, 256 * MiB);
+    g_assert_cmphex(d.target, ==, 1);
+    check_decoder_n(qts, hb, 1, base + 256 * MiB, 256 * MiB);
+    g_assert_cmphex(win_decoder(qts, hb, 1).target, ==, 0);
+    g_assert_cmpuint(win_check_hb_order(qts), ==, 2);
+    g_assert_cmphex(qtest_readq(qts, base + 0x1000), ==,
+                    0x7e57da7a0f7e3333ULL);
+    check_memory_file_at(qts, &fit, base + 256 * MiB);
+    qtest_quit(qts);
+    cxl_accel_stop(&fit);
+}
+
+typedef struct WinDecoderCase {
+    const char *name;
+    const char *a_args;         /* on rp0 */
+    const char *b_args;         /* on rp1, or NULL */
+    const char *msg;
+} WinDecoderCase;
+
+static const WinDecoderCase win_decoder_cases[] = {
+    {
+        "one-device", "--mem-size 1280M --decoders 6 --committed-decoders 5",
+        NULL, "host bridge 'cxl.1' has 4 HDM decoders, 0 of them in use, "
+        "but the device needs 5 (one per HDM decoder the host committed)",
+    }, {
+        "two-devices", "--mem-size 768M --decoders 4 --committed-decoders 3",
+        "--mem-size 512M --decoders 2 --committed-decoders 2",
+        "host bridge 'cxl.1' has 4 HDM decoders, 3 of them in use, but the "
+        "device needs 2",
+    },
+};
+
+/* More firmware-committed decoders than the host bridge has: refused */
+static void test_window_hb_decoders_exhausted(const void *data)
+{
+    const WinDecoderCase *c = data;
+    g_autofree char *args = NULL;
+    g_autofree char *err = NULL;
+    CXLAccel a, b;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    cxl_accel_start(&a, c->a_args);
+    if (c->b_args) {
+        cxl_accel_start(&b, c->b_args);
+        args = cmdline_two(&a, "", &b, "");
+    } else {
+        args = cmdline(&a, NULL, NULL);
+    }
+    err = expect_startup_error(args, c->msg);
+    g_assert_nonnull(strstr(err, "Put the device below a pxb-cxl of its "
+                            "own"));
+    cxl_accel_stop(&a);
+    if (c->b_args) {
+        cxl_accel_stop(&b);
+    }
+}
+
+/* Hot-add an accelerator with @accel_args on rp0 as @id; must work */
+static void win_replug(QTestState *qts, CXLAccel *a, const char *accel_args,
+                       const char *id)
+{
+    QDict *rsp;
+
+    slot_power_on(qts);
+    cxl_accel_start(a, accel_args);
+    rsp = win_device_add(qts, id, a);
+    g_assert_false(qdict_haskey(rsp, "error"));
+    qobject_unref(rsp);
+}
+
+/*
+ * Two devices share a host bridge (decoders 0 and 1). Unplugging the first
+ * releases decoder 0, and a device of its size takes it again. A larger
+ * one cannot go below decoder 1's range: it takes decoder 2, above it.
+ * After a system reset QEMU's decoders are 0 to n-1 again, in address
+ * order. Committed decoders always ascend, and the memory is where they
+ * say.
+ */
+static void test_window_replug_hb_order(void)
+{
+    g_autofree char *args = NULL;
+    uint64_t base, hb;
+    QTestState *qts;
+    CXLAccel a, b, c, d;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    cxl_accel_start(&a, "--mem-size 256M");
+    cxl_accel_start(&b, "--mem-size 512M");
+    args = cmdline_two(&a, ",\"id\":\"accel0\"", &b, "");
+    qts = qtest_init(args);
+    base = window_base(qts);
+    hb = hb_hdm_block(qts);
+    check_decoder_n(qts, hb, 0, base, 256 * MiB);
+    check_decoder_n(qts, hb, 1, base + 256 * MiB, 512 * MiB);
+
+    unplug(qts, "accel0");
+    cxl_accel_stop(&a);
+    win_check_hb_free(qts, 0);
+    check_decoder_n(qts, hb, 1, base + 256 * MiB, 512 * MiB);
+
+    /* 256 MiB: below device b again, through decoder 0 */
+    win_replug(qts, &c, "--mem-size 256M", "accel2");
+    check_decoder_n(qts, hb, 0, base, 256 * MiB);
+    g_assert_cmphex(win_decoder(qts, hb, 0).target, ==, 0);
+    check_decoder_n(qts, hb, 1, base + 256 * MiB, 512 * MiB);
+    g_assert_cmphex(win_decoder(qts, hb, 1).target, ==, 1);
+    g_assert_cmpuint(win_check_hb_order(qts), ==, 2);
+    check_memory_file_at(qts, &c, base);
+    check_memory_file_at(qts, &b, base + 256 * MiB);
+
+    /* 512 MiB: above device b, through decoder 2 */
+    unplug(qts, "accel2");
+    cxl_accel_stop(&c);
+    win_check_hb_free(qts, 0);
+    win_replug(qts, &d, "--mem-size 512M", "accel3");
+    win_check_hb_free(qts, 0);
+    check_decoder_n(qts, hb, 2, base + 768 * MiB, 512 * MiB);
+    g_assert_cmpuint(win_check_hb_order(qts), ==, 2);
+    check_memory_file_at(qts, &d, base + 768 * MiB);
+    check_memory_file_at(qts, &b, base + 256 * MiB);
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 1 * GiB);
+
+    /* After a system reset: decoders 0 and 1, the memory where it was */
+    qtest_system_reset(qts);
+    check_decoder_n(qts, hb, 0, base + 256 * MiB, 512 * MiB);
+    g_assert_cmphex(win_decoder(qts, hb, 0).target, ==, 1);
+    check_decoder_n(qts, hb, 1, base + 768 * MiB, 512 * MiB);
+    g_assert_cmphex(win_decoder(qts, hb, 1).target, ==, 0);
+    win_check_hb_free(qts, 2);
+    g_assert_cmpuint(win_check_hb_order(qts), ==, 2);
+    check_memory_file_at(qts, &d, base + 768 * MiB);
+    check_memory_file_at(qts, &b, base + 256 * MiB);
+    qtest_quit(qts);
+    cxl_accel_stop(&b);
+    cxl_accel_stop(&d);
+}
+
 int main(int argc, char **argv)
 {
     size_t i;
@@ -2416,5 +2766,16 @@ int main(int argc, char **argv)
     qtest_add_func("vfio-user-cxl/dvsec/range-base", test_dvsec_range_base);
     qtest_add_func("vfio-user-cxl/dvsec/range-decode",
                    test_dvsec_range_decode);
+    qtest_add_func("vfio-user-cxl/window/hotplug-over-type3",
+                   test_window_hotplug_over_type3);
+    for (i = 0; i < ARRAY_SIZE(win_decoder_cases); i++) {
+        g_autofree char *name = g_strdup_printf(
+            "vfio-user-cxl/window/hb-decoders-exhausted/%s",
+            win_decoder_cases[i].name);
+        qtest_add_data_func(name, &win_decoder_cases[i],
+                            test_window_hb_decoders_exhausted);
+    }
+    qtest_add_func("vfio-user-cxl/window/replug-hb-order",
+                   test_window_replug_hb_order);
     return g_test_run();
 }
