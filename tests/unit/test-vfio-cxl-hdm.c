@@ -476,17 +476,23 @@ static void test_address_order(void)
     g_assert_cmphex(commit(&g, 1, WIN_BASE + GiB + 256 * MiB, 256 * MiB, 0,
                            0), ==, COMMIT | COMMITTED);
 
-    /* Firmware redoing decoder 0 larger, over decoder 1's memory */
+    /*
+     * Firmware redoing decoder 0 larger, over decoder 1's memory: decoder
+     * 1 is uncommitted first (decoders uncommit from the top), and a
+     * decoder 1 then overlapping decoder 0 is refused.
+     */
     glue_init(&g, false);
     vfio_cxl_hdm_commit_locked(&g.hdm, 0, WIN_BASE, 256 * MiB, 0);
     vfio_cxl_hdm_commit_locked(&g.hdm, 1, WIN_BASE + GiB, 256 * MiB, 0);
     g_assert_cmpint(vfio_cxl_hdm_commit_locked(&g.hdm, 0, WIN_BASE, 512 * MiB,
                                                0), ==,
-                    VFIO_CXL_HDM_RULE_DPA_OVERLAP);
+                    VFIO_CXL_HDM_RULE__MAX);
+    g_assert_false(vfio_cxl_hdm_committed(&g.hdm, 1));
     assert_disjoint(&g);
-    g_assert_cmpint(vfio_cxl_hdm_commit_locked(&g.hdm, 0, WIN_BASE + 512 * MiB,
-                                               768 * MiB, 0), ==,
-                    VFIO_CXL_HDM_RULE_OVERLAP);
+    g_assert_cmpint(vfio_cxl_hdm_commit_locked(&g.hdm, 1, WIN_BASE + 256 * MiB,
+                                               256 * MiB, 0), !=,
+                    VFIO_CXL_HDM_RULE__MAX);
+    g_assert_cmpint(g.mapped[1], ==, 0);
     assert_disjoint(&g);
 }
 

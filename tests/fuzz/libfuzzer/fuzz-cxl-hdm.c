@@ -221,8 +221,6 @@ static uint64_t plausible(Fuzz *f, uint32_t off)
     }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const unsigned counts[] = { 1, 2, 4, 8 };

@@ -91,8 +91,6 @@ static void check_desc(const VFIOCXLDesc *d, uint64_t bar_size)
     }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     FuzzInput in = { data, size };
