@@ -100,7 +100,8 @@ static void init_pcie_cap(CXLAccel *a)
     set_w(a->cfg, cap + PCI_EXP_FLAGS,
           ACCEL_PCIE_CAP_VERSION | PCI_EXP_TYPE_ENDPOINT << 4);
     /* FLR capable: the device advertises VFIO_DEVICE_FLAGS_RESET */
-    set_l(a->cfg, cap + PCI_EXP_DEVCAP, PCI_EXP_DEVCAP_FLR);
+    set_l(a->cfg, cap + PCI_EXP_DEVCAP,
+          a->opts.fault == ACCEL_FAULT_NO_FLR ? 0 : PCI_EXP_DEVCAP_FLR);
     set_w(a->cfg_wmask, cap + PCI_EXP_DEVCTL, ACCEL_DEVCTL_WMASK);
     set_w(a->cfg_w1cmask, cap + PCI_EXP_DEVSTA, ACCEL_DEVSTA_W1CMASK);
 }
@@ -141,6 +142,8 @@ static void init_device_dvsec(CXLAccel *a)
     cap = FIELD_DP32(cap, CXL_DVSEC_CAP, IO_CAPABLE, 1);
     cap = FIELD_DP32(cap, CXL_DVSEC_CAP, MEM_CAPABLE, 1);
     cap = FIELD_DP32(cap, CXL_DVSEC_CAP, HDM_COUNT, 1);
+    cap = FIELD_DP32(cap, CXL_DVSEC_CAP, CXL_RESET_CAPABLE,
+                     a->opts.fault != ACCEL_FAULT_NO_CXL_RESET);
     if (a->opts.cache_capable) {
         cap = FIELD_DP32(cap, CXL_DVSEC_CAP, CACHE_CAPABLE, 1);
         cap = FIELD_DP32(cap, CXL_DVSEC_CAP, CACHE_WBI_CAPABLE, 1);
@@ -325,7 +328,24 @@ static void config_actions(CXLAccel *a, bool flr)
     }
     if (v & R_CXL_DVSEC_CTRL2_INITIATE_CXL_RESET_MASK) {
         a->cxl_reset_count++;
-        st2 |= R_CXL_DVSEC_STATUS2_CXL_RESET_COMPLETE_MASK;
+        st2 &= ~(R_CXL_DVSEC_STATUS2_CXL_RESET_COMPLETE_MASK |
+                 R_CXL_DVSEC_STATUS2_CXL_RESET_ERROR_MASK);
+        if (FIELD_EX32(get_w(a->cfg, DVSEC(CXL_DVSEC_CAP)), CXL_DVSEC_CAP,
+                       CXL_RESET_CAPABLE)) {
+            /*
+             * CXL r3.1 9.7: the HDM decoders (all of CXL.cachemem) go back
+             * to their defaults, config space stays. The host's decoders
+             * are gone: the region turns inactive, as the kernel sees it
+             * after re-reading them.
+             */
+            accel_hdm_cxl_reset(a);
+            accel_hdm_snapshot(a);
+            accel_mem_update_active(a);
+            accel_cache_discard(a);
+            st2 |= R_CXL_DVSEC_STATUS2_CXL_RESET_COMPLETE_MASK;
+        } else {
+            st2 |= R_CXL_DVSEC_STATUS2_CXL_RESET_ERROR_MASK;
+        }
     }
     set_w(a->cfg, DVSEC(CXL_DVSEC_STATUS2), st2);
     set_w(a->cfg, ctrl2, v & ~(R_CXL_DVSEC_CTRL2_INITIATE_WBI_MASK |
@@ -365,8 +385,12 @@ int accel_config_write(CXLAccel *a, uint64_t off, const void *buf,
         }
         a->cfg[addr] = (a->cfg[addr] & ~wmask) | (val[i] & wmask);
         a->cfg[addr] &= ~(val[i] & w1c);
-        /* The FLR bit is not stored: it always reads 0 */
-        if (addr == devctl_hi && (val[i] << 8) & PCI_EXP_DEVCTL_BCR_FLR) {
+        /*
+         * The FLR bit is not stored: it always reads 0. Without FLR in
+         * DevCap, as the kernel's vfio-pci, nothing happens.
+         */
+        if (addr == devctl_hi && (val[i] << 8) & PCI_EXP_DEVCTL_BCR_FLR &&
+            a->opts.fault != ACCEL_FAULT_NO_FLR) {
             flr = true;
         }
     }

@@ -70,11 +70,15 @@ int accel_dma_map(CXLAccel *a, uint64_t iova, uint64_t size, int fd,
     if (fd >= 0) {
         void *p = mmap(NULL, size, PROT_READ | (writable ? PROT_WRITE : 0),
                        MAP_SHARED, fd, offset);
+        struct stat st, mem;
 
         if (p == MAP_FAILED) {
             return -errno;
         }
         m.host = p;
+        /* Its own memory faults while inactive: know it when accessed */
+        m.devmem = !fstat(fd, &st) && !fstat(a->mem_fd, &mem) &&
+                   st.st_dev == mem.st_dev && st.st_ino == mem.st_ino;
     }
     g_array_append_val(maps, m);
     return 0;
@@ -183,7 +187,9 @@ static AccelDMAError dma_access(CXLAccel *a, const AccelDMAIO *io,
         m = dma_find(a, iova);
         n = MIN(len, dma_left(m, iova));
 
-        if (m->host) {
+        if (m->host && m->devmem && a->mem_inactive) {
+            return ACCEL_DMA_ERR_CLIENT;  /* the kernel's mapping would fault */
+        } else if (m->host) {
             if (write) {
                 memcpy(m->host + (iova - m->iova), buf, n);
             } else {

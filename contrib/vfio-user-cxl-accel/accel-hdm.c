@@ -22,6 +22,7 @@
 #include "accel-model.h"
 
 #define HDM_REG(rel)    ((ACCEL_HDM_OFFSET + (rel)) / 4)
+#define RAS_REG(rel)    ((ACCEL_RAS_OFFSET + (rel)) / 4)
 
 /* Register offset of decoder n's register reg (reg as for decoder 0) */
 static unsigned decoder_reg(unsigned n, unsigned reg)
@@ -89,6 +90,12 @@ void accel_hdm_hw_init(CXLAccel *a)
     cap = FIELD_DP32(cap, CXL_HDM_CAP, INTERLEAVE_A14TO12, 1);
     hw[HDM_REG(A_CXL_HDM_CAP)] = cap;
 
+    /* Errors the device logged: sticky status bits a guest clears */
+    if (a->opts.fault == ACCEL_FAULT_RAS_ERRORS) {
+        hw[RAS_REG(ACCEL_RAS_UNC_STATUS)] = ACCEL_RAS_UNC_ERRORS;
+        hw[RAS_REG(ACCEL_RAS_COR_STATUS)] = ACCEL_RAS_COR_ERRORS;
+    }
+
     if (!a->opts.firmware_committed) {
         return;
     }
@@ -124,6 +131,19 @@ void accel_hdm_uncommit_decoder0(CXLAccel *a)
 
     *ctrl = FIELD_DP32(*ctrl, CXL_HDM_DEC_CTRL, COMMITTED, 0);
     *ctrl = FIELD_DP32(*ctrl, CXL_HDM_DEC_CTRL, COMMIT, 0);
+}
+
+bool accel_hdm_decoder0_committed(const CXLAccel *a)
+{
+    return FIELD_EX32(a->shadow[HDM_REG(A_CXL_HDM_DEC_CTRL)],
+                      CXL_HDM_DEC_CTRL, COMMITTED);
+}
+
+void accel_hdm_cxl_reset(CXLAccel *a)
+{
+    /* CXL r3.1 9.7: the HDM decoders return to their defaults */
+    memset(&a->hw_cachemem[HDM_REG(A_CXL_HDM_GLOBAL_CTRL)], 0,
+           sizeof(a->hw_cachemem) - ACCEL_HDM_OFFSET - A_CXL_HDM_GLOBAL_CTRL);
 }
 
 void accel_hdm_snapshot(CXLAccel *a)
@@ -266,6 +286,15 @@ int accel_comp_regs_write(CXLAccel *a, uint64_t off, const void *buf,
     /* Below the HDM decoder block the snapshot is read-only */
     if (off >= ACCEL_HDM_OFFSET) {
         hdm_write(a, off - ACCEL_HDM_OFFSET, ldl_le_p(buf));
+    } else if (off == ACCEL_RAS_OFFSET + ACCEL_RAS_UNC_STATUS ||
+               off == ACCEL_RAS_OFFSET + ACCEL_RAS_COR_STATUS) {
+        /*
+         * ... but for the RAS status registers (RW1CS, CXL r3.1
+         * 8.2.4.17): a 1 clears the bit, in the device too, as with a
+         * kernel that passes these through.
+         */
+        a->hw_cachemem[off / 4] &= ~ldl_le_p(buf);
+        a->shadow[off / 4] &= ~ldl_le_p(buf);
     }
     return 0;
 }

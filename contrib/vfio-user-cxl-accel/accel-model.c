@@ -170,6 +170,22 @@ static void bar_init(CXLAccel *a)
     }
 }
 
+void accel_mem_update_active(CXLAccel *a)
+{
+    /* Active if decoder 0 is committed in the snapshot, as the kernel has it */
+    bool active = accel_hdm_decoder0_committed(a);
+
+    if (active != a->mem_inactive) {
+        return;
+    }
+    if (ftruncate(a->mem_fd, active ? a->opts.mem_size : 0) < 0) {
+        fprintf(stderr, "vfio-user-cxl-accel: cannot %s the device memory: "
+                "%s\n", active ? "restore" : "revoke", strerror(errno));
+        return;
+    }
+    a->mem_inactive = !active;
+}
+
 void accel_open(CXLAccel *a)
 {
     /* A new client maps what it wants; the last one's mappings are gone. */
@@ -177,6 +193,7 @@ void accel_open(CXLAccel *a)
     accel_config_init(a);
     accel_hdm_hw_init(a);
     accel_hdm_snapshot(a);
+    accel_mem_update_active(a);
     bar_init(a);
     accel_cache_discard(a);
     a->wbi_count = 0;
@@ -206,12 +223,20 @@ void accel_reset(CXLAccel *a)
            sizeof(dvsec_wmask));
 
     if (a->opts.fault == ACCEL_FAULT_RESET_UNCOMMITS) {
-        accel_hdm_uncommit_decoder0(a);
+        /* Lost, or committed again as firmware had it (the host did it) */
+        if (FIELD_EX32(a->hw_cachemem[(ACCEL_HDM_OFFSET +
+                                       A_CXL_HDM_DEC_CTRL) / 4],
+                       CXL_HDM_DEC_CTRL, COMMITTED)) {
+            accel_hdm_uncommit_decoder0(a);
+        } else {
+            accel_hdm_hw_init(a);
+        }
     }
     if (a->opts.fault == ACCEL_FAULT_PIN_CHANGES) {
         a->cfg[PCI_INTERRUPT_PIN] = ACCEL_CHANGED_PIN;
     }
     accel_hdm_snapshot(a);
+    accel_mem_update_active(a);
     bar_init(a);
     /* What the cache held is lost: only a write-back before keeps it. */
     accel_cache_discard(a);
@@ -305,6 +330,9 @@ int accel_mem_read(CXLAccel *a, uint64_t off, void *buf, size_t len)
     if (!range_ok(off, len, a->opts.mem_size)) {
         return -EINVAL;
     }
+    if (a->mem_inactive) {
+        return -EIO;
+    }
     if (pread(a->mem_fd, buf, len, off) != (ssize_t)len) {
         return -EIO;
     }
@@ -315,6 +343,9 @@ int accel_mem_write(CXLAccel *a, uint64_t off, const void *buf, size_t len)
 {
     if (!range_ok(off, len, a->opts.mem_size)) {
         return -EINVAL;
+    }
+    if (a->mem_inactive) {
+        return -EIO;
     }
     if (pwrite(a->mem_fd, buf, len, off) != (ssize_t)len) {
         return -EIO;

@@ -42,7 +42,7 @@ typedef enum AccelFault {
     ACCEL_FAULT_CAP_TRUNCATED,        /* CXL device cap only 16 bytes long */
     ACCEL_FAULT_DPA_SIZE_ZERO,        /* memory region of size 0 */
     ACCEL_FAULT_CAP_BAD_VERSION,      /* CXL device cap version 2 */
-    ACCEL_FAULT_RESET_UNCOMMITS,      /* a reset leaves decoder 0 uncommitted */
+    ACCEL_FAULT_RESET_UNCOMMITS,      /* resets flip decoder 0's commit */
     ACCEL_FAULT_BAR_SIZE_ODD,         /* BAR 2 region info: 3 MiB */
     ACCEL_FAULT_INFO_FAILS,           /* DEVICE_GET_INFO fails with EIO */
     ACCEL_FAULT_REPLY_OVERSIZED,      /* config region info: 64 bytes more */
@@ -53,6 +53,9 @@ typedef enum AccelFault {
     ACCEL_FAULT_ROM_SIZE_ODD,         /* ROM BAR sizes to 384 KiB */
     ACCEL_FAULT_CLOSE_UNREAD,         /* close with DMA maps left unread */
     ACCEL_FAULT_PIN_CHANGES,          /* Interrupt Pin reads A after a reset */
+    ACCEL_FAULT_RAS_ERRORS,           /* RAS error status bits set at open */
+    ACCEL_FAULT_NO_FLR,               /* DevCap without FLR: no FLR happens */
+    ACCEL_FAULT_NO_CXL_RESET,         /* not CXL Reset Capable */
     ACCEL_FAULT__MAX,
 } AccelFault;
 
@@ -103,6 +106,11 @@ typedef struct AccelFuzz AccelFuzz;
  */
 #define ACCEL_CACHEMEM_SIZE     0x1000
 #define ACCEL_RAS_OFFSET        0x100
+/* RAS status registers (RW1CS) and what --fault ras-errors sets in them */
+#define ACCEL_RAS_UNC_STATUS    0x0
+#define ACCEL_RAS_COR_STATUS    0xc
+#define ACCEL_RAS_UNC_ERRORS    0x00010481u /* bits in bytes 0, 1 and 2 */
+#define ACCEL_RAS_COR_ERRORS    0x00000041u
 #define ACCEL_HDM_OFFSET        0x200   /* hdm_decoder_offset */
 
 /*
@@ -121,6 +129,7 @@ typedef struct AccelDMAMap {
     uint64_t size;
     uint8_t *host;              /* the fd the client sent, mapped; or NULL */
     bool writable;
+    bool devmem;                /* that fd is the device memory's own */
 } AccelDMAMap;
 
 /*
@@ -156,6 +165,13 @@ typedef struct CXLAccel {
 
     /* Device memory backing */
     int mem_fd;
+    /*
+     * No committed HDM decoder after a reset: the host region is inactive,
+     * as the kernel marks it. The file is truncated, so that the client's
+     * mappings fault (SIGBUS) and reads and writes fail (EIO) as the
+     * kernel's do; what the memory held is lost.
+     */
+    bool mem_inactive;
 
     /* --fuzz-seed: the backend fuzzer's state, or NULL */
     AccelFuzz *fuzz;
@@ -265,6 +281,11 @@ void accel_hdm_hw_init(CXLAccel *a);
 void accel_hdm_snapshot(CXLAccel *a);
 /* The reset-uncommits fault: "hardware" loses decoder 0's commit */
 void accel_hdm_uncommit_decoder0(CXLAccel *a);
+bool accel_hdm_decoder0_committed(const CXLAccel *a);
+/* A CXL Reset: every HDM decoder back to its default, uncommitted */
+void accel_hdm_cxl_reset(CXLAccel *a);
+/* The host region turns (in)active: after a reset, from the snapshot */
+void accel_mem_update_active(CXLAccel *a);
 int accel_comp_regs_read(CXLAccel *a, uint64_t off, void *buf, size_t len);
 int accel_comp_regs_write(CXLAccel *a, uint64_t off, const void *buf,
                           size_t len);

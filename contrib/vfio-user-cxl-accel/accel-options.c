@@ -32,6 +32,9 @@ static const char *const fault_names[ACCEL_FAULT__MAX] = {
     [ACCEL_FAULT_ROM_SIZE_ODD] = "rom-size-odd",
     [ACCEL_FAULT_CLOSE_UNREAD] = "close-unread",
     [ACCEL_FAULT_PIN_CHANGES] = "pin-changes",
+    [ACCEL_FAULT_RAS_ERRORS] = "ras-errors",
+    [ACCEL_FAULT_NO_FLR] = "no-flr",
+    [ACCEL_FAULT_NO_CXL_RESET] = "no-cxl-reset",
 };
 
 void accel_options_init(AccelOptions *o)

@@ -47,6 +47,8 @@ static const char *const rule_names[VFIO_CXL_HDM_RULE__MAX] = {
         "committed decoder's",
     [VFIO_CXL_HDM_RULE_UNCOMMIT_ORDER] = "a higher-numbered decoder is still "
         "committed",
+    [VFIO_CXL_HDM_RULE_HOST_INACTIVE] = "the host does not back the device "
+                                        "memory (its decoders were reset)",
 };
 
 const char *vfio_cxl_hdm_rule_str(VFIOCXLHDMRule rule)
@@ -103,7 +105,7 @@ bool vfio_cxl_hdm_locked(const VFIOCXLHDM *hdm, unsigned n)
 static void hdm_sync(VFIOCXLHDM *hdm, unsigned n)
 {
     VFIOCXLHDMDecoder *d = &hdm->dec[n];
-    bool want = vfio_cxl_hdm_committed(hdm, n) &&
+    bool want = vfio_cxl_hdm_committed(hdm, n) && !hdm->host_inactive &&
                 FIELD_EX32(hdm->global_ctrl, CXL_HDM_GLOBAL_CTRL,
                            HDM_DECODER_ENABLE);
 
@@ -141,7 +143,7 @@ static bool hdm_range_want(VFIOCXLHDM *hdm, unsigned r, uint64_t *dpa)
 
     if (FIELD_EX32(hdm->global_ctrl, CXL_HDM_GLOBAL_CTRL,
                    HDM_DECODER_ENABLE) || !hdm->mem_enable || !g->size ||
-        !hdm_in_window(hdm, g->base, g->size)) {
+        hdm->host_inactive || !hdm_in_window(hdm, g->base, g->size)) {
         return false;
     }
     for (i = 0; i < r; i++) {
@@ -197,6 +199,12 @@ static void hdm_sync_all(VFIOCXLHDM *hdm)
     }
 }
 
+void vfio_cxl_hdm_set_host_inactive(VFIOCXLHDM *hdm, bool inactive)
+{
+    hdm->host_inactive = inactive;
+    hdm_sync_all(hdm);
+}
+
 void vfio_cxl_hdm_set_dvsec(VFIOCXLHDM *hdm, bool mem_enable,
                             const uint64_t base[VFIO_CXL_DVSEC_RANGES],
                             const uint64_t size[VFIO_CXL_DVSEC_RANGES])
@@ -248,6 +256,9 @@ static VFIOCXLHDMRule hdm_check(VFIOCXLHDM *hdm, unsigned n, uint64_t *dpa)
     uint64_t start = 0;
     unsigned m;
 
+    if (hdm->host_inactive) {
+        return VFIO_CXL_HDM_RULE_HOST_INACTIVE;
+    }
     if (n && !vfio_cxl_hdm_committed(hdm, n - 1)) {
         return VFIO_CXL_HDM_RULE_ORDER;
     }

@@ -23,6 +23,7 @@ typedef enum VFIOCXLHDMRule {
     VFIO_CXL_HDM_RULE_ADDR_ORDER,   /* not between its neighbours' ranges */
     VFIO_CXL_HDM_RULE_DPA_OVERLAP,  /* device memory another decoder maps */
     VFIO_CXL_HDM_RULE_UNCOMMIT_ORDER, /* uncommit below a committed one */
+    VFIO_CXL_HDM_RULE_HOST_INACTIVE, /* the host does not back the memory */
     VFIO_CXL_HDM_RULE__MAX,
 } VFIOCXLHDMRule;
 
@@ -73,6 +74,7 @@ typedef struct VFIOCXLHDM {
     uint64_t mem_size;      /* device memory: the DPA space */
     uint64_t win_base;      /* where commits may place it */
     uint64_t win_size;
+    bool host_inactive;     /* the host's memory is gone: decode nothing */
     VFIOCXLHDMDecoder dec[CXL_HDM_MAX_DECODERS];
     /* Attributes of what firmware committed: Target Type, BI, UIO */
     uint32_t fw_attrs[CXL_HDM_MAX_DECODERS];
@@ -114,6 +116,12 @@ void vfio_cxl_hdm_set_dvsec(VFIOCXLHDM *hdm, bool mem_enable,
  */
 void vfio_cxl_hdm_set_firmware_attrs(VFIOCXLHDM *hdm, unsigned n,
                                      uint32_t host_ctrl);
+
+/*
+ * While the host does not back the device memory (its decoders are gone
+ * after a reset), commits are refused and nothing is mapped.
+ */
+void vfio_cxl_hdm_set_host_inactive(VFIOCXLHDM *hdm, bool inactive);
 
 /* Bytes the block spans: the header and every decoder. */
 uint32_t vfio_cxl_hdm_block_size(const VFIOCXLHDM *hdm);

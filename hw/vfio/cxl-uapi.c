@@ -408,3 +408,18 @@ bool vfio_cxl_place_host_decoder(const VFIOCXLDesc *desc, VFIOCXLRegRead read,
     }
     return true;
 }
+
+bool vfio_cxl_check_mem_dma(const char *backend, bool accept_no_dma,
+                            Error **errp)
+{
+    if (!backend || strcmp(backend, "iommufd") || accept_no_dma) {
+        return true;
+    }
+    error_setg(errp, "the iommufd backend cannot DMA map the device memory "
+               "(a VM_PFNMAP mapping) on this kernel: the device could not "
+               "DMA to its own memory at the addresses the guest gives it");
+    error_append_hint(errp, "Use the legacy VFIO container (drop iommufd=...), "
+                      "which maps it, or set x-cxl-no-mem-dma=on to pass the "
+                      "device through without DMA to its own memory.\n");
+    return false;
+}

@@ -25,9 +25,15 @@
  * - the CXL Device DVSEC's Range Base registers are QEMU's: guest
  *   addresses (the placed window address in firmware mode), never the
  *   host's; while HDM Decoder Enable is clear they decide what decodes;
+ * - after every reset the host's decoders are read again: if the reset
+ *   cleared them, the host no longer backs the memory (the kernel marks it
+ *   inactive), and nothing is mapped until a reset finds them committed;
+ * - a guest's CXL Reset (DVSEC Control2) is performed by QEMU, never
+ *   forwarded: cache write-back, the device reset through VFIO, the
+ *   decoders as after any reset, then Status2 CXL Reset Complete;
  * - a Cache_Capable device writes its cache back before every reset QEMU
  *   triggers (cxl-cache.c);
- * - migration is blocked.
+ * - migration is blocked, in every mode (CPR too).
  *
  * Copyright (c) 2026 QEMU CXL Type-2 team
  *
@@ -39,6 +45,7 @@
 #include "qemu/error-report.h"
 #include "qemu/log.h"
 #include "hw/qdev-core.h"
+#include "hw/cxl/cxl-dvsec-layout.h"
 #include "migration/blocker.h"
 #include "system/reset.h"
 #include "system/system.h"
@@ -56,6 +63,31 @@
 /* Refused guest commits logged per device; the trace event sees all. */
 #define VFIO_CXL_REFUSALS_LOGGED    10
 
+/*
+ * CXL.cachemem registers whose status bits are write-1-to-clear: a
+ * sub-dword guest write must not write 1s back to the other bytes.
+ * RAS Capability (CXL r3.1 8.2.4.17): Uncorrectable and Correctable Error
+ * Status are RW1CS.
+ */
+#define VFIO_CXL_RAS_UNC_ERR_STATUS 0x0
+#define VFIO_CXL_RAS_COR_ERR_STATUS 0xc
+
+static const struct {
+    uint16_t cap_id;
+    uint16_t offset;        /* from the capability's pointer */
+} vfio_cxl_rw1c_regs[] = {
+    { CXL_CAP_ID_RAS, VFIO_CXL_RAS_UNC_ERR_STATUS },
+    { CXL_CAP_ID_RAS, VFIO_CXL_RAS_COR_ERR_STATUS },
+};
+
+/* RW1C dwords kept per device; a sane array lists the RAS cap once */
+#define VFIO_CXL_RW1C_MAX           8
+
+/* Status2 bits QEMU reports for a CXL Reset it performed */
+#define VFIO_CXL_STATUS2_RESET_BITS \
+    (R_CXL_DVSEC_STATUS2_CXL_RESET_COMPLETE_MASK | \
+     R_CXL_DVSEC_STATUS2_CXL_RESET_ERROR_MASK)
+
 struct VFIOCXL {
     VFIOPCIDevice *vdev;
     VFIOCXLDesc desc;
@@ -71,10 +103,16 @@ struct VFIOCXL {
     Notifier machine_done;
     bool machine_done_pending;
     bool placed;                /* decoders placed, memory mapped */
+    bool host_inactive;         /* the host's decoders are gone: map nothing */
+    bool inactive_logged;       /* a refused commit logged this time */
     Error *migration_blocker;
-    /* Cache_Capable: the CXL Device DVSEC, Control2 across a reset */
-    bool cache_capable;
+    /* COMP_REGS dwords whose bits are write-1-to-clear */
+    uint32_t rw1c[VFIO_CXL_RW1C_MAX];
+    unsigned nr_rw1c;
+    /* The CXL Device DVSEC (0: none), Control2 across a reset */
     uint32_t dvsec;
+    bool cxl_reset_capable;
+    bool cache_capable;
     uint16_t saved_ctrl2;
     bool written_back;          /* by QEMU, before the reset in progress */
     Notifier exit;
@@ -149,6 +187,53 @@ static bool vfio_cxl_in_hdm(VFIOCXL *cxl, hwaddr addr)
            addr - cxl->desc.hdm_offset < vfio_cxl_hdm_block_size(&cxl->hdm);
 }
 
+static bool vfio_cxl_is_rw1c(VFIOCXL *cxl, uint32_t dword)
+{
+    unsigned i;
+
+    for (i = 0; i < cxl->nr_rw1c; i++) {
+        if (cxl->rw1c[i] == dword) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The RW1C registers, from the capability header array (CXL r3.1 8.2.4) */
+static bool vfio_cxl_find_rw1c(VFIOCXL *cxl, Error **errp)
+{
+    uint32_t hdr, entry, n, count, off;
+    unsigned i;
+
+    if (!vfio_cxl_regs_read(cxl, 0, &hdr, errp)) {
+        return false;
+    }
+    count = MIN(FIELD_EX32(hdr, CXL_CAP_ARRAY_HDR, ARRAY_SIZE),
+                cxl->desc.regs_size / 4 - 1);
+    for (n = 1; n <= count; n++) {
+        if (!vfio_cxl_regs_read(cxl, 4 * n, &entry, errp)) {
+            return false;
+        }
+        for (i = 0; i < ARRAY_SIZE(vfio_cxl_rw1c_regs); i++) {
+            if (FIELD_EX32(entry, CXL_CAP_HDR, ID) !=
+                vfio_cxl_rw1c_regs[i].cap_id) {
+                continue;
+            }
+            off = FIELD_EX32(entry, CXL_CAP_HDR, PTR) +
+                  vfio_cxl_rw1c_regs[i].offset;
+            /* Where the model answers, or outside COMP_REGS: not ours */
+            if (off % 4 || off > cxl->desc.regs_size - 4 ||
+                vfio_cxl_in_hdm(cxl, off) || vfio_cxl_is_rw1c(cxl, off) ||
+                cxl->nr_rw1c == VFIO_CXL_RW1C_MAX) {
+                continue;
+            }
+            trace_vfio_cxl_rw1c(vfio_cxl_name(cxl), off);
+            cxl->rw1c[cxl->nr_rw1c++] = off;
+        }
+    }
+    return true;
+}
+
 static uint64_t vfio_cxl_regs_mr_read(void *opaque, hwaddr addr,
                                       unsigned size)
 {
@@ -187,7 +272,13 @@ static void vfio_cxl_regs_mr_write(void *opaque, hwaddr addr, uint64_t data,
                            size);
         return;
     }
-    if (size < 4) {
+    if (size < 4 && vfio_cxl_is_rw1c(cxl, dword)) {
+        /*
+         * COMP_REGS takes dwords only: write 0s, which change nothing, to
+         * the bytes of a write-1-to-clear register the guest left out.
+         */
+        val = deposit32(0, (addr & 3) * 8, size * 8, data);
+    } else if (size < 4) {
         /* Sub-dword writes: read-modify-write the dword. */
         if (!vfio_cxl_regs_read(cxl, dword, &val, &err)) {
             goto fail;
@@ -244,6 +335,16 @@ static void vfio_cxl_hdm_refused(void *opaque, unsigned n,
     const char *why = vfio_cxl_hdm_rule_str(rule);
 
     trace_vfio_cxl_decoder_refused(vfio_cxl_name(cxl), n, base, size, why);
+    if (rule == VFIO_CXL_HDM_RULE_HOST_INACTIVE) {
+        /* Once per inactive period: the guest may well retry */
+        if (!cxl->inactive_logged) {
+            qemu_log_mask(LOG_GUEST_ERROR, "vfio %s: HDM decoder %u commit "
+                          "at 0x%" PRIx64 " size 0x%" PRIx64 " refused: %s\n",
+                          vfio_cxl_name(cxl), n, base, size, why);
+            cxl->inactive_logged = true;
+        }
+        return;
+    }
     if (cxl->refusals < VFIO_CXL_REFUSALS_LOGGED) {
         qemu_log_mask(LOG_GUEST_ERROR, "vfio %s: HDM decoder %u %s at "
                       "0x%" PRIx64 " size 0x%" PRIx64 " refused: %s%s\n",
@@ -403,6 +504,16 @@ static void vfio_cxl_dvsec_write(VFIOCXL *cxl, uint32_t addr, uint32_t val,
     vfio_cxl_dvsec_sync(cxl);
 }
 
+/* Status2 CXL Reset Complete / Error, which QEMU emulates */
+static void vfio_cxl_set_reset_status(VFIOCXL *cxl, uint16_t bits)
+{
+    uint8_t *st2 = PCI_DEVICE(cxl->vdev)->config + cxl->dvsec +
+                   CXL_DVSEC_STATUS2;
+
+    pci_set_word(st2, (pci_get_word(st2) & ~VFIO_CXL_STATUS2_RESET_BITS) |
+                 bits);
+}
+
 /* Placement: decoders, host bridge and window, at machine_done and reset */
 
 /*
@@ -459,6 +570,9 @@ static void vfio_cxl_system_reset(void *opaque)
     if (!cxl->guest_decoders) {
         vfio_cxl_program_host_bridge(cxl);
     }
+    if (cxl->dvsec) {
+        vfio_cxl_set_reset_status(cxl, 0);
+    }
 }
 
 static bool vfio_cxl_place(VFIOCXL *cxl, Error **errp)
@@ -509,10 +623,12 @@ static bool vfio_cxl_host_unchanged(VFIOCXL *cxl, Error **errp)
         }
         if (!h.committed || h.size != cxl->host_dec[n].size ||
             h.dpa_skip != cxl->host_dec[n].dpa_skip) {
+            trace_vfio_cxl_host_inactive(vfio_cxl_name(cxl), n, h.ctrl);
             error_setg(errp, "the host's HDM decoder %u changed across the "
-                       "reset (control 0x%08x, size 0x%" PRIx64 "); the "
-                       "device memory is no longer mapped", n, h.ctrl,
-                       h.size);
+                       "reset (control 0x%08x, size 0x%" PRIx64 "): the "
+                       "host no longer backs the device memory, which stays "
+                       "unmapped until a reset finds the decoder committed "
+                       "again", n, h.ctrl, h.size);
             return false;
         }
     }
@@ -551,6 +667,35 @@ static void vfio_cxl_exit_notify(Notifier *notifier, void *data)
     vfio_cxl_write_back(cxl, "shutdown");
 }
 
+/*
+ * Whether the host still backs the device memory after a reset. A reset
+ * can clear the host's decoders (a bus reset of a function without FLR, a
+ * CXL Reset); the kernel then marks the memory inactive, and a mapping of
+ * it faults (SIGBUS) on first access. Said once per inactive period.
+ */
+static bool vfio_cxl_host_check(VFIOCXL *cxl)
+{
+    Error *err = NULL;
+    bool active = vfio_cxl_host_unchanged(cxl, &err);
+
+    if (!active && !cxl->host_inactive) {
+        error_prepend(&err, "vfio %s: CXL Type-2 passthrough after reset: ",
+                      vfio_cxl_name(cxl));
+        error_report_err(err);
+        cxl->inactive_logged = false;
+    } else {
+        error_free(err);
+    }
+    if (active && cxl->host_inactive) {
+        trace_vfio_cxl_host_active(vfio_cxl_name(cxl));
+        info_report("vfio %s: CXL Type-2 passthrough: the host's HDM "
+                    "decoders are committed again", vfio_cxl_name(cxl));
+    }
+    cxl->host_inactive = !active;
+    vfio_cxl_hdm_set_host_inactive(&cxl->hdm, !active);
+    return active;
+}
+
 void vfio_pci_cxl_reset(VFIOPCIDevice *vdev)
 {
     VFIOCXL *cxl = vdev->cxl;
@@ -566,43 +711,131 @@ void vfio_pci_cxl_reset(VFIOPCIDevice *vdev)
     }
     trace_vfio_cxl_reset(vfio_cxl_name(cxl), cxl->guest_decoders ?
                          "guest" : "firmware");
-    if (cxl->guest_decoders) {
-        vfio_cxl_hdm_reset(&cxl->hdm);
-        vfio_cxl_dvsec_reset(cxl);
-        return;
-    }
     /*
      * A device reset retakes the shadow snapshot: BASE reads 0 again. What
-     * the host committed must be what it was, or nothing stays mapped.
+     * the host committed must be what it was, in either mode, or nothing
+     * is mapped and no commit is accepted.
      */
-    if (!vfio_cxl_host_unchanged(cxl, &err)) {
+    if (cxl->guest_decoders) {
         vfio_cxl_hdm_reset(&cxl->hdm);
-    } else if (vfio_cxl_place_decoders(cxl, &err)) {
+        vfio_cxl_host_check(cxl);
         vfio_cxl_dvsec_reset(cxl);
         return;
     }
-    error_prepend(&err, "vfio %s: CXL Type-2 passthrough after reset: ",
-                  vfio_cxl_name(cxl));
-    error_report_err(err);
+    if (!vfio_cxl_host_check(cxl)) {
+        /* Firmware shows no committed decoder: there is nothing to map. */
+        vfio_cxl_hdm_reset(&cxl->hdm);
+        vfio_cxl_dvsec_reset(cxl);
+        return;
+    }
+    if (!vfio_cxl_place_decoders(cxl, &err)) {
+        error_prepend(&err, "vfio %s: CXL Type-2 passthrough after reset: ",
+                      vfio_cxl_name(cxl));
+        error_report_err(err);
+        return;
+    }
+    vfio_cxl_dvsec_reset(cxl);
+}
+
+/* Whether a config write of @val at @addr sets bit @bit of byte @byte */
+static bool vfio_cxl_writes_bit(uint32_t addr, uint32_t val, int len,
+                                uint32_t byte, unsigned bit)
+{
+    return range_covers_byte(addr, len, byte) &&
+           extract32(val, (byte - addr) * 8 + bit, 1);
+}
+
+static bool vfio_cxl_writes_cxl_reset(VFIOCXL *cxl, uint32_t addr,
+                                      uint32_t val, int len)
+{
+    /* Initiate CXL Reset is bit 2 of Control2's low byte */
+    return cxl && cxl->dvsec &&
+           vfio_cxl_writes_bit(addr, val, len, cxl->dvsec + CXL_DVSEC_CTRL2,
+                               R_CXL_DVSEC_CTRL2_INITIATE_CXL_RESET_SHIFT);
+}
+
+/*
+ * A guest's CXL Reset (CXL r3.1 9.7), performed by QEMU rather than
+ * forwarded: the device would reset its HDM decoders behind the kernel's
+ * back, with the memory still mapped. A reset through VFIO is the one the
+ * kernel revokes and restores the mapping for. What the spec asks of
+ * system software before it, a cache write-back, QEMU does too; what a
+ * CXL Reset resets (the HDM decoders) then reads as after any reset, and
+ * config space is left as it is. Not CXL Reset Capable: CXL Reset Error.
+ */
+static void vfio_cxl_guest_cxl_reset(VFIOCXL *cxl)
+{
+    VFIODevice *vbasedev = &cxl->vdev->vbasedev;
+    int ret;
+
+    vfio_cxl_set_reset_status(cxl, 0);
+    if (!cxl->cxl_reset_capable || !cxl->placed) {
+        trace_vfio_cxl_cxl_reset(vfio_cxl_name(cxl), "not CXL Reset "
+                                 "Capable: CXL Reset Error");
+        vfio_cxl_set_reset_status(cxl,
+                                  R_CXL_DVSEC_STATUS2_CXL_RESET_ERROR_MASK);
+        return;
+    }
+    vfio_cxl_write_back(cxl, "a CXL Reset");
+    ret = vbasedev->io_ops->device_reset ?
+          vbasedev->io_ops->device_reset(vbasedev) : -ENOTSUP;
+    /* Even if it failed: the decoders may have been reset. */
+    vfio_pci_cxl_reset(cxl->vdev);
+    if (ret < 0) {
+        error_report("vfio %s: CXL Type-2 passthrough: the device reset for "
+                     "the guest's CXL Reset failed: %s", vfio_cxl_name(cxl),
+                     strerror(-ret));
+        trace_vfio_cxl_cxl_reset(vfio_cxl_name(cxl), "device reset failed: "
+                                 "CXL Reset Error");
+        vfio_cxl_set_reset_status(cxl,
+                                  R_CXL_DVSEC_STATUS2_CXL_RESET_ERROR_MASK);
+        return;
+    }
+    trace_vfio_cxl_cxl_reset(vfio_cxl_name(cxl), "CXL Reset Complete");
+    vfio_cxl_set_reset_status(cxl,
+                              R_CXL_DVSEC_STATUS2_CXL_RESET_COMPLETE_MASK);
+}
+
+uint32_t vfio_pci_cxl_config_filter(VFIOPCIDevice *vdev, uint32_t addr,
+                                    uint32_t val, int len)
+{
+    uint32_t byte;
+
+    if (!vfio_cxl_writes_cxl_reset(vdev->cxl, addr, val, len)) {
+        return val;
+    }
+    byte = vdev->cxl->dvsec + CXL_DVSEC_CTRL2;
+    return val & ~BIT((byte - addr) * 8 +
+                      R_CXL_DVSEC_CTRL2_INITIATE_CXL_RESET_SHIFT);
 }
 
 void vfio_pci_cxl_config_write(VFIOPCIDevice *vdev, uint32_t addr,
                                uint32_t val, int len)
 {
     PCIDevice *pdev = PCI_DEVICE(vdev);
-    uint32_t flr_byte = pdev->exp.exp_cap + PCI_EXP_DEVCTL + 1;
+    uint32_t devctl_hi = pdev->exp.exp_cap + PCI_EXP_DEVCTL + 1;
 
-    if (vdev->cxl) {
-        vfio_cxl_dvsec_write(vdev->cxl, addr, val, len);
+    if (!vdev->cxl) {
+        return;
+    }
+    vfio_cxl_dvsec_write(vdev->cxl, addr, val, len);
+    if (vfio_cxl_writes_cxl_reset(vdev->cxl, addr, val, len)) {
+        vfio_cxl_guest_cxl_reset(vdev->cxl);
+        return;
     }
     /*
      * The kernel (or the server) performs a guest's Function Level Reset
-     * itself, inside the config write; QEMU must follow with its view.
+     * itself, inside the config write, if the function is FLR capable;
+     * QEMU must follow with its view.
      */
-    if (!vdev->cxl || !pdev->exp.exp_cap ||
-        !range_covers_byte(addr, len, flr_byte) ||
-        !(extract32(val, (flr_byte - addr) * 8, 8) &
-          (PCI_EXP_DEVCTL_BCR_FLR >> 8))) {
+    if (!pdev->exp.exp_cap ||
+        !vfio_cxl_writes_bit(addr, val, len, devctl_hi,
+                             ctz32(PCI_EXP_DEVCTL_BCR_FLR) - 8)) {
+        return;
+    }
+    if (!(pci_get_long(pdev->config + pdev->exp.exp_cap + PCI_EXP_DEVCAP) &
+          PCI_EXP_DEVCAP_FLR)) {
+        trace_vfio_cxl_flr_no_cap(vfio_cxl_name(vdev->cxl));
         return;
     }
     trace_vfio_cxl_flr(vfio_cxl_name(vdev->cxl));
@@ -616,6 +849,7 @@ static bool vfio_cxl_describe(VFIOCXL *cxl, struct vfio_device_info *info,
 {
     VFIODevice *vbasedev = &cxl->vdev->vbasedev;
     struct vfio_region_info *bar, *mem, *regs;
+    Error *local_err = NULL;
     uint64_t dpa_end = 0;
     unsigned n;
     int ret;
@@ -688,12 +922,16 @@ static bool vfio_cxl_describe(VFIOCXL *cxl, struct vfio_device_info *info,
                    cxl->host_dec[0].ctrl);
         return false;
     }
-    if (cxl->desc.flags & VFIO_CXL_CAP_CACHE_CAPABLE) {
-        if (!vfio_cxl_cache_find_dvsec(vbasedev, &cxl->dvsec, errp)) {
+    if (!vfio_cxl_cache_find_dvsec(vbasedev, &cxl->dvsec, &local_err)) {
+        /* Only a Cache_Capable device's write-back cannot do without. */
+        if (cxl->desc.flags & VFIO_CXL_CAP_CACHE_CAPABLE) {
+            error_propagate(errp, local_err);
             return false;
         }
-        cxl->cache_capable = true;
+        error_free(local_err);
+        cxl->dvsec = 0;
     }
+    cxl->cache_capable = cxl->desc.flags & VFIO_CXL_CAP_CACHE_CAPABLE;
     if (!cxl->guest_decoders && dpa_end != cxl->desc.mem_size) {
         error_setg(errp, "the committed HDM decoders decode 0x%" PRIx64
                    " bytes but the device memory region has 0x%" PRIx64,
@@ -707,7 +945,28 @@ static bool vfio_cxl_describe(VFIOCXL *cxl, struct vfio_device_info *info,
     for (n = 0; n < cxl->host_committed; n++) {
         vfio_cxl_hdm_set_firmware_attrs(&cxl->hdm, n, cxl->host_dec[n].ctrl);
     }
-    return true;
+    return vfio_cxl_find_rw1c(cxl, errp);
+}
+
+/*
+ * A guest's CXL Reset is QEMU's: Status2 CXL Reset Complete and Error
+ * are emulated (CXL r3.1 8.1.3.6), and read 0 until one is performed.
+ */
+static void vfio_cxl_emulate_reset_status(VFIOCXL *cxl)
+{
+    VFIOPCIDevice *vdev = cxl->vdev;
+    PCIDevice *pdev = PCI_DEVICE(vdev);
+    uint8_t *emu;
+
+    if (!cxl->dvsec) {
+        return;
+    }
+    cxl->cxl_reset_capable =
+        FIELD_EX32(pci_get_word(pdev->config + cxl->dvsec + CXL_DVSEC_CAP),
+                   CXL_DVSEC_CAP, CXL_RESET_CAPABLE);
+    emu = vdev->emulated_config_bits + cxl->dvsec + CXL_DVSEC_STATUS2;
+    pci_set_word(emu, pci_get_word(emu) | VFIO_CXL_STATUS2_RESET_BITS);
+    vfio_cxl_set_reset_status(cxl, 0);
 }
 
 static bool vfio_cxl_map_memory(VFIOCXL *cxl, Error **errp)
@@ -829,6 +1088,16 @@ bool vfio_pci_cxl_setup(VFIOPCIDevice *vdev, Error **errp)
     if (!vfio_cxl_describe(cxl, info, &present, errp)) {
         goto fail;
     }
+    if (present) {
+        const char *backend = vbasedev->iommufd ? "iommufd" : NULL;
+        bool ok = vfio_cxl_check_mem_dma(backend, vdev->cxl_no_mem_dma, errp);
+
+        trace_vfio_cxl_mem_dma(vbasedev->name, backend ?: "container",
+                               !backend);
+        if (!ok) {
+            goto fail;
+        }
+    }
     if (!present) {
         g_free(cxl);
         if (vdev->cxl_mode == ON_OFF_AUTO_ON) {
@@ -867,9 +1136,11 @@ bool vfio_pci_cxl_setup(VFIOPCIDevice *vdev, Error **errp)
     error_setg(&cxl->migration_blocker, "vfio %s: CXL Type-2 passthrough "
                "does not support migration (device memory and HDM decoder "
                "state are not migrated)", vbasedev->name);
-    if (migrate_add_blocker_normal(&cxl->migration_blocker, errp) < 0) {
+    /* Every mode: CPR would lose the device memory under the guest too. */
+    if (migrate_add_blocker(&cxl->migration_blocker, errp) < 0) {
         goto fail;
     }
+    vfio_cxl_emulate_reset_status(cxl);
 
     if (cxl->cache_capable) {
         cxl->exit.notify = vfio_cxl_exit_notify;

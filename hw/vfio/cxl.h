@@ -23,7 +23,13 @@ bool vfio_pci_cxl_setup(VFIOPCIDevice *vdev, Error **errp);
 void vfio_pci_cxl_pre_reset(VFIOPCIDevice *vdev);
 /* After a device reset: the decoders to their firmware or reset state. */
 void vfio_pci_cxl_reset(VFIOPCIDevice *vdev);
-/* After a guest config write reached the device: an FLR resets too. */
+/*
+ * Before a guest config write goes to the device: what it must not see
+ * (Initiate CXL Reset, which QEMU performs) taken out of @val.
+ */
+uint32_t vfio_pci_cxl_config_filter(VFIOPCIDevice *vdev, uint32_t addr,
+                                    uint32_t val, int len);
+/* After a guest config write reached the device: FLR, CXL Reset. */
 void vfio_pci_cxl_config_write(VFIOPCIDevice *vdev, uint32_t addr,
                                uint32_t val, int len);
 /* Before the BARs go away: remove every mapping. */

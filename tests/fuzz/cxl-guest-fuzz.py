@@ -338,6 +338,11 @@ class Run:
             if c <= b:
                 raise Violation("device memory mapped twice at 0x%x" % c)
         decs = self.decoders()
+        # A reset that left the host without committed decoders: the
+        # emulator's memory file is empty (inactive), and nothing may be
+        # mapped, whatever the registers say
+        if os.path.getsize(self.accel.mem) == 0:
+            decs = []
         # Every byte of device memory at most once
         spans = sorted((dpa, dpa + size) for _, size, dpa in decs)
         for (a, b), (c, d) in zip(spans, spans[1:]):

@@ -1742,30 +1742,6 @@ static void test_guest_decoders_shared(const void *data)
     cxl_accel_stop(&b);
 }
 
-/*
- * The host's decoder is gone after a reset (the emulator's fault mode;
- * the reset QEMU does at start-up is one): nothing stays mapped, and QEMU
- * runs on.
- */
-static void test_reset_host_uncommitted(void)
-{
-    uint64_t base;
-    QTestState *qts;
-    CXLAccel a;
-
-    if (!cxl_accel_binary_or_skip()) {
-        return;
-    }
-    qts = vm_start(&a, "--mem-size 256M --fault reset-uncommits", NULL, NULL);
-    base = window_base(qts);
-    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 0);
-    qtest_system_reset(qts);
-    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 0);
-    qtest_qmp_assert_success(qts, "{ 'execute': 'query-status' }");
-    qtest_quit(qts);
-    cxl_accel_stop(&a);
-}
-
 typedef struct RefusalCase {
     const char *name;
     unsigned n;                 /* decoder 0 is committed first if n > 0 */
@@ -2674,6 +2650,325 @@ static void test_window_replug_hb_order(void)
     cxl_accel_stop(&d);
 }
 
+/*
+ * Resets, CXL Reset, FLR capability, RW1C CXL.cachemem registers, CPR and
+ * the DMA backend.
+ */
+
+static unsigned count_str(const char *haystack, const char *needle)
+{
+    unsigned n = 0;
+
+    for (; (haystack = strstr(haystack, needle)); haystack++) {
+        n++;
+    }
+    return n;
+}
+
+/* Status2 after the guest sets Initiate CXL Reset in Control2 */
+static uint16_t guest_cxl_reset(QTestState *qts)
+{
+    int dvsec = device_dvsec(qts);
+    uint32_t v = cfg_ext_readl(qts, DEV_BUS, dvsec + CXL_DVSEC_CTRL2);
+
+    cfg_ext_writel(qts, DEV_BUS, dvsec + CXL_DVSEC_CTRL2,
+                   (v & 0xffff) | R_CXL_DVSEC_CTRL2_INITIATE_CXL_RESET_MASK);
+    return cfg_ext_readl(qts, DEV_BUS, dvsec + CXL_DVSEC_CTRL2) >> 16;
+}
+
+/*
+ * The host's decoder is gone after a reset (the emulator's fault mode
+ * flips it at every reset; the reset QEMU does at start-up is the first):
+ * its memory is inactive, and the emulator's file truncated, so that a
+ * mapping of it faults. Firmware shows no committed decoder, a guest
+ * commit is refused, nothing is mapped, and a guest read of the window
+ * does not take QEMU down. The next reset finds the decoder committed
+ * again: the memory comes back.
+ */
+static void test_reset_host_uncommitted(const void *data)
+{
+    bool guest = data;
+    g_autofree char *log_path = NULL;
+    g_autofree char *log = NULL;
+    g_autofree char *extra = NULL;
+    uint64_t base, hdm;
+    QTestState *qts;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    cxl_accel_start(&a, "--mem-size 256M --fault reset-uncommits");
+    log_path = g_strdup_printf("%s/qemu.log", a.dir);
+    extra = cmdline(&a, NULL, guest ? GUEST_DECODERS : NULL);
+    qts = qtest_initf("%s -d guest_errors -D %s", extra, log_path);
+    base = window_base(qts);
+    hdm = hdm_block(qts, map_bar(qts));
+    g_assert_cmphex(hdm_ctrl(qts, hdm, 0), ==, 0);
+    hdm_enable(qts, hdm, true);
+    g_assert_cmphex(hdm_commit(qts, hdm, 0, base, 256 * MiB, 0, 0), ==,
+                    CTRL_COMMIT | CTRL_ERR);
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 0);
+    qtest_readq(qts, base + 0x1000);
+    qtest_qmp_assert_success(qts, "{ 'execute': 'query-status' }");
+    g_assert_true(g_file_get_contents(log_path, &log, NULL, NULL));
+    g_assert_nonnull(strstr(log, "the host does not back the device memory"));
+
+    /* Committed again by the next reset */
+    qtest_system_reset(qts);
+    hdm = hdm_block(qts, map_bar(qts));
+    if (guest) {
+        hdm_enable(qts, hdm, true);
+        g_assert_cmphex(hdm_commit(qts, hdm, 0, base, 256 * MiB, 0, 0), ==,
+                        CTRL_COMMIT | CTRL_COMMITTED);
+    } else {
+        check_decoder(qts, hdm, base, 256 * MiB);
+    }
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 256 * MiB);
+    check_dpa(qts, &a, base + 0x2000, 0x2000, 0x600d0010);
+
+    /* Gone again: unmapped at once */
+    qtest_system_reset(qts);
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 0);
+    qtest_readq(qts, base + 0x2000);
+    qtest_qmp_assert_success(qts, "{ 'execute': 'query-status' }");
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
+/*
+ * A guest's CXL Reset (CXL r3.1 9.7): QEMU performs it, the device never
+ * sees the bit (the emulator would reset its HDM decoders and revoke the
+ * memory, as hardware does). Status2 reads CXL Reset Complete, the
+ * decoders read as after any reset, the memory keeps its contents and a
+ * guest access of it leaves QEMU running.
+ */
+static void test_cxl_reset(const void *data)
+{
+    bool guest = data;
+    g_autofree char *args = NULL;
+    g_autofree char *log = NULL;
+    uint64_t base, hdm;
+    unsigned resets;
+    QTestState *qts;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    cxl_accel_start(&a, "--mem-size 256M");
+    args = cmdline(&a, NULL, guest ? GUEST_DECODERS : NULL);
+    qts = qtest_init(args);
+    base = window_base(qts);
+    hdm = hdm_block(qts, map_bar(qts));
+    if (guest) {
+        hdm_enable(qts, hdm, true);
+        g_assert_cmphex(hdm_commit(qts, hdm, 0, base, 256 * MiB, 0, 0), ==,
+                        CTRL_COMMIT | CTRL_COMMITTED);
+    }
+    qtest_writeq(qts, base + 0x5000, 0x0123456789abcdefULL);
+    log = cxl_accel_log(&a);
+    resets = count_str(log, " DEVICE_RESET");
+
+    g_assert_cmphex(guest_cxl_reset(qts) &
+                    (R_CXL_DVSEC_STATUS2_CXL_RESET_COMPLETE_MASK |
+                     R_CXL_DVSEC_STATUS2_CXL_RESET_ERROR_MASK), ==,
+                    R_CXL_DVSEC_STATUS2_CXL_RESET_COMPLETE_MASK);
+    /* Initiate CXL Reset reads 0 */
+    g_assert_cmphex(cfg_ext_readl(qts, DEV_BUS, device_dvsec(qts) +
+                                  CXL_DVSEC_CTRL2) &
+                    R_CXL_DVSEC_CTRL2_INITIATE_CXL_RESET_MASK, ==, 0);
+    if (guest) {
+        /* Reset values; the guest commits again */
+        g_assert_cmphex(hdm_ctrl(qts, hdm, 0), ==, 0);
+        g_assert_cmphex(qtest_readl(qts, hdm + A_CXL_HDM_GLOBAL_CTRL), ==, 0);
+        g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 0);
+        hdm_enable(qts, hdm, true);
+        g_assert_cmphex(hdm_commit(qts, hdm, 0, base, 256 * MiB, 0, 0), ==,
+                        CTRL_COMMIT | CTRL_COMMITTED);
+    } else {
+        check_decoder(qts, hdm, base, 256 * MiB);
+    }
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 256 * MiB);
+    g_assert_cmphex(qtest_readq(qts, base + 0x5000), ==,
+                    0x0123456789abcdefULL);
+    qtest_qmp_assert_success(qts, "{ 'execute': 'query-status' }");
+    /* Through the device reset VFIO gives */
+    g_free(log);
+    log = cxl_accel_log(&a);
+    g_assert_cmpuint(count_str(log, " DEVICE_RESET"), ==, resets + 1);
+
+    /* A system reset clears Complete */
+    qtest_system_reset(qts);
+    map_bar(qts);
+    g_assert_cmphex(cfg_ext_readl(qts, DEV_BUS, device_dvsec(qts) +
+                                  CXL_DVSEC_CTRL2) >> 16 &
+                    R_CXL_DVSEC_STATUS2_CXL_RESET_COMPLETE_MASK, ==, 0);
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
+/* Not CXL Reset Capable: CXL Reset Error, and nothing is reset. */
+static void test_cxl_reset_not_capable(void)
+{
+    uint64_t base, hdm;
+    QTestState *qts;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start(&a, "--mem-size 256M --fault no-cxl-reset", NULL, NULL);
+    base = window_base(qts);
+    hdm = hdm_block(qts, map_bar(qts));
+    qtest_writeq(qts, base + 0x5000, 0xfedcba9876543210ULL);
+    g_assert_cmphex(guest_cxl_reset(qts) &
+                    (R_CXL_DVSEC_STATUS2_CXL_RESET_COMPLETE_MASK |
+                     R_CXL_DVSEC_STATUS2_CXL_RESET_ERROR_MASK), ==,
+                    R_CXL_DVSEC_STATUS2_CXL_RESET_ERROR_MASK);
+    check_decoder(qts, hdm, base, 256 * MiB);
+    g_assert_cmphex(qtest_readq(qts, base + 0x5000), ==,
+                    0xfedcba9876543210ULL);
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
+/*
+ * The FLR bit written to a function without FLR in its Device
+ * Capabilities does nothing (PCIe r6.0 7.5.3.4): the guest's decoders
+ * stay committed.
+ */
+static void test_flr_not_capable(void)
+{
+    uint64_t win, hdm;
+    QTestState *qts;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start_guest(&a, "--mem-size 256M --fault no-flr", NULL);
+    win = window_base(qts);
+    hdm = hdm_block(qts, map_bar(qts));
+    g_assert_cmphex(cfg_readl(qts, DEV_BUS, pcie_cap(qts, DEV_BUS) +
+                              PCI_EXP_DEVCAP) & PCI_EXP_DEVCAP_FLR, ==, 0);
+    hdm_enable(qts, hdm, true);
+    g_assert_cmphex(hdm_commit(qts, hdm, 0, win, 256 * MiB, 0, 0), ==,
+                    CTRL_COMMIT | CTRL_COMMITTED);
+    flr(qts);
+    g_assert_cmphex(hdm_ctrl(qts, hdm, 0), ==, CTRL_COMMIT | CTRL_COMMITTED);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 256 * MiB);
+    check_dpa(qts, &a, win + 0x3000, 0x3000, 0x600d0020);
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
+/*
+ * The RAS capability's status registers are write-1-to-clear (CXL r3.1
+ * 8.2.4.17) and COMP_REGS takes dwords only: a byte the guest writes
+ * clears exactly its 1s, and the other bytes' bits stay.
+ */
+static void test_ras_rw1c(void)
+{
+    uint64_t bar, cm, ras = 0;
+    uint32_t hdr;
+    QTestState *qts;
+    CXLAccel a;
+    unsigned i;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start(&a, "--mem-size 256M --fault ras-errors", NULL, NULL);
+    bar = map_bar(qts);
+    cm = bar + CXL_CACHEMEM_OFFSET +
+         qtest_readl(qts, regs_page(qts, bar) + ACCEL_REG_BLOCK_OFF_LO);
+    hdr = qtest_readl(qts, cm);
+    for (i = 1; i <= FIELD_EX32(hdr, CXL_CAP_ARRAY_HDR, ARRAY_SIZE); i++) {
+        uint32_t entry = qtest_readl(qts, cm + 4 * i);
+
+        if (FIELD_EX32(entry, CXL_CAP_HDR, ID) == CXL_CAP_ID_RAS) {
+            ras = cm + FIELD_EX32(entry, CXL_CAP_HDR, PTR);
+        }
+    }
+    g_assert_cmphex(ras, !=, 0);
+    /* Uncorrectable Error Status: bits 0 and 7, 10, 16 */
+    g_assert_cmphex(qtest_readl(qts, ras), ==, 0x00010481);
+    /* A byte of 0s to byte 3, of 1s to byte 1: bit 10 goes, no more */
+    qtest_writeb(qts, ras + 3, 0);
+    g_assert_cmphex(qtest_readl(qts, ras), ==, 0x00010481);
+    qtest_writeb(qts, ras + 1, 0x04);
+    g_assert_cmphex(qtest_readl(qts, ras), ==, 0x00010081);
+    qtest_writeb(qts, ras, 0x01);
+    g_assert_cmphex(qtest_readl(qts, ras), ==, 0x00010080);
+    /* A word to the upper half */
+    qtest_writew(qts, ras + 2, 0x0001);
+    g_assert_cmphex(qtest_readl(qts, ras), ==, 0x00000080);
+    /* Correctable Error Status (0xc): bits 0 and 6 */
+    qtest_writeb(qts, ras + 0xd, 0xff);
+    g_assert_cmphex(qtest_readl(qts, ras + 0xc), ==, 0x00000041);
+    qtest_writeb(qts, ras + 0xc, 0x40);
+    g_assert_cmphex(qtest_readl(qts, ras + 0xc), ==, 0x00000001);
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
+/*
+ * CPR keeps the guest running on a new QEMU with its memory, but nothing
+ * carries the device memory and the decoders: blocked like normal
+ * migration (the migration-blocked test), in cpr-reboot mode here.
+ */
+static void test_migration_cpr_blocked(void)
+{
+    g_autofree char *uri = NULL;
+    QTestState *qts;
+    QDict *rsp;
+    const char *desc;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start(&a, "--mem-size 256M", NULL, NULL);
+    qtest_qmp_assert_success(qts, "{ 'execute': 'migrate-set-parameters', "
+                             "'arguments': { 'mode': 'cpr-reboot' } }");
+    uri = g_strdup_printf("file:%s/cpr", a.dir);
+    rsp = qtest_qmp(qts, "{ 'execute': 'migrate', 'arguments': "
+                    "{ 'uri': %s } }", uri);
+    g_assert_true(qdict_haskey(rsp, "error"));
+    desc = qdict_get_str(qdict_get_qdict(rsp, "error"), "desc");
+    g_assert_nonnull(strstr(desc, a.sock));
+    g_assert_nonnull(strstr(desc, "CXL Type-2 passthrough does not support "
+                            "migration"));
+    qobject_unref(rsp);
+    unlink(uri + strlen("file:"));
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
+/*
+ * x-cxl-no-mem-dma=on: accepted (the decision for an iommufd backend is
+ * unit tested in test-vfio-cxl-uapi); with vfio-user the memory is still
+ * DMA mapped for the device.
+ */
+static void test_no_mem_dma_property(void)
+{
+    QTestState *qts;
+    uint64_t base;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start(&a, "--mem-size 256M", NULL,
+                   ",\"bus\":\"rp0\",\"x-cxl-no-mem-dma\":true");
+    base = window_base(qts);
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 256 * MiB);
+    check_dpa(qts, &a, base + 0x4000, 0x4000, 0x600d0030);
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
 int main(int argc, char **argv)
 {
     size_t i;
@@ -2710,8 +3005,6 @@ int main(int argc, char **argv)
     qtest_add_func("vfio-user-cxl/guest-decoders/commit",
                    test_guest_decoders);
     qtest_add_func("vfio-user-cxl/cache-write-back", test_cache_write_back);
-    qtest_add_func("vfio-user-cxl/reset-host-uncommitted",
-                   test_reset_host_uncommitted);
     qtest_add_data_func("vfio-user-cxl/guest-decoders/shared-after-guest",
                         "guest,firmware", test_guest_decoders_shared);
     qtest_add_data_func("vfio-user-cxl/guest-decoders/shared-with-firmware",
@@ -2777,5 +3070,21 @@ int main(int argc, char **argv)
     }
     qtest_add_func("vfio-user-cxl/window/replug-hb-order",
                    test_window_replug_hb_order);
+    qtest_add_data_func("vfio-user-cxl/reset-host-uncommitted",
+                        (void *)false, test_reset_host_uncommitted);
+    qtest_add_data_func("vfio-user-cxl/reset-host-uncommitted/guest",
+                        (void *)true, test_reset_host_uncommitted);
+    qtest_add_data_func("vfio-user-cxl/cxl-reset/firmware", (void *)false,
+                        test_cxl_reset);
+    qtest_add_data_func("vfio-user-cxl/cxl-reset/guest", (void *)true,
+                        test_cxl_reset);
+    qtest_add_func("vfio-user-cxl/cxl-reset/not-capable",
+                   test_cxl_reset_not_capable);
+    qtest_add_func("vfio-user-cxl/flr-not-capable", test_flr_not_capable);
+    qtest_add_func("vfio-user-cxl/ras-rw1c", test_ras_rw1c);
+    qtest_add_func("vfio-user-cxl/migration-cpr-blocked",
+                   test_migration_cpr_blocked);
+    qtest_add_func("vfio-user-cxl/no-mem-dma-property",
+                   test_no_mem_dma_property);
     return g_test_run();
 }

@@ -1237,6 +1237,87 @@ static void test_mem_file(void)
     rmdir(dir);
 }
 
+/* A new accelerator with --fault @f */
+static CXLAccel *new_accel_fault(AccelFault f)
+{
+    AccelOptions o;
+
+    accel_options_init(&o);
+    o.fault = f;
+    return new_accel_opts(&o);
+}
+
+/*
+ * No committed decoder after a reset: the memory is inactive (EIO here,
+ * SIGBUS through a mapping); reset-uncommits gives it back next time.
+ */
+static void test_mem_inactive(void)
+{
+    CXLAccel *a = new_accel_fault(ACCEL_FAULT_RESET_UNCOMMITS);
+    uint32_t v = 0x5a5a5a5a;
+
+    g_assert_cmpint(accel_mem_write(a, 0x1000, &v, 4), ==, 0);
+    accel_reset(a);
+    g_assert_false(accel_hdm_decoder0_committed(a));
+    g_assert_cmpint(accel_mem_read(a, 0x1000, &v, 4), ==, -EIO);
+    g_assert_cmpint(accel_mem_write(a, 0x1000, &v, 4), ==, -EIO);
+    accel_reset(a);
+    g_assert_true(accel_hdm_decoder0_committed(a));
+    g_assert_cmpint(accel_mem_read(a, 0x1000, &v, 4), ==, 0);
+    g_assert_cmphex(v, ==, 0);
+    accel_free(a);
+}
+
+/* CXL r3.1 9.7: the decoders reset, the memory inactive; or Error */
+static void test_dvsec_cxl_reset(void)
+{
+    CXLAccel *a = new_accel();
+    uint32_t v;
+
+    cfg_wr(a, DVSEC(CXL_DVSEC_CTRL2), 2,
+           R_CXL_DVSEC_CTRL2_INITIATE_CXL_RESET_MASK);
+    g_assert_cmphex(cfg_rd(a, DVSEC(CXL_DVSEC_STATUS2), 2), ==,
+                    R_CXL_DVSEC_STATUS2_CXL_RESET_COMPLETE_MASK);
+    g_assert_false(accel_hdm_decoder0_committed(a));
+    g_assert_cmpint(accel_mem_read(a, 0, &v, 4), ==, -EIO);
+    accel_free(a);
+
+    a = new_accel_fault(ACCEL_FAULT_NO_CXL_RESET);
+    cfg_wr(a, DVSEC(CXL_DVSEC_CTRL2), 2,
+           R_CXL_DVSEC_CTRL2_INITIATE_CXL_RESET_MASK);
+    g_assert_cmphex(cfg_rd(a, DVSEC(CXL_DVSEC_STATUS2), 2), ==,
+                    R_CXL_DVSEC_STATUS2_CXL_RESET_ERROR_MASK);
+    g_assert_true(accel_hdm_decoder0_committed(a));
+    accel_free(a);
+}
+
+/* Without FLR in Device Capabilities the FLR bit resets nothing */
+static void test_config_no_flr(void)
+{
+    CXLAccel *a = new_accel_fault(ACCEL_FAULT_NO_FLR);
+
+    g_assert_cmphex(cfg_rd(a, ACCEL_PCIE_CAP_OFFSET + PCI_EXP_DEVCAP, 4) &
+                    PCI_EXP_DEVCAP_FLR, ==, 0);
+    cfg_wr(a, ACCEL_PCIE_CAP_OFFSET + PCI_EXP_DEVCTL, 2,
+           PCI_EXP_DEVCTL_BCR_FLR);
+    g_assert_cmpuint(a->reset_count, ==, 0);
+    accel_free(a);
+}
+
+/* The RAS status registers are RW1CS through COMP_REGS */
+static void test_ras_rw1c(void)
+{
+    CXLAccel *a = new_accel_fault(ACCEL_FAULT_RAS_ERRORS);
+    uint64_t unc = ACCEL_RAS_OFFSET + ACCEL_RAS_UNC_STATUS;
+
+    g_assert_cmphex(comp_rd(a, unc), ==, ACCEL_RAS_UNC_ERRORS);
+    comp_wr(a, unc, 0x00000401);
+    g_assert_cmphex(comp_rd(a, unc), ==, ACCEL_RAS_UNC_ERRORS & ~0x401u);
+    accel_reset(a);
+    g_assert_cmphex(comp_rd(a, unc), ==, ACCEL_RAS_UNC_ERRORS & ~0x401u);
+    accel_free(a);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1272,5 +1353,9 @@ int main(int argc, char **argv)
     g_test_add_func("/cxl-accel/vfio/irq-info", test_irq_info);
     g_test_add_func("/cxl-accel/vfio/faults", test_faults);
     g_test_add_func("/cxl-accel/mem/file", test_mem_file);
+    g_test_add_func("/cxl-accel/mem/inactive", test_mem_inactive);
+    g_test_add_func("/cxl-accel/dvsec/cxl-reset", test_dvsec_cxl_reset);
+    g_test_add_func("/cxl-accel/config/no-flr", test_config_no_flr);
+    g_test_add_func("/cxl-accel/hdm/ras-rw1c", test_ras_rw1c);
     return g_test_run();
 }

@@ -618,6 +618,36 @@ static void test_dvsec_ranges(void)
     g_assert_cmpint(g.mapped[0] + g.mapped[1], ==, 0);
 }
 
+/*
+ * The host's memory is gone (its decoders were reset): nothing mapped,
+ * commits refused by their own rule, firmware's too; back when it is.
+ */
+static void test_host_inactive(void)
+{
+    Glue g;
+
+    glue_init(&g, false);
+    enable(&g);
+    g_assert_cmphex(commit(&g, 0, WIN_BASE, 256 * MiB, 0, 0), ==,
+                    COMMIT | COMMITTED);
+    g_assert_cmpint(g.mapped[0], ==, 1);
+    vfio_cxl_hdm_set_host_inactive(&g.hdm, true);
+    g_assert_cmpint(g.mapped[0], ==, 0);
+    vfio_cxl_hdm_reset(&g.hdm);
+    enable(&g);
+    g_assert_cmphex(commit(&g, 0, WIN_BASE, 256 * MiB, 0, 0), ==,
+                    COMMIT | ERR);
+    g_assert_cmpint(g.rule, ==, VFIO_CXL_HDM_RULE_HOST_INACTIVE);
+    g_assert_cmpint(vfio_cxl_hdm_commit_locked(&g.hdm, 0, WIN_BASE,
+                                               256 * MiB, 0), ==,
+                    VFIO_CXL_HDM_RULE_HOST_INACTIVE);
+    g_assert_cmpint(g.mapped[0], ==, 0);
+    vfio_cxl_hdm_set_host_inactive(&g.hdm, false);
+    g_assert_cmphex(commit(&g, 0, WIN_BASE, 256 * MiB, 0, 0), ==,
+                    COMMIT | COMMITTED);
+    g_assert_cmpint(g.mapped[0], ==, 1);
+}
+
 int main(int argc, char **argv)
 {
     size_t i;
@@ -643,6 +673,7 @@ int main(int argc, char **argv)
     g_test_add_func("/vfio-cxl-hdm/mapped-once-random",
                     test_mapped_once_random);
     g_test_add_func("/vfio-cxl-hdm/dvsec-ranges", test_dvsec_ranges);
+    g_test_add_func("/vfio-cxl-hdm/host-inactive", test_host_inactive);
     for (i = 0; i < ARRAY_SIZE(rule_cases); i++) {
         g_autofree char *name = g_strdup_printf("/vfio-cxl-hdm/refused/%s",
                                                 rule_cases[i].name);

@@ -9,6 +9,7 @@
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
+#include "qapi/error-internal.h"
 #include "hw/vfio/cxl-uapi.h"
 
 #define NUM_REGIONS     (VFIO_PCI_NUM_REGIONS + 2)
@@ -492,6 +493,25 @@ static void test_comp_regs_malformed(void)
     expect_regs_error(&regs, &desc, "read failed at 0x0");
 }
 
+/*
+ * iommufd cannot DMA map the device memory: refused with why and what
+ * works, unless x-cxl-no-mem-dma=on; the container and vfio-user can.
+ */
+static void test_mem_dma(void)
+{
+    Error *err = NULL;
+
+    g_assert_true(vfio_cxl_check_mem_dma(NULL, false, &error_abort));
+    g_assert_true(vfio_cxl_check_mem_dma("iommufd", true, &error_abort));
+    g_assert_false(vfio_cxl_check_mem_dma("iommufd", false, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "could not DMA to its "
+                            "own memory"));
+    g_assert_nonnull(err->hint);
+    g_assert_nonnull(strstr(err->hint->str, "drop iommufd="));
+    g_assert_nonnull(strstr(err->hint->str, "x-cxl-no-mem-dma=on"));
+    error_free(err);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -517,5 +537,6 @@ int main(int argc, char **argv)
     g_test_add_func("/vfio-cxl-uapi/comp-regs/no-hdm", test_comp_regs_no_hdm);
     g_test_add_func("/vfio-cxl-uapi/comp-regs/malformed",
                     test_comp_regs_malformed);
+    g_test_add_func("/vfio-cxl-uapi/mem-dma", test_mem_dma);
     return g_test_run();
 }

@@ -125,4 +125,16 @@ static inline uint32_t vfio_cxl_hdm_reg(const VFIOCXLDesc *desc,
     return desc->hdm_offset + cxl_hdm_dec_reg(n, reg);
 }
 
+/*
+ * vfio_cxl_check_mem_dma: whether the device may be passed through with
+ * the IOMMU backend @backend ("iommufd", or NULL for the legacy type1
+ * container or a vfio-user server). The device reaches its own memory at
+ * the addresses the guest gives it only through a DMA mapping of the
+ * device memory region, which iommufd cannot make of its VM_PFNMAP
+ * mapping on this kernel: refused, unless @accept_no_dma says the guest
+ * can do without (x-cxl-no-mem-dma=on).
+ */
+bool vfio_cxl_check_mem_dma(const char *backend, bool accept_no_dma,
+                            Error **errp);
+
 #endif /* HW_VFIO_CXL_UAPI_H */
