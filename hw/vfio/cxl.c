@@ -51,7 +51,6 @@
 #include "system/system.h"
 #include "qemu/range.h"
 #include "standard-headers/linux/pci_regs.h"
-#include "hw/cxl/cxl-dvsec-layout.h"
 #include "hw/vfio/cxl-uapi.h"
 #include "pci.h"
 #include "cxl.h"

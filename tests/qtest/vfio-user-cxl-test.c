@@ -799,8 +799,14 @@ static void test_guest_nonsense(void)
     cxl_accel_stop(&a);
 }
 
-static void test_migration_blocked(void)
+/*
+ * Nothing carries the device memory and the decoders to another QEMU:
+ * migration is blocked in every mode, CPR too (@data: the mode to set, or
+ * NULL for normal migration). CPR keeps the guest's RAM, not the rest.
+ */
+static void test_migration_blocked(const void *data)
 {
+    const char *mode = data;
     g_autofree char *uri = NULL;
     QTestState *qts;
     QDict *rsp;
@@ -811,6 +817,10 @@ static void test_migration_blocked(void)
         return;
     }
     qts = vm_start(&a, "--mem-size 256M", NULL, NULL);
+    if (mode) {
+        qtest_qmp_assert_success(qts, "{ 'execute': 'migrate-set-parameters',"
+                                 " 'arguments': { 'mode': %s } }", mode);
+    }
     uri = g_strdup_printf("file:%s/migration", a.dir);
     rsp = qtest_qmp(qts, "{ 'execute': 'migrate', 'arguments': "
                     "{ 'uri': %s } }", uri);
@@ -2914,39 +2924,6 @@ static void test_ras_rw1c(void)
 }
 
 /*
- * CPR keeps the guest running on a new QEMU with its memory, but nothing
- * carries the device memory and the decoders: blocked like normal
- * migration (the migration-blocked test), in cpr-reboot mode here.
- */
-static void test_migration_cpr_blocked(void)
-{
-    g_autofree char *uri = NULL;
-    QTestState *qts;
-    QDict *rsp;
-    const char *desc;
-    CXLAccel a;
-
-    if (!cxl_accel_binary_or_skip()) {
-        return;
-    }
-    qts = vm_start(&a, "--mem-size 256M", NULL, NULL);
-    qtest_qmp_assert_success(qts, "{ 'execute': 'migrate-set-parameters', "
-                             "'arguments': { 'mode': 'cpr-reboot' } }");
-    uri = g_strdup_printf("file:%s/cpr", a.dir);
-    rsp = qtest_qmp(qts, "{ 'execute': 'migrate', 'arguments': "
-                    "{ 'uri': %s } }", uri);
-    g_assert_true(qdict_haskey(rsp, "error"));
-    desc = qdict_get_str(qdict_get_qdict(rsp, "error"), "desc");
-    g_assert_nonnull(strstr(desc, a.sock));
-    g_assert_nonnull(strstr(desc, "CXL Type-2 passthrough does not support "
-                            "migration"));
-    qobject_unref(rsp);
-    unlink(uri + strlen("file:"));
-    qtest_quit(qts);
-    cxl_accel_stop(&a);
-}
-
-/*
  * x-cxl-no-mem-dma=on: accepted (the decision for an iommufd backend is
  * unit tested in test-vfio-cxl-uapi); with vfio-user the memory is still
  * DMA mapped for the device.
@@ -3023,7 +3000,8 @@ int main(int argc, char **argv)
                    test_hb_decoders_kept);
     qtest_add_func("vfio-user-cxl/hotplug-hb-passthrough",
                    test_hotplug_hb_passthrough);
-    qtest_add_func("vfio-user-cxl/migration-blocked", test_migration_blocked);
+    qtest_add_data_func("vfio-user-cxl/migration-blocked", NULL,
+                        test_migration_blocked);
     qtest_add_func("vfio-user-cxl/cxl-off", test_cxl_off);
     qtest_add_func("vfio-user-cxl/not-cxl", test_not_cxl);
     qtest_add_func("vfio-user-cxl/realize-failure-cleanup",
@@ -3082,8 +3060,8 @@ int main(int argc, char **argv)
                    test_cxl_reset_not_capable);
     qtest_add_func("vfio-user-cxl/flr-not-capable", test_flr_not_capable);
     qtest_add_func("vfio-user-cxl/ras-rw1c", test_ras_rw1c);
-    qtest_add_func("vfio-user-cxl/migration-cpr-blocked",
-                   test_migration_cpr_blocked);
+    qtest_add_data_func("vfio-user-cxl/migration-cpr-blocked", "cpr-reboot",
+                        test_migration_blocked);
     qtest_add_func("vfio-user-cxl/no-mem-dma-property",
                    test_no_mem_dma_property);
     return g_test_run();
