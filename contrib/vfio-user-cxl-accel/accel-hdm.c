@@ -286,12 +286,13 @@ int accel_comp_regs_write(CXLAccel *a, uint64_t off, const void *buf,
     /* Below the HDM decoder block the snapshot is read-only */
     if (off >= ACCEL_HDM_OFFSET) {
         hdm_write(a, off - ACCEL_HDM_OFFSET, ldl_le_p(buf));
-    } else if (off == ACCEL_RAS_OFFSET + ACCEL_RAS_UNC_STATUS ||
-               off == ACCEL_RAS_OFFSET + ACCEL_RAS_COR_STATUS) {
+    } else if (a->opts.fault == ACCEL_FAULT_RAS_ERRORS &&
+               (off == ACCEL_RAS_OFFSET + ACCEL_RAS_UNC_STATUS ||
+                off == ACCEL_RAS_OFFSET + ACCEL_RAS_COR_STATUS)) {
         /*
-         * ... but for the RAS status registers (RW1CS, CXL r3.1
-         * 8.2.4.17): a 1 clears the bit, in the device too, as with a
-         * kernel that passes these through.
+         * ... but in ras-errors mode, as with a kernel that passes the RAS
+         * status registers through (RW1CS, CXL r3.1 8.2.4.17): a 1 clears
+         * the bit, in the device too.
          */
         a->hw_cachemem[off / 4] &= ~ldl_le_p(buf);
         a->shadow[off / 4] &= ~ldl_le_p(buf);
