@@ -359,21 +359,23 @@ static char *vfio_cxl_in_use_str(VFIOCXLPlacement *p)
 /*
  * Tell the ACPI tables (built at machine_done, and again when the guest
  * reads them after a reset) what the windows and host bridges hold: a
- * window with device memory is device-coherent RAM, and a host bridge with
- * a passed-through device keeps the decoders QEMU committed.
+ * window with device memory holds the kinds of memory its devices'
+ * decoders commit, and a host bridge with a passed-through device keeps
+ * the decoders QEMU committed.
  */
 static void vfio_cxl_update_acpi_flags(CXLFixedWindow *fw, PXBCXLDev *pxb)
 {
-    bool in_fw = false, in_hb = false;
+    uint16_t kinds = 0;
+    bool in_hb = false;
     GSList *l;
 
     for (l = vfio_cxl_claims; l; l = l->next) {
         VFIOCXLWindowClaim *c = l->data;
 
-        in_fw |= c->fw == fw;
+        kinds |= c->fw == fw ? c->kinds : 0;
         in_hb |= c->pxb == pxb;
     }
-    fw->type2_mem = in_fw;
+    fw->type2_mem = kinds;
     pxb->cxl_host_bridge->type2_committed = in_hb;
 }
 
@@ -503,8 +505,8 @@ static void vfio_cxl_window_reset(void *opaque)
 }
 
 bool vfio_cxl_window_claim(PCIDevice *pdev, uint64_t size, bool exclusive,
-                           unsigned hb_count, VFIOCXLWindowClaim *claim,
-                           Error **errp)
+                           unsigned hb_count, uint16_t kinds,
+                           VFIOCXLWindowClaim *claim, Error **errp)
 {
     static bool reset_registered;
     PCIBus *bus = pci_get_bus(pdev);
@@ -640,6 +642,7 @@ bool vfio_cxl_window_claim(PCIDevice *pdev, uint64_t size, bool exclusive,
     claim->dev = pdev;
     claim->size = exclusive ? fw->size : size;
     claim->exclusive = exclusive;
+    claim->kinds = kinds;
     claim->hb_count = hb_count;
     claim->hb_programmed = 0;
     memset(claim->part_mapped, 0, sizeof(claim->part_mapped));

@@ -23,6 +23,7 @@ typedef struct VFIOCXLWindowClaim {
     hwaddr offset;          /* in the window */
     uint64_t size;
     bool exclusive;         /* the whole window and host bridge */
+    uint16_t kinds;         /* CFMWS_RESTRICT_* of the device's memory */
     unsigned hb_decoder;    /* first host bridge decoder QEMU programs */
     unsigned hb_count;      /* how many, one per firmware decoder */
     /* What QEMU committed in host bridge decoder hb_decoder + n */
@@ -46,11 +47,12 @@ typedef struct VFIOCXLWindowClaim {
  * memory below the host bridge), and lies above the ranges of the
  * host bridge decoders below the reserved ones and below those of the
  * decoders above them, so that host bridge decoders stay in address
- * order (CXL r3.1 8.2.4.20.12). Refused otherwise, saying why.
+ * order (CXL r3.1 8.2.4.20.12). Refused otherwise, saying why. @kinds
+ * (CFMWS_RESTRICT_*) is the coherence of the memory, for the CFMWS.
  */
 bool vfio_cxl_window_claim(PCIDevice *pdev, uint64_t size, bool exclusive,
-                           unsigned hb_count, VFIOCXLWindowClaim *claim,
-                           Error **errp);
+                           unsigned hb_count, uint16_t kinds,
+                           VFIOCXLWindowClaim *claim, Error **errp);
 /*
  * Unmap the claim, release its range and uncommit and clear the host
  * bridge decoders QEMU committed for it (those the guest has rewritten

@@ -968,6 +968,34 @@ static void vfio_cxl_emulate_reset_status(VFIOCXL *cxl)
     vfio_cxl_set_reset_status(cxl, 0);
 }
 
+/*
+ * What the window must say it holds (CFMWS restrictions, CXL r3.1 Table
+ * 9-22): the coherence the host committed the device memory with -- host-
+ * only for HDM-H (Target Type 1), else device-coherent, with
+ * back-invalidate for HDM-DB (BI) -- so that an OS finds a window that may
+ * hold it.
+ */
+static uint16_t vfio_cxl_memory_kinds(VFIOCXL *cxl)
+{
+    uint16_t kinds = 0;
+    unsigned n;
+
+    for (n = 0; n < cxl->host_committed; n++) {
+        uint32_t ctrl = cxl->host_dec[n].ctrl;
+
+        if (FIELD_EX32(ctrl, CXL_HDM_DEC_CTRL, TARGET_TYPE)) {
+            kinds |= CFMWS_RESTRICT_HOST_ONLY;
+        } else {
+            kinds |= CFMWS_RESTRICT_DEVICE_COHERENT;
+            if (FIELD_EX32(ctrl, CXL_HDM_DEC_CTRL, BI)) {
+                kinds |= CFMWS_RESTRICT_BI;
+            }
+        }
+    }
+    trace_vfio_cxl_memory_kinds(vfio_cxl_name(cxl), kinds);
+    return kinds;
+}
+
 static bool vfio_cxl_map_memory(VFIOCXL *cxl, Error **errp)
 {
     VFIOPCIDevice *vdev = cxl->vdev;
@@ -1111,7 +1139,8 @@ bool vfio_pci_cxl_setup(VFIOPCIDevice *vdev, Error **errp)
     if (!vfio_cxl_window_claim(PCI_DEVICE(vdev), cxl->desc.mem_size,
                                cxl->guest_decoders,
                                cxl->guest_decoders ? 0 : cxl->host_committed,
-                               &cxl->claim, errp) ||
+                               vfio_cxl_memory_kinds(cxl), &cxl->claim,
+                               errp) ||
         !vfio_cxl_map_memory(cxl, errp)) {
         goto fail;
     }

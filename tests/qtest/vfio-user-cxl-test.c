@@ -19,6 +19,7 @@
 #include "qemu/osdep.h"
 #include <sys/wait.h>
 #include "libqtest.h"
+#include "libqos/fw_cfg.h"
 #include "cxl-accel-helper.h"
 #include "hw/cxl/cxl-hdm-layout.h"
 #include "hw/cxl/cxl-dvsec-layout.h"
@@ -2183,17 +2184,57 @@ static void test_hdm_mapped_once(void)
 }
 
 /* Firmware mode: the decoders read as the host committed them. */
+/*
+ * The Window Restrictions of the first CFMWS (CXL r3.1 Table 9-22) in the
+ * ACPI tables QEMU hands the firmware through fw_cfg (q35).
+ */
+#define CEDT_HEADER_LEN     36
+#define CFMWS_TYPE          1
+#define CFMWS_RESTRICTIONS  32
+
+static uint16_t cfmws_restrictions(QTestState *qts)
+{
+    QFWCFG *fw_cfg = pc_fw_cfg_init(qts);
+    size_t size = 512 * KiB, len, at;
+    g_autofree uint8_t *tables = g_malloc0(size);
+    const uint8_t *cedt;
+    uint16_t restrictions;
+
+    len = qfw_cfg_get_file(fw_cfg, "etc/acpi/tables", tables, size);
+    g_assert_cmpuint(len, >, 0);
+    g_assert_cmpuint(len, <=, size);
+    cedt = memmem(tables, len, "CEDT", 4);
+    g_assert_nonnull(cedt);
+    for (at = CEDT_HEADER_LEN; at < ldl_le_p(cedt + 4);
+         at += lduw_le_p(cedt + at + 2)) {
+        if (cedt[at] == CFMWS_TYPE) {
+            break;
+        }
+        g_assert_cmpuint(lduw_le_p(cedt + at + 2), >, 0);
+    }
+    g_assert_cmpuint(at, <, ldl_le_p(cedt + 4));
+    restrictions = lduw_le_p(cedt + at + CFMWS_RESTRICTIONS);
+    pc_fw_cfg_uninit(fw_cfg);
+    return restrictions;
+}
+
+/*
+ * What the host committed -- HDM-H, HDM-DB or HDM-D -- the guest reads in
+ * the decoder, and the window says it holds: volatile memory, host-only
+ * coherent, device-coherent with back-invalidate or device-coherent.
+ */
 static void test_hdm_decoder_type(void)
 {
     static const struct {
         const char *args;
         uint32_t want;
+        uint16_t cfmws;
     } cases[] = {
         { "--mem-size 256M --decoder-type hdm-h",
-          R_CXL_HDM_DEC_CTRL_TARGET_TYPE_MASK },
+          R_CXL_HDM_DEC_CTRL_TARGET_TYPE_MASK, 0x06 },
         { "--mem-size 256M --cache-capable --decoder-type hdm-db",
-          R_CXL_HDM_DEC_CTRL_BI_MASK },
-        { "--mem-size 256M", 0 },
+          R_CXL_HDM_DEC_CTRL_BI_MASK, 0x25 },
+        { "--mem-size 256M", 0, 0x05 },
     };
     const uint32_t attrs = R_CXL_HDM_DEC_CTRL_TARGET_TYPE_MASK |
                            R_CXL_HDM_DEC_CTRL_BI_MASK |
@@ -2210,6 +2251,10 @@ static void test_hdm_decoder_type(void)
         qts = vm_start(&a, cases[i].args, NULL, NULL);
         hdm = hdm_block(qts, map_bar(qts));
         g_assert_cmphex(hdm_ctrl(qts, hdm, 0) & attrs, ==, cases[i].want);
+        /* virt builds ACPI tables only with firmware; the code is shared */
+        if (arch() == &arch_x86) {
+            g_assert_cmphex(cfmws_restrictions(qts), ==, cases[i].cfmws);
+        }
         check_decoder(qts, hdm, window_base(qts), 256 * MiB);
         /* And after a reset */
         qtest_system_reset(qts);
