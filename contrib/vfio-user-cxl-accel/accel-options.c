@@ -54,30 +54,59 @@ const char *accel_fault_name(AccelFault f)
     return f < ACCEL_FAULT__MAX ? fault_names[f] : NULL;
 }
 
-bool accel_fault_parse(const char *name, AccelFault *f)
+/* The index of @name in @names, or -1 */
+static int name_index(const char *const *names, int count, const char *name)
 {
-    unsigned i;
+    int i;
 
-    for (i = 0; i < ACCEL_FAULT__MAX; i++) {
-        if (!strcmp(name, fault_names[i])) {
-            *f = i;
-            return true;
+    for (i = 0; i < count; i++) {
+        if (names[i] && !strcmp(name, names[i])) {
+            return i;
         }
     }
-    return false;
+    return -1;
+}
+
+bool accel_fault_parse(const char *name, AccelFault *f)
+{
+    int i = name_index(fault_names, ACCEL_FAULT__MAX, name);
+
+    if (i < 0) {
+        return false;
+    }
+    *f = i;
+    return true;
 }
 
 bool accel_block_at_parse(const char *name, AccelBlockAt *b)
 {
-    if (!strcmp(name, "end")) {
-        *b = ACCEL_BLOCK_AT_END;
-    } else if (!strcmp(name, "start")) {
-        *b = ACCEL_BLOCK_AT_START;
-    } else if (!strcmp(name, "middle")) {
-        *b = ACCEL_BLOCK_AT_MIDDLE;
-    } else {
+    static const char *const names[] = {
+        [ACCEL_BLOCK_AT_END] = "end",
+        [ACCEL_BLOCK_AT_START] = "start",
+        [ACCEL_BLOCK_AT_MIDDLE] = "middle",
+    };
+    int i = name_index(names, ARRAY_SIZE(names), name);
+
+    if (i < 0) {
         return false;
     }
+    *b = i;
+    return true;
+}
+
+bool accel_decoder_type_parse(const char *name, AccelDecoderType *t)
+{
+    static const char *const names[] = {
+        [ACCEL_DECODER_HDM_D] = "hdm-d",
+        [ACCEL_DECODER_HDM_H] = "hdm-h",
+        [ACCEL_DECODER_HDM_DB] = "hdm-db",
+    };
+    int i = name_index(names, ARRAY_SIZE(names), name);
+
+    if (i < 0) {
+        return false;
+    }
+    *t = i;
     return true;
 }
 
@@ -86,20 +115,6 @@ bool accel_block_at_parse(const char *name, AccelBlockAt *b)
  * stays the same from run to run: FNV-1a of the socket path. Linux names
  * CXL memory devices by it and expects each device to have its own.
  */
-bool accel_decoder_type_parse(const char *name, AccelDecoderType *t)
-{
-    if (!strcmp(name, "hdm-d")) {
-        *t = ACCEL_DECODER_HDM_D;
-    } else if (!strcmp(name, "hdm-h")) {
-        *t = ACCEL_DECODER_HDM_H;
-    } else if (!strcmp(name, "hdm-db")) {
-        *t = ACCEL_DECODER_HDM_DB;
-    } else {
-        return false;
-    }
-    return true;
-}
-
 uint64_t accel_serial_from_path(const char *path)
 {
     uint64_t h = 0xcbf29ce484222325ULL;     /* FNV-1a 64-bit offset basis */
