@@ -115,9 +115,8 @@ struct VFIOCXL {
     uint16_t saved_ctrl2;
     bool written_back;          /* by QEMU, before the reset in progress */
     Notifier exit;
-    /* The CXL Device DVSEC's Range registers, emulated (0: none found) */
-    uint32_t range_dvsec;
-    unsigned ranges;            /* 1 or 2: the DVSEC's HDM_Count */
+    /* The CXL Device DVSEC's Range registers, emulated */
+    unsigned ranges;            /* 0 (none), or the DVSEC's HDM_Count */
     uint64_t range_size[VFIO_CXL_DVSEC_RANGES];
 };
 
@@ -383,11 +382,11 @@ static void vfio_cxl_dvsec_sync(VFIOCXL *cxl)
 {
     PCIDevice *pdev = PCI_DEVICE(cxl->vdev);
     uint64_t base[VFIO_CXL_DVSEC_RANGES] = { 0 };
-    uint32_t off = cxl->range_dvsec;
+    uint32_t off = cxl->dvsec;
     bool mem_enable;
     unsigned r;
 
-    if (!off || !cxl->placed) {
+    if (!cxl->ranges || !cxl->placed) {
         return;
     }
     mem_enable = FIELD_EX32(vfio_pci_read_config(pdev, off + CXL_DVSEC_CTRL,
@@ -411,11 +410,8 @@ static void vfio_cxl_dvsec_reset(VFIOCXL *cxl)
     uint64_t base = vfio_cxl_window_gpa(&cxl->claim);
     unsigned r;
 
-    if (!cxl->range_dvsec) {
-        return;
-    }
     for (r = 0; r < cxl->ranges; r++) {
-        uint32_t at = cxl->range_dvsec +
+        uint32_t at = cxl->dvsec +
                       vfio_cxl_range_reg(r, CXL_DVSEC_R1_BASE_HI);
         uint64_t val = cxl->guest_decoders ? 0 : base;
 
@@ -431,19 +427,16 @@ static void vfio_cxl_dvsec_setup(VFIOCXL *cxl)
 {
     VFIOPCIDevice *vdev = cxl->vdev;
     PCIDevice *pdev = PCI_DEVICE(vdev);
-    Error *err = NULL;
-    uint32_t off;
+    uint32_t off = cxl->dvsec;     /* found by vfio_cxl_describe() */
     unsigned r;
 
-    if (!vfio_cxl_cache_find_dvsec(&vdev->vbasedev, &off, &err) ||
-        off + PCIE_CXL_DEVICE_DVSEC_LENGTH > pci_config_size(pdev)) {
+    if (!off || off + PCIE_CXL_DEVICE_DVSEC_LENGTH > pci_config_size(pdev)) {
         /* Nothing to emulate: no range decodes without HDM Decoder Enable */
-        trace_vfio_cxl_dvsec_none(vfio_cxl_name(cxl),
-                                  err ? error_get_pretty(err) : "too far");
-        error_free(err);
+        trace_vfio_cxl_dvsec_none(vfio_cxl_name(cxl), off ?
+                                  "beyond config space" :
+                                  "no CXL Device DVSEC");
         return;
     }
-    cxl->range_dvsec = off;
     cxl->ranges = FIELD_EX32(vfio_pci_read_config(pdev, off + CXL_DVSEC_CAP,
                                                   2),
                              CXL_DVSEC_CAP, HDM_COUNT) == 2 ? 2 : 1;
@@ -475,11 +468,12 @@ static void vfio_cxl_dvsec_write(VFIOCXL *cxl, uint32_t addr, uint32_t val,
                                  int len)
 {
     PCIDevice *pdev = PCI_DEVICE(cxl->vdev);
-    uint32_t off = cxl->range_dvsec, at;
+    uint32_t off = cxl->dvsec, at;
     bool locked;
     unsigned r;
 
-    if (!off || !ranges_overlap(addr, len, off, PCIE_CXL_DEVICE_DVSEC_LENGTH)) {
+    if (!cxl->ranges ||
+        !ranges_overlap(addr, len, off, PCIE_CXL_DEVICE_DVSEC_LENGTH)) {
         return;
     }
     locked = FIELD_EX32(vfio_pci_read_config(pdev, off + CXL_DVSEC_LOCK, 2),
