@@ -9,8 +9,9 @@
  * kernel shows the VMM through the COMP_REGS region: a snapshot taken at
  * open and after reset in which every committed+locked decoder has LOCK
  * cleared and BASE zeroed (so the VMM can program a guest address), and
- * which then follows the v2 write rules of reference facts 3.3. The
- * hardware decoders are never written, as with the kernel.
+ * which then follows the v2 write rules. The rules are
+ * contrib/vfio-cxl-pci/cxl_shadow.c, which the host driver builds too.
+ * The hardware decoders are never written, as with the kernel.
  *
  * Copyright (c) 2026 QEMU CXL Type-2 team
  *
@@ -20,6 +21,7 @@
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
 #include "accel-model.h"
+#include "cxl_shadow.h"
 
 #define HDM_REG(rel)    ((ACCEL_HDM_OFFSET + (rel)) / 4)
 #define RAS_REG(rel)    ((ACCEL_RAS_OFFSET + (rel)) / 4)
@@ -146,153 +148,55 @@ void accel_hdm_cxl_reset(CXLAccel *a)
            sizeof(a->hw_cachemem) - ACCEL_HDM_OFFSET - A_CXL_HDM_GLOBAL_CTRL);
 }
 
+/* The COMP_REGS shadow as the rules shared with the host driver see it */
+static struct cxl_shadow accel_shadow(CXLAccel *a)
+{
+    return (struct cxl_shadow) {
+        .regs = a->shadow,
+        .size = accel_comp_regs_size(a),
+        .hdm = ACCEL_HDM_OFFSET,
+        .count = accel_hdm_count(a),
+        .cache_capable = a->opts.cache_capable,
+    };
+}
+
 void accel_hdm_snapshot(CXLAccel *a)
 {
-    unsigned n;
+    struct cxl_shadow s = accel_shadow(a);
 
     memcpy(a->shadow, a->hw_cachemem, sizeof(a->shadow));
-
-    for (n = 0; n < accel_hdm_count(a); n++) {
-        uint32_t *ctrl = &a->shadow[HDM_REG(decoder_reg(n,
-                                                        A_CXL_HDM_DEC_CTRL))];
-
-        if (FIELD_EX32(*ctrl, CXL_HDM_DEC_CTRL, COMMITTED) &&
-            FIELD_EX32(*ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT)) {
-            *ctrl = FIELD_DP32(*ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT, 0);
-            a->shadow[HDM_REG(decoder_reg(n, A_CXL_HDM_DEC_BASE_LO))] = 0;
-            a->shadow[HDM_REG(decoder_reg(n, A_CXL_HDM_DEC_BASE_HI))] = 0;
-        }
-    }
-}
-
-/* Decoder Control bits that are reserved for this device */
-static uint32_t ctrl_reserved_mask(const CXLAccel *a)
-{
-    uint32_t hdm_cap = a->hw_cachemem[HDM_REG(A_CXL_HDM_CAP)];
-    uint32_t m = R_CXL_HDM_DEC_CTRL_RSVD15_MASK |
-                 R_CXL_HDM_DEC_CTRL_RSVD28_MASK |
-                 /* UIG/UIW: not used by a device */
-                 R_CXL_HDM_DEC_CTRL_UIG_MASK |
-                 R_CXL_HDM_DEC_CTRL_UIW_MASK;
-
-    if (!FIELD_EX32(hdm_cap, CXL_HDM_CAP, UIO_CAPABLE)) {
-        m |= R_CXL_HDM_DEC_CTRL_UIO_MASK | R_CXL_HDM_DEC_CTRL_ISP_MASK;
-    }
-    if (!a->opts.cache_capable) {
-        m |= R_CXL_HDM_DEC_CTRL_BI_MASK;
-    }
-    return m;
-}
-
-static void decoder_ctrl_write(CXLAccel *a, uint32_t *ctrl, uint32_t val)
-{
-    /* Bits whose shadow value a write never changes */
-    const uint32_t keep = R_CXL_HDM_DEC_CTRL_COMMITTED_MASK |
-                          R_CXL_HDM_DEC_CTRL_ERR_NOT_COMMITTED_MASK |
-                          R_CXL_HDM_DEC_CTRL_TARGET_TYPE_MASK;
-    uint32_t v;
-
-    if (FIELD_EX32(*ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT)) {
-        /*
-         * Locked: the only change accepted is releasing LOCK (the v2
-         * "LOCK->0 reprogram path"), which touches nothing else.
-         */
-        if (!FIELD_EX32(val, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT)) {
-            *ctrl = FIELD_DP32(*ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT, 0);
-        }
-        return;
-    }
-
-    v = val & ~ctrl_reserved_mask(a);
-    v = (v & ~keep) | (*ctrl & keep);
-    /* There is no hardware commit to wait for: COMMITTED follows COMMIT */
-    v = FIELD_DP32(v, CXL_HDM_DEC_CTRL, COMMITTED,
-                   FIELD_EX32(v, CXL_HDM_DEC_CTRL, COMMIT));
-    *ctrl = v;
-}
-
-/* A write at offset rel from hdm_decoder_offset */
-static void hdm_write(CXLAccel *a, unsigned rel, uint32_t val)
-{
-    uint32_t *regs = &a->shadow[ACCEL_HDM_OFFSET / 4];
-    uint32_t hdm_cap = a->hw_cachemem[HDM_REG(A_CXL_HDM_CAP)];
-    unsigned n, reg;
-    uint32_t *ctrl;
-
-    if (rel == A_CXL_HDM_GLOBAL_CTRL) {
-        uint32_t wmask = R_CXL_HDM_GLOBAL_CTRL_HDM_DECODER_ENABLE_MASK;
-
-        /* [31:2] reserved; poison enable only if the cap supports it */
-        if (FIELD_EX32(hdm_cap, CXL_HDM_CAP, POISON_ON_ERR_CAP)) {
-            wmask |= R_CXL_HDM_GLOBAL_CTRL_POISON_ON_ERR_EN_MASK;
-        }
-        regs[rel / 4] = val & wmask;
-        return;
-    }
-    if (rel < CXL_HDM_DECODER_FIRST) {
-        return;                 /* Capability (read-only) and reserved */
-    }
-
-    n = (rel - CXL_HDM_DECODER_FIRST) / CXL_HDM_DECODER_STRIDE;
-    reg = rel - CXL_HDM_DECODER_STRIDE * n;
-    if (n >= accel_hdm_count(a)) {
-        return;
-    }
-    ctrl = &regs[decoder_reg(n, A_CXL_HDM_DEC_CTRL) / 4];
-
-    switch (reg) {
-    case A_CXL_HDM_DEC_BASE_LO:
-    case A_CXL_HDM_DEC_SIZE_LO:
-        if (!FIELD_EX32(*ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT)) {
-            regs[rel / 4] = val & CXL_HDM_ADDR_LO_MASK;
-        }
-        break;
-    case A_CXL_HDM_DEC_BASE_HI:
-    case A_CXL_HDM_DEC_SIZE_HI:
-        if (!FIELD_EX32(*ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT)) {
-            regs[rel / 4] = val;
-        }
-        break;
-    case A_CXL_HDM_DEC_CTRL:
-        decoder_ctrl_write(a, ctrl, val);
-        break;
-    default:
-        /* DPA skip and the reserved dword: writes discarded */
-        break;
-    }
-}
-
-/* COMP_REGS allows aligned 32-bit accesses only, like the kernel's */
-static bool comp_regs_access_ok(const CXLAccel *a, uint64_t off, size_t len)
-{
-    return len == 4 && off % 4 == 0 && off < accel_comp_regs_size(a);
+    cxl_shadow_snapshot(&s);
 }
 
 int accel_comp_regs_read(CXLAccel *a, uint64_t off, void *buf, size_t len)
 {
-    if (!comp_regs_access_ok(a, off, len)) {
-        return -EINVAL;
+    struct cxl_shadow s = accel_shadow(a);
+    uint32_t val;
+    int ret = cxl_shadow_read(&s, off, len, &val);
+
+    if (!ret) {
+        stl_le_p(buf, val);
     }
-    stl_le_p(buf, a->shadow[off / 4]);
-    return 0;
+    return ret;
 }
 
 int accel_comp_regs_write(CXLAccel *a, uint64_t off, const void *buf,
                           size_t len)
 {
-    if (!comp_regs_access_ok(a, off, len)) {
-        return -EINVAL;
+    struct cxl_shadow s = accel_shadow(a);
+    int ret = cxl_shadow_write(&s, off, len, len == 4 ? ldl_le_p(buf) : 0);
+
+    if (ret) {
+        return ret;
     }
-    /* Below the HDM decoder block the snapshot is read-only */
-    if (off >= ACCEL_HDM_OFFSET) {
-        hdm_write(a, off - ACCEL_HDM_OFFSET, ldl_le_p(buf));
-    } else if (a->opts.fault == ACCEL_FAULT_RAS_ERRORS &&
-               (off == ACCEL_RAS_OFFSET + ACCEL_RAS_UNC_STATUS ||
-                off == ACCEL_RAS_OFFSET + ACCEL_RAS_COR_STATUS)) {
+    if (a->opts.fault == ACCEL_FAULT_RAS_ERRORS &&
+        (off == ACCEL_RAS_OFFSET + ACCEL_RAS_UNC_STATUS ||
+         off == ACCEL_RAS_OFFSET + ACCEL_RAS_COR_STATUS)) {
         /*
-         * ... but in ras-errors mode, as with a kernel that passes the RAS
-         * status registers through (RW1CS, CXL r3.1 8.2.4.17): a 1 clears
-         * the bit, in the device too.
+         * The shared rules keep the snapshot below the HDM decoders
+         * read-only, but in ras-errors mode the emulator is a kernel that
+         * passes the RAS status registers through (RW1CS, CXL r3.1
+         * 8.2.4.17): a 1 clears the bit, in the device too.
          */
         a->hw_cachemem[off / 4] &= ~ldl_le_p(buf);
         a->shadow[off / 4] &= ~ldl_le_p(buf);
