@@ -6,7 +6,7 @@
 # 7.3: trixie-backports' Linux 7.3 ($GUEST_KABI, pinned in mk/pin.sh), the
 #      first with Linux's CXL Type-2 driver API. The initramfs loads its CXL
 #      modules and the project's driver (contrib/cxl-accel-driver, built by
-#      mk/guest-driver.sh) and has the cxl command of Debian's cxl package
+#      mk/kmod.sh) and has the cxl command of Debian's cxl package
 #      (mk/guest-cxl-tool.sh).
 # 6.12: trixie's own kernel, what a user of the stable distribution has: its
 #      CXL modules only; the guest reaches device memory through /dev/mem.
@@ -98,7 +98,7 @@ fi
 # dma-round-trip.
 extra=""
 if [ "$kernel" = 7.3 ]; then
-    driver=$("$top/mk/guest-driver.sh" "$arch")
+    driver=$("$top/mk/kmod.sh" cxl_accel "$arch")
     cxltool=$("$top/mk/guest-cxl-tool.sh" "$arch")
     extra="$driver ${cxltool%/tree}/stamp $top/contrib/cxl-accel-driver/mmap-rw.c
            $top/contrib/cxl-accel-driver/dma-round-trip.c

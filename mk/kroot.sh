@@ -54,7 +54,7 @@ if ! command -v debootstrap >/dev/null; then
 fi
 
 mkdir -p "$base"
-# One builder at a time; mk/guest-driver.sh holds this lock shared while it
+# One builder at a time; mk/kmod.sh holds this lock shared while it
 # uses the root, so the root is never replaced under a running build.
 exec 9>"$base/lock"
 flock 9

@@ -19,12 +19,15 @@
 #ifdef __KERNEL__
 #include <linux/types.h>
 #else
+#include <linux/types.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
-typedef uint32_t u32;
-typedef uint64_t u64;
+typedef __u32 u32;
+typedef __u64 u64;
 #endif
+
+/* BIT() for both the kernel and user space */
+#define CXL_SHADOW_BIT(n)		(1u << (n))
 
 /* Component register block (CXL r3.1 8.2.3) */
 #define CXL_SHADOW_BLOCK_SIZE		0x10000
@@ -41,11 +44,11 @@ typedef uint64_t u64;
 /* HDM Decoder Capability (CXL r3.1 8.2.4.20), offsets from its start */
 #define CXL_SHADOW_HDM_CAP			0x00
 #define   CXL_SHADOW_HDM_CAP_COUNT_MASK	0x0000000fu
-#define   CXL_SHADOW_HDM_CAP_POISON		(1u << 10)
-#define   CXL_SHADOW_HDM_CAP_UIO		(1u << 13)
+#define   CXL_SHADOW_HDM_CAP_POISON		CXL_SHADOW_BIT(10)
+#define   CXL_SHADOW_HDM_CAP_UIO		CXL_SHADOW_BIT(13)
 #define CXL_SHADOW_HDM_GLOBAL_CTRL		0x04
-#define   CXL_SHADOW_HDM_GLOBAL_POISON_EN	(1u << 0)
-#define   CXL_SHADOW_HDM_GLOBAL_ENABLE		(1u << 1)
+#define   CXL_SHADOW_HDM_GLOBAL_POISON_EN	CXL_SHADOW_BIT(0)
+#define   CXL_SHADOW_HDM_GLOBAL_ENABLE		CXL_SHADOW_BIT(1)
 #define CXL_SHADOW_HDM_DECODER_FIRST		0x10
 #define CXL_SHADOW_HDM_DECODER_STRIDE		0x20
 #define CXL_SHADOW_HDM_DEC_BASE_LO		0x10
@@ -53,14 +56,14 @@ typedef uint64_t u64;
 #define CXL_SHADOW_HDM_DEC_SIZE_LO		0x18
 #define CXL_SHADOW_HDM_DEC_SIZE_HI		0x1c
 #define CXL_SHADOW_HDM_DEC_CTRL		0x20
-#define   CXL_SHADOW_HDM_CTRL_LOCK		(1u << 8)
-#define   CXL_SHADOW_HDM_CTRL_COMMIT		(1u << 9)
-#define   CXL_SHADOW_HDM_CTRL_COMMITTED	(1u << 10)
-#define   CXL_SHADOW_HDM_CTRL_ERR		(1u << 11)
-#define   CXL_SHADOW_HDM_CTRL_TARGET_TYPE	(1u << 12)
-#define   CXL_SHADOW_HDM_CTRL_BI		(1u << 13)
-#define   CXL_SHADOW_HDM_CTRL_UIO		(1u << 14)
-#define   CXL_SHADOW_HDM_CTRL_RSVD15		(1u << 15)
+#define   CXL_SHADOW_HDM_CTRL_LOCK		CXL_SHADOW_BIT(8)
+#define   CXL_SHADOW_HDM_CTRL_COMMIT		CXL_SHADOW_BIT(9)
+#define   CXL_SHADOW_HDM_CTRL_COMMITTED	CXL_SHADOW_BIT(10)
+#define   CXL_SHADOW_HDM_CTRL_ERR		CXL_SHADOW_BIT(11)
+#define   CXL_SHADOW_HDM_CTRL_TARGET_TYPE	CXL_SHADOW_BIT(12)
+#define   CXL_SHADOW_HDM_CTRL_BI		CXL_SHADOW_BIT(13)
+#define   CXL_SHADOW_HDM_CTRL_UIO		CXL_SHADOW_BIT(14)
+#define   CXL_SHADOW_HDM_CTRL_RSVD15		CXL_SHADOW_BIT(15)
 #define   CXL_SHADOW_HDM_CTRL_UIG_MASK		0x000f0000u
 #define   CXL_SHADOW_HDM_CTRL_UIW_MASK		0x00f00000u
 #define   CXL_SHADOW_HDM_CTRL_ISP_MASK		0x0f000000u
