@@ -714,35 +714,23 @@ static void test_reset(void)
  * memory stays where it was mapped, inside the window, and a system reset
  * brings the decoder back.
  */
-static void test_guest_nonsense(void)
+/*
+ * @count seeded writes of every size over the component block at @block,
+ * half of them at the decoder registers (@hdm), where it matters most.
+ */
+static void nonsense_writes(QTestState *qts, uint64_t block, uint64_t hdm,
+                            int count)
 {
     static const unsigned sizes[] = { 1, 2, 4, 8 };
     g_autoptr(GRand) rand = g_rand_new_with_seed(NONSENSE_SEED);
-    g_autofree char *mtree = NULL;
-    uint64_t bar, base, block, hdm, start, end;
-    char *line;
-    QTestState *qts;
-    CXLAccel a;
     int i;
 
-    if (!cxl_accel_binary_or_skip()) {
-        return;
-    }
-    qts = vm_start(&a, "--mem-size 256M", NULL, NULL);
-    base = window_base(qts);
-    bar = map_bar(qts);
-    block = bar + qtest_readl(qts, regs_page(qts, bar) +
-                              ACCEL_REG_BLOCK_OFF_LO);
-    hdm = hdm_block(qts, bar);
-    qtest_writeq(qts, base + 0x4000, 0x0badc0de0badc0deULL);
-
-    for (i = 0; i < NONSENSE_WRITES; i++) {
+    for (i = 0; i < count; i++) {
         unsigned size = sizes[g_rand_int_range(rand, 0, G_N_ELEMENTS(sizes))];
         uint64_t off = QEMU_ALIGN_DOWN(g_rand_int_range(rand, 0, 64 * KiB),
                                        size);
         uint64_t val = ((uint64_t)g_rand_int(rand) << 32) | g_rand_int(rand);
 
-        /* Most of it at the decoder registers, where it matters most. */
         if (i % 2) {
             off = hdm - block + QEMU_ALIGN_DOWN(
                 g_rand_int_range(rand, 0, CXL_HDM_DECODER_FIRST +
@@ -763,6 +751,28 @@ static void test_guest_nonsense(void)
             break;
         }
     }
+}
+
+static void test_guest_nonsense(void)
+{
+    g_autofree char *mtree = NULL;
+    uint64_t bar, base, block, hdm, start, end;
+    char *line;
+    QTestState *qts;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start(&a, "--mem-size 256M", NULL, NULL);
+    base = window_base(qts);
+    bar = map_bar(qts);
+    block = bar + qtest_readl(qts, regs_page(qts, bar) +
+                              ACCEL_REG_BLOCK_OFF_LO);
+    hdm = hdm_block(qts, bar);
+    qtest_writeq(qts, base + 0x4000, 0x0badc0de0badc0deULL);
+
+    nonsense_writes(qts, block, hdm, NONSENSE_WRITES);
 
     /* The firmware-locked decoder held against all of it. */
     check_decoder(qts, hdm, base, 256 * MiB);
@@ -2991,11 +3001,235 @@ static void test_no_mem_dma_property(void)
     cxl_accel_stop(&a);
 }
 
+/*
+ * Through a kernel driver: the same QEMU code with -device vfio-pci on a
+ * host whose kernel serves the v2 UAPI (contrib/vfio-cxl-pci), in the
+ * nested test bed of mk/check-host.sh. $CXL_HOST_BDF names the device;
+ * then only these tests run. Nothing here can see the device's memory
+ * from outside: "check-host: expect-devmem OFFSET HEX" lines tell the test
+ * bed what must be at which DPA, and $CXL_HOST_PATTERN ("OFFSET HEX")
+ * what the test bed put there before.
+ */
+#define HOST_OWN_DPA    0x300000
+#define HOST_COPY_DPA   0x800000
+
+static QTestState *host_start(const char *dev_extra)
+{
+    g_autofree char *args = g_strdup_printf(
+        "-M q35,cxl=on,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G "
+        "-m 128M -nodefaults "
+        "-device pxb-cxl,bus_nr=%d,bus=pcie.0,id=cxl.1,"
+        "hdm_for_passthrough=on "
+        "-device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2 "
+        "-device vfio-pci,host=%s,bus=rp0,id=accel0%s",
+        HB_BUS, g_getenv("CXL_HOST_BDF"), dev_extra ?: "");
+
+    return qtest_init(args);
+}
+
+/* Tell the test bed what the device's memory must hold at @dpa */
+static void host_expect(const uint8_t *bytes, size_t len, uint64_t dpa)
+{
+    g_autofree char *hex = g_malloc0(2 * len + 1);
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        sprintf(hex + 2 * i, "%02x", bytes[i]);
+    }
+    printf("check-host: expect-devmem %#" PRIx64 " %s\n", dpa, hex);
+    fflush(stdout);
+}
+
+/* What the test bed wrote before the nested host booted reads back */
+static void host_check_pattern(QTestState *qts, uint64_t base)
+{
+    const char *pattern = g_getenv("CXL_HOST_PATTERN");
+    g_autofree uint8_t *got = NULL;
+    g_autofree char *hex = NULL;
+    uint64_t off;
+    char want[65];
+    size_t i, len;
+
+    if (!pattern || sscanf(pattern, "%" SCNx64 " %64s", &off, want) != 2) {
+        g_test_skip("no $CXL_HOST_PATTERN");
+        return;
+    }
+    len = strlen(want) / 2;
+    got = g_malloc(len);
+    hex = g_malloc0(2 * len + 1);
+    qtest_memread(qts, base + off, got, len);
+    for (i = 0; i < len; i++) {
+        sprintf(hex + 2 * i, "%02x", got[i]);
+    }
+    g_assert_cmpstr(hex, ==, want);
+}
+
+/*
+ * Firmware mode: the kernel's CXL capability found, the window placed and
+ * the decoder committed there; bytes both ways; the mapping survives a
+ * system reset (VFIO_DEVICE_RESET) with the bytes.
+ */
+static void test_host_memory(void)
+{
+    static const uint8_t own[16] = "inner-guest-says";
+    uint8_t got[sizeof(own)];
+    uint64_t base, hdm, size;
+    QTestState *qts = host_start(NULL);
+    g_autofree char *mtree = qtest_hmp(qts, "info mtree");
+
+    g_assert_nonnull(strstr(mtree, "vfio-cxl-comp-regs"));
+    base = window_base(qts);
+    size = mapped_bytes(qts, base, 4 * GiB);
+    g_assert_cmpuint(size, >=, 256 * MiB);
+    hdm = hdm_block(qts, map_bar(qts));
+    check_decoder(qts, hdm, base, size);
+
+    host_check_pattern(qts, base);
+    qtest_memwrite(qts, base + HOST_OWN_DPA, own, sizeof(own));
+    qtest_memread(qts, base + HOST_OWN_DPA, got, sizeof(got));
+    g_assert_cmpmem(got, sizeof(got), own, sizeof(own));
+    host_expect(own, sizeof(own), HOST_OWN_DPA);
+
+    qtest_system_reset(qts);
+    map_bar(qts);
+    check_decoder(qts, hdm, base, size);
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, size);
+    qtest_memread(qts, base + HOST_OWN_DPA, got, sizeof(got));
+    g_assert_cmpmem(got, sizeof(got), own, sizeof(own));
+    qtest_quit(qts);
+}
+
+/*
+ * The copy engine moves inner-guest RAM -> device memory -> device memory
+ * -> inner-guest RAM at inner-guest addresses: through the nested host's
+ * type1 container, its IOMMU and the outer QEMU's, to the device.
+ */
+static void test_host_dma_copy(void)
+{
+    const size_t len = 64 * KiB;
+    g_autofree uint8_t *pattern = g_malloc(len);
+    g_autofree uint8_t *got = g_malloc(len);
+    uint64_t base, page, ram = arch()->ram_addr;
+    QTestState *qts = host_start(NULL);
+
+    base = window_base(qts);
+    page = regs_page(qts, map_bar(qts));
+    enable_bus_master(qts);
+
+    fill(pattern, len, 0x3c);
+    qtest_memwrite(qts, ram, pattern, len);
+    g_assert_cmphex(dma_copy(qts, page, ram, base + 0x100000, len), ==,
+                    ACCEL_DMA_STATUS_DONE);
+    qtest_memread(qts, base + 0x100000, got, len);
+    g_assert_cmpmem(got, len, pattern, len);
+    g_assert_cmphex(dma_copy(qts, page, base + 0x100000,
+                             base + HOST_COPY_DPA, len), ==,
+                    ACCEL_DMA_STATUS_DONE);
+    g_assert_cmphex(dma_copy(qts, page, base + HOST_COPY_DPA, ram + 0x400000,
+                             len), ==, ACCEL_DMA_STATUS_DONE);
+    qtest_memread(qts, ram + 0x400000, got, len);
+    g_assert_cmpmem(got, len, pattern, len);
+    host_expect(pattern, 32, HOST_COPY_DPA);
+    qtest_quit(qts);
+}
+
+/*
+ * cxl-decoders=guest through the kernel's COMP_REGS: nothing committed at
+ * first, a commit maps, a refused commit maps nothing, a reset unmaps.
+ */
+static void test_host_guest_decoders(void)
+{
+    static const uint8_t own[8] = "guestdec";
+    uint64_t win, hdm;
+    QTestState *qts = host_start(",cxl-decoders=guest");
+
+    win = window_base(qts);
+    hdm = hdm_block(qts, map_bar(qts));
+    g_assert_cmphex(hdm_ctrl(qts, hdm, 0), ==, 0);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 0);
+
+    hdm_enable(qts, hdm, true);
+    /* Outside the window: refused */
+    g_assert_cmphex(hdm_commit(qts, hdm, 0, win + 4 * GiB, 256 * MiB, 0, 0)
+                    & (CTRL_COMMITTED | CTRL_ERR), ==, CTRL_ERR);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 0);
+    g_assert_cmphex(hdm_commit(qts, hdm, 0, win + GiB, 256 * MiB, 0, 0), ==,
+                    CTRL_COMMIT | CTRL_COMMITTED);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 256 * MiB);
+    qtest_memwrite(qts, win + GiB + 0x10000, own, sizeof(own));
+    host_expect(own, sizeof(own), 0x10000);
+
+    qtest_system_reset(qts);
+    map_bar(qts);
+    g_assert_cmphex(hdm_ctrl(qts, hdm, 0), ==, 0);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 0);
+    qtest_quit(qts);
+}
+
+/* device_del, then a second device_add of the same device */
+static void test_host_replug(void)
+{
+    g_autofree char *mtree = NULL;
+    uint64_t base, size;
+    QTestState *qts = host_start(NULL);
+
+    base = window_base(qts);
+    size = mapped_bytes(qts, base, 4 * GiB);
+    unplug(qts, "accel0");
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 0);
+
+    slot_power_on(qts);
+    qtest_qmp_assert_success(qts, "{ 'execute': 'device_add', 'arguments': "
+                             "{ 'driver': 'vfio-pci', 'id': 'accel1', "
+                             "'bus': 'rp0', 'host': %s } }",
+                             g_getenv("CXL_HOST_BDF"));
+    mtree = qtest_hmp(qts, "info mtree");
+    g_assert_nonnull(strstr(mtree, "cxl-memory"));
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, size);
+    check_decoder(qts, hdm_block(qts, map_bar(qts)), base, size);
+    qtest_quit(qts);
+}
+
+/* Seeded nonsense over the component block: nothing new gets mapped */
+static void test_host_nonsense(void)
+{
+    uint64_t bar, base, block, hdm, size;
+    QTestState *qts = host_start(NULL);
+
+    base = window_base(qts);
+    size = mapped_bytes(qts, base, 4 * GiB);
+    bar = map_bar(qts);
+    block = bar + qtest_readl(qts, regs_page(qts, bar) +
+                              ACCEL_REG_BLOCK_OFF_LO);
+    hdm = hdm_block(qts, bar);
+    nonsense_writes(qts, block, hdm, NONSENSE_WRITES);
+    check_decoder(qts, hdm, base, size);
+    hdm_enable(qts, hdm, true);
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, size);
+    qtest_quit(qts);
+}
+
+static void register_host_tests(void)
+{
+    qtest_add_func("vfio-user-cxl/host/memory", test_host_memory);
+    qtest_add_func("vfio-user-cxl/host/dma-copy", test_host_dma_copy);
+    qtest_add_func("vfio-user-cxl/host/guest-decoders",
+                   test_host_guest_decoders);
+    qtest_add_func("vfio-user-cxl/host/replug", test_host_replug);
+    qtest_add_func("vfio-user-cxl/host/nonsense", test_host_nonsense);
+}
+
 int main(int argc, char **argv)
 {
     size_t i;
 
     g_test_init(&argc, &argv, NULL);
+
+    if (g_getenv("CXL_HOST_BDF")) {
+        g_assert(arch() == &arch_x86);
+        register_host_tests();
+        return g_test_run();
+    }
 
     qtest_add_data_func("vfio-user-cxl/memory/block-at-end",
                         "--mem-size 512M --block-at end",
