@@ -113,6 +113,8 @@ mount -t tmpfs -o size=64m tmpfs /img/tmp
 mount --bind /hostbed /img/hostbed
 say "image mounted: $(cat /img/etc/hostbed-release 2>/dev/null)"
 
+# A program that hangs is stopped after hostbed.timeout seconds
+ptimeout=$(arg hostbed.timeout)
 # Each program: env CXL_HOST_BDF, the inner QEMU and its data directory,
 # and the pattern the outer script put in device memory; TAP on stdout.
 while read -r name args; do
@@ -121,7 +123,7 @@ while read -r name args; do
     say "running $name $args"
     t0=$(uptime_s)
     # shellcheck disable=SC2086
-    chroot /img /bin/env -i PATH=/usr/local/bin:/usr/bin:/bin \
+    timeout -k 10 "${ptimeout:-600}" chroot /img /bin/env -i PATH=/usr/local/bin:/usr/bin:/bin \
         HOME=/tmp TMPDIR=/tmp LD_LIBRARY_PATH=/hostbed/lib \
         CXL_HOST_BDF="$bdf" CXL_HOST_GROUP="$group" CXL_HOST_DRIVER="$driver" \
         CXL_HOST_WINDOW="$window" CXL_HOST_PATTERN="$(arg hostbed.pattern)" \

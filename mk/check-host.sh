@@ -23,6 +23,8 @@
 #                          contrib/vfio-cxl-pci/vfio-cxl-check.c exists
 #                          (which replaces it by default)
 #   CHECK_HOST_TIMEOUT     seconds the outer QEMU may run (default 900)
+#   CHECK_HOST_PROGRAM_TIMEOUT  seconds one test program may run in the
+#                          nested host before it is killed (default 600)
 # The nested host's kernel, initramfs and test image depend only on
 # Debian's packages and our build; they are cached in build/check-host/nested
 # and rebuilt when an input changes. Logs are in build/check-host/.
@@ -104,7 +106,8 @@ if [ -z "$(kdeb linux-binary)" ] || [ -z "$(kdeb linux-modules)" ] ||
 fi
 busybox_deb=$(ls "$debs"/busybox-static_*_amd64.deb | head -n1)
 qemu_bin="$obj/qemu-system-x86_64"
-[ -x "$qemu_bin" ] || die "no $qemu_bin: run make"
+[ -x "$qemu_bin" ] && [ -s "$qemu_bin" ] || die "no $qemu_bin (or being linked): run make"
+t0=$(now)
 # Every input: the packages, our QEMU and what it loads, this script and
 # the nested host's init.
 libs() { # PROGRAM: the absolute paths of the libraries and loader it needs
@@ -195,7 +198,6 @@ build_nested() {
     rm -rf "$pkg" "$root" "$img"
     echo "$stamp" > "$nested/stamp"
 }
-t0=$(now)
 if [ -f "$nested/stamp" ] && [ "$(cat "$nested/stamp")" = "$stamp" ]; then
     nested_how=cached
 else
@@ -276,7 +278,8 @@ done | dd of="$tmp/devmem" bs=1 seek=$((PATTERN_OFF)) conv=notrunc status=none
 # sp_off: no 2 MiB superpages in the nested host's IOMMU, whose mapping of
 # a BAR would span two memory regions of ours and be dropped (see
 # ../shared/reference/host-kernel-facts.md, section 9).
-append="intel_iommu=on intel_iommu=sp_off hostbed.pattern=$PATTERN_OFF:$pattern $append_driver"
+append="intel_iommu=on intel_iommu=sp_off hostbed.pattern=$PATTERN_OFF:$pattern"
+append="$append hostbed.timeout=${CHECK_HOST_PROGRAM_TIMEOUT:-600} $append_driver"
 set -- -device intel-iommu,caching-mode=on \
     -M "$machine,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=$WINDOW" \
     -device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1,hdm_for_passthrough=off \
@@ -284,7 +287,8 @@ set -- -device intel-iommu,caching-mode=on \
     -device "$(accel_device accel0 rp0 "$tmp/accel.sock")" \
     -drive if=none,id=img,format=raw,readonly=on,file="$nested/image.ext4" \
     -device virtio-blk-pci,drive=img,bus=pcie.0
-say "booting Debian's Linux $(cat "$nested/release") as a nested host (TCG, intel-iommu, driver ${driver:+$driver }${driver_name:-${driver:+(its own)}${driver:-vfio-pci}})"
+say "booting Debian's Linux $(cat "$nested/release") as a nested host" \
+    "(TCG, intel-iommu; the accelerator to ${driver_name:-${driver:+the driver of }${driver:-vfio-pci}})"
 t_boot=$(now)
 (
     GUEST_WRAP="exec timeout $timeout"
@@ -337,7 +341,9 @@ while read -r name _args; do
     grep -a "^TAP $name: " "$log" | sed "s/^TAP $name: //" > "$out/tap/$name.log" || true
     rc=$(res "exit.$name")
     tally "$name" "$out/tap/$name.log" "${rc:-missing}"
-    grep -a '^# ' "$out/tap/$name.log" | sed 's/^/       /' | head -n 40
+    # Its diagnostics, but for the command lines libqtest and QEMU log
+    grep -a '^# ' "$out/tap/$name.log" | grep -av '^# \(starting QEMU\|qemu:\)' |
+        sed 's/^/       /' | head -n 12
 done < "$run/hostbed/list"
 
 # The outer script's own checks, as TAP in tap/outer.log
