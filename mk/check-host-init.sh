@@ -29,7 +29,7 @@ arg() { # the value of NAME=VALUE on the kernel command line
 finish() {
     say "kernel log follows"
     dmesg | sed 's/^/DMESG: /'
-    result done 1
+    result "done" 1
     sync
     poweroff -f
 }

@@ -21,7 +21,10 @@
 #                          set; it prints TAP
 #   CHECK_HOST_SMOKE=1     run contrib/check-host/check-host-smoke too when
 #                          contrib/vfio-cxl-pci/vfio-cxl-check.c exists
-#                          (which replaces it by default)
+#                          (built gcc -static, run as "vfio-cxl-check BDF";
+#                          it replaces the smoke program by default)
+#   CHECK_HOST_CFLAGS      more gcc options for vfio-cxl-check.c (e.g. an
+#                          -I for a vfio.h with the CXL UAPI)
 #   CHECK_HOST_TIMEOUT     seconds the outer QEMU may run (default 900)
 #   CHECK_HOST_PROGRAM_TIMEOUT  seconds one test program may run in the
 #                          nested host before it is killed (default 600)
@@ -359,7 +362,7 @@ outer_checks() {
         sh -c "test '$(res group_devices)' = '$(res bdf) ' &&
                echo ' $(res vfio_group)' | grep -q ' $(res group) '"
     check "the nested host finished and printed its kernel log" \
-        test "$(res done)" = 1
+        test "$(res "done")" = 1
     check "no Oops, BUG, WARNING or Call Trace in the nested host's log" \
         sh -c "! grep -qE 'Oops|BUG:|WARNING:|Call Trace' '$out/nested-dmesg.log'"
     check "the outer QEMU exited 0 by the nested host's poweroff (status $qemu_rc)" \
