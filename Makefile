@@ -9,7 +9,7 @@ export QEMU_TARBALL TARGETS QEMU_CONFIGURE_EXTRA
 # make run's guest: arm64 (aarch64 virt) or amd64 (x86_64 q35)
 ARCH ?= arm64
 
-.PHONY: all run demo bench check check-deps check-debian fuzz series series-check deps base assemble build refresh-patches clean distclean help
+.PHONY: all run demo bench check check-host check-deps check-debian fuzz series series-check deps base assemble build refresh-patches clean distclean help
 
 all: build
 
@@ -19,6 +19,9 @@ help:
 	@echo "make demo             build, boot a Linux guest that uses the accelerator"
 	@echo "make bench            build, measure device memory against RAM and Type 3"
 	@echo "make check            build, then run our tests and the covered qtests"
+	@echo "make check-host       build, then boot Linux 7.3 as a nested host under"
+	@echo "                      q35 and drive the accelerator through its VFIO"
+	@echo "                      (HOST_DRIVER=module.ko: a host driver to test)"
 	@echo "make fuzz             sanitizer build, then the guest and backend fuzzers"
 	@echo "make check-deps       mk/deps.sh install in a clean Debian 12 root brings"
 	@echo "                      everything the build and the tests call"
@@ -55,6 +58,9 @@ bench: build
 
 check: build
 	@mk/check.sh
+
+check-host: build
+	@mk/check-host.sh
 
 fuzz: build
 	@mk/fuzz.sh

@@ -1,0 +1,140 @@
+#!/bin/busybox sh
+# /init of the nested host of `make check-host` (mk/check-host.sh): a
+# Debian 7.3 kernel that runs QEMU with the accelerator through VFIO, as a
+# real host would. It loads the CXL, VFIO and disk modules (in the order
+# of /lib/modules/order, which the outer script resolved from each
+# module's depends=), binds the accelerator to the host driver under test,
+# mounts the test image read-only and chroots into it to run each test
+# program, then prints its kernel log and powers off. Every line for the
+# outer script has a prefix:
+#   HOSTBED: what the init did        TAP NAME: a test program's output
+#   DMESG: the kernel log             RESULT NAME VALUE: facts to check
+# The accelerator is found by its PCI IDs (contrib/cxl-accel-driver).
+/bin/busybox mkdir -p /usr/bin /sbin /usr/sbin /proc /sys /dev /img /tmp
+/bin/busybox --install -s
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+
+say() { echo "HOSTBED: $*"; }
+result() { echo "RESULT $1 $2"; }
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
+arg() { # the value of NAME=VALUE on the kernel command line
+    for w in $(cat /proc/cmdline); do
+        case "$w" in "$1"=*) echo "${w#*=}"; return ;; esac
+    done
+}
+
+finish() {
+    say "kernel log follows"
+    dmesg | sed 's/^/DMESG: /'
+    result "done" 1
+    sync
+    poweroff -f
+}
+
+# A line of its own: the firmware leaves escape sequences on the console
+echo
+result init_uptime "$(uptime_s)"
+say "init at $(uptime_s) s of guest time, kernel $(uname -r)"
+say "loading $(tr '\n' ' ' < /lib/modules/order)"
+for m in $(cat /lib/modules/order); do
+    err=$(insmod "/lib/modules/$m.ko" 2>&1) || {
+        say "insmod $m failed: $err"
+        result insmod_failed "$m"
+    }
+done
+
+# The driver under test: the module's own PCI driver (the outer script
+# names it when it knows, else the driver whose module is the one loaded).
+driver=$(arg hostbed.driver)
+module=$(arg hostbed.module)
+if [ -z "$driver" ] && [ -n "$module" ]; then
+    for d in /sys/bus/pci/drivers/*; do
+        [ "$(basename "$(readlink "$d/module" 2>/dev/null)")" = "$module" ] &&
+            driver=${d##*/}
+    done
+fi
+driver=${driver:-vfio-pci}
+result driver "$driver"
+
+bdf=""
+for f in /sys/bus/pci/devices/*; do
+    if [ "$(cat "$f/vendor")" = 0x1b36 ] && [ "$(cat "$f/device")" = 0x0cf2 ]; then
+        bdf=${f##*/}
+        break
+    fi
+done
+if [ -z "$bdf" ]; then
+    say "no accelerator (1b36:0cf2) on the PCI bus"
+    finish
+fi
+dev=/sys/bus/pci/devices/$bdf
+result bdf "$bdf"
+say "accelerator at $bdf (driver: $(basename "$(readlink "$dev/driver" 2>/dev/null)" 2>/dev/null)), binding it to $driver"
+# driver_override makes drivers_probe pick that driver and no other.
+echo "$driver" > "$dev/driver_override"
+[ -e "$dev/driver" ] && echo "$bdf" > "$dev/driver/unbind"
+echo "$bdf" > /sys/bus/pci/drivers_probe
+bound=$(basename "$(readlink "$dev/driver" 2>/dev/null)" 2>/dev/null)
+result bound "$bound"
+group=$(basename "$(readlink "$dev/iommu_group")")
+result group "$group"
+result group_devices "$(ls "$dev/iommu_group/devices" | tr '\n' ' ')"
+n=0
+while [ ! -e "/dev/vfio/$group" ] && [ $n -lt 50 ]; do
+    sleep 0.1
+    n=$((n + 1))
+done
+result vfio_group "$(ls /dev/vfio | tr '\n' ' ')"
+say "bound to '$bound', IOMMU group $group: /dev/vfio: $(ls /dev/vfio | tr '\n' ' ')"
+# Where device memory is: the CXL window (the outer QEMU's committed
+# decoder puts the accelerator's memory at its base).
+window=$(sed -n 's/^ *\([0-9a-f]*\)-[0-9a-f]* : CXL Window.*/0x\1/p' /proc/iomem | head -n1)
+result window "$window"
+
+# The test image: the only virtio disk.
+n=0
+while [ ! -b /dev/vda ] && [ $n -lt 50 ]; do
+    sleep 0.1
+    n=$((n + 1))
+done
+if ! mount -t ext4 -o ro /dev/vda /img; then
+    say "cannot mount the test image"
+    finish
+fi
+mount --bind /dev /img/dev
+mount -t proc proc /img/proc
+mount -t sysfs sysfs /img/sys
+mount -t tmpfs -o size=64m tmpfs /img/tmp
+# This run's programs (appended to the initramfs) over the image's empty
+# /hostbed.
+mount --bind /hostbed /img/hostbed
+say "image mounted: $(cat /img/etc/hostbed-release 2>/dev/null)"
+
+# A program that hangs is stopped after hostbed.timeout seconds
+ptimeout=$(arg hostbed.timeout)
+# Each program: env CXL_HOST_BDF, the inner QEMU and its data directory,
+# and the pattern the outer script put in device memory; TAP on stdout.
+while read -r name args; do
+    [ -n "$name" ] || continue
+    args=$(echo "$args" | sed "s/@BDF@/$bdf/g")
+    say "running $name $args"
+    t0=$(uptime_s)
+    # shellcheck disable=SC2086
+    timeout -k 10 "${ptimeout:-600}" chroot /img /bin/env -i PATH=/usr/local/bin:/usr/bin:/bin \
+        HOME=/tmp TMPDIR=/tmp LD_LIBRARY_PATH=/hostbed/lib \
+        CXL_HOST_BDF="$bdf" CXL_HOST_GROUP="$group" CXL_HOST_DRIVER="$driver" \
+        CXL_HOST_WINDOW="$window" CXL_HOST_PATTERN="$(arg hostbed.pattern)" \
+        QTEST_QEMU_BINARY=/usr/local/bin/qemu-system-x86_64 \
+        QEMU_DATA_DIR=/usr/local/share/qemu \
+        "/hostbed/tests/$name" $args < /dev/null > /tmp/out 2>&1
+    rc=$?
+    sed "s/^/TAP $name: /" /tmp/out
+    result "exit.$name" "$rc"
+    say "$name exited $rc after $(echo "$(uptime_s) $t0" | awk '{printf "%.2f", $1 - $2}') s"
+done < /hostbed/list
+
+umount /img/hostbed /img/tmp /img/sys /img/proc /img/dev /img
+finish

@@ -1,0 +1,399 @@
+#!/bin/sh
+# make check-host: the host side on a real kernel. Our qemu-system-x86_64
+# (q35, UEFI, ACPI, TCG) boots Debian's Linux 7.3 as a nested *host*, with
+# the emulated accelerator passed through over vfio-user behind a pxb-cxl
+# and a cxl-rp (the topology of `mk/demo.sh amd64`) and an Intel IOMMU;
+# inside it the accelerator is bound to a host driver and test programs
+# drive it through the kernel's VFIO -- among them our QEMU itself, under
+# the qtest accelerator. Ends with "N passed, N failed".
+#   mk/check-host.sh [--driver MODULE.ko] [--driver-name NAME]
+#                    [--program PATH]... [--timeout SECONDS]
+# Inputs (options win over the environment):
+#   HOST_DRIVER=MODULE.ko  the host driver to load (default: none, the
+#                          accelerator goes to the kernel's vfio-pci)
+#   HOST_DRIVER_NAME=NAME  its PCI driver's name, for driver_override
+#                          (default: the driver the module registers)
+#   CHECK_HOST_PROGRAMS="PATH..."  more test programs: each is copied into
+#                          the test image with the libraries ldd lists and
+#                          run as "PATH BDF" (a GLib test, which calls
+#                          g_test_init, as "PATH --tap") with CXL_HOST_BDF,
+#                          QTEST_QEMU_BINARY and QEMU_DATA_DIR (QEMU's -L)
+#                          set; it prints TAP
+#   CHECK_HOST_SMOKE=1     run contrib/check-host/check-host-smoke too when
+#                          contrib/vfio-cxl-pci/vfio-cxl-check.c exists
+#                          (built gcc -static, run as "vfio-cxl-check BDF";
+#                          it replaces the smoke program by default)
+#   CHECK_HOST_CFLAGS      more gcc options for vfio-cxl-check.c (e.g. an
+#                          -I for a vfio.h with the CXL UAPI)
+#   CHECK_HOST_TIMEOUT     seconds the outer QEMU may run (default 900)
+#   CHECK_HOST_PROGRAM_TIMEOUT  seconds one test program may run in the
+#                          nested host before it is killed (default 600)
+# The nested host's kernel, initramfs and test image depend only on
+# Debian's packages and our build; they are cached in build/check-host/nested
+# and rebuilt when an input changes. Logs are in build/check-host/.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/mk/pin.sh"
+. "$top/mk/guest-lib.sh"
+
+say() { echo "check-host: $*"; }
+die() { echo "error: check-host: $*" >&2; exit 1; }
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+
+driver=${HOST_DRIVER:-} driver_name=${HOST_DRIVER_NAME:-}
+programs=${CHECK_HOST_PROGRAMS:-}
+timeout=${CHECK_HOST_TIMEOUT:-900}
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --driver) driver=${2:?}; shift ;;
+    --driver-name) driver_name=${2:?}; shift ;;
+    --program) programs="$programs ${2:?}"; shift ;;
+    --timeout) timeout=${2:?}; shift ;;
+    *) echo "usage: mk/check-host.sh [--driver MODULE.ko] [--driver-name NAME]" \
+            "[--program PATH]... [--timeout SECONDS]" >&2
+       exit 2 ;;
+    esac
+    shift
+done
+[ -z "$driver" ] || [ -f "$driver" ] || die "no host driver $driver"
+for p in $programs; do
+    [ -x "$p" ] || die "test program $p is not an executable"
+done
+
+out="$top/build/check-host"
+nested="$out/nested"
+obj="$top/build/obj"
+t_start=$(now)
+mkdir -p "$out"
+rm -rf "$out/tap" "$out"/*.log
+mkdir -p "$out/tap"
+# Everything temporary lives here (sockets, the device memory file, the
+# image staging); the trap removes it and stops every process started.
+tmp=$(mktemp -d "$out/tmp.XXXXXX")
+qemu_pid=""
+cleanup() {
+    if [ -n "$qemu_pid" ]; then
+        kill "$qemu_pid" 2>/dev/null || true
+        wait "$qemu_pid" 2>/dev/null || true
+    fi
+    accel_stop_all
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# What the nested host loads, in this order; each module's depends= comes
+# first (Debian's modules package has no modules.dep). CXL as mk/guest.sh
+# (cxl_core and cxl_port are built in), VFIO (type1 container: no iommufd
+# in Debian's kernel), and the test image's disk: virtio_blk and ext4 are
+# modules, virtio_pci is built in.
+MODULES='libnvdimm cxl_pmem cxl_mem cxl_acpi cxl_pci
+vfio vfio_iommu_type1 irqbypass vfio_pci_core vfio_pci
+virtio_blk ext4'
+# The pc-bios files our QEMU opens for -M q35 under qtest: bios-256k.bin
+# only (strace; kvmvapic.bin is optional and Debian's +ds has none); the
+# other ROMs are small and a test may add a device that wants one.
+QEMU_DATA='bios-256k.bin bios.bin vgabios-stdvga.bin efi-virtio.rom efi-e1000e.rom'
+
+# --- the nested host: kernel, initramfs, test image (cached) ---------------
+debs="$top/build/guest/debs"
+kdeb() { ls "$debs/$1-$GUEST_KABI-amd64_"*_amd64.deb 2>/dev/null | head -n1; }
+if [ -z "$(kdeb linux-binary)" ] || [ -z "$(kdeb linux-modules)" ] ||
+   [ -z "$(ls "$debs"/busybox-static_*_amd64.deb 2>/dev/null)" ]; then
+    say "fetching Debian's Linux $GUEST_KABI amd64 (mk/guest.sh)"
+    "$top/mk/guest.sh" amd64 > /dev/null
+fi
+busybox_deb=$(ls "$debs"/busybox-static_*_amd64.deb | head -n1)
+qemu_bin="$obj/qemu-system-x86_64"
+[ -x "$qemu_bin" ] && [ -s "$qemu_bin" ] || die "no $qemu_bin (or being linked): run make"
+t0=$(now)
+# Every input: the packages, our QEMU and what it loads, this script and
+# the nested host's init.
+libs() { # PROGRAM: the absolute paths of the libraries and loader it needs
+    ldd "$1" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) .*/\1/p'
+}
+data_files() {
+    for f in $QEMU_DATA; do
+        readlink -f "$obj/qemu-bundle/usr/local/share/qemu/$f"
+    done
+}
+# shellcheck disable=SC2046
+stamp=$(sha256sum "$(kdeb linux-binary)" "$(kdeb linux-modules)" "$busybox_deb" \
+        "$qemu_bin" $(libs "$qemu_bin") $(data_files) "$top/mk/check-host.sh" \
+        "$top/mk/check-host-init.sh" | sha256sum | cut -d' ' -f1)
+
+build_nested() {
+    say "building the nested host (kernel, initramfs, test image)"
+    rm -rf "$nested"
+    mkdir -p "$nested"
+    pkg="$tmp/pkg"
+    for d in "$(kdeb linux-binary)" "$(kdeb linux-modules)" "$busybox_deb"; do
+        dpkg-deb -x "$d" "$pkg"
+    done
+    moddir=$(ls -d "$pkg"/usr/lib/modules/* | head -n1)
+    cp "$moddir/vmlinuz" "$nested/vmlinuz"
+    echo "${moddir##*/}" > "$nested/release"
+
+    root="$tmp/initramfs"
+    mkdir -p "$root/bin" "$root/lib/modules" "$root/hostbed"
+    cp "$pkg/usr/bin/busybox" "$root/bin/busybox" 2>/dev/null ||
+        cp "$pkg/bin/busybox" "$root/bin/busybox"
+    order=""
+    # MODULE: it and what it depends on, decompressed, dependencies first
+    add_module() {
+        _m=$(echo "$1" | tr - _)
+        case " $order " in *" $_m "*) return 0 ;; esac
+        _f=$(find "$moddir/kernel" -name "$_m.ko*" -o \
+                  -name "$(echo "$_m" | tr _ -).ko*" | head -n1)
+        [ -n "$_f" ] || die "module $1 is not in Debian's Linux $GUEST_KABI"
+        case "$_f" in
+        *.xz) xz -dc "$_f" > "$root/lib/modules/$_m.ko" ;;
+        *.zst) zstd -qdc "$_f" > "$root/lib/modules/$_m.ko" ;;
+        *) cp "$_f" "$root/lib/modules/$_m.ko" ;;
+        esac
+        for _d in $(tr '\0' '\n' < "$root/lib/modules/$_m.ko" |
+                    sed -n 's/^depends=//p' | tr , ' '); do
+            add_module "$_d"
+        done
+        _m=$(echo "$1" | tr - _)
+        order="$order $_m"
+    }
+    for m in $MODULES; do
+        add_module "$m"
+    done
+    echo $order | tr ' ' '\n' > "$root/lib/modules/order"
+    cp "$top/mk/check-host-init.sh" "$root/init"
+    chmod +x "$root/init"
+    (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -6 > "$nested/initramfs.cpio.gz"
+
+    # The test image: our QEMU with its libraries and loader at the paths
+    # ldd names, its data files where an installed QEMU looks (beside
+    # ../share/qemu of its binary), busybox for the test scripts.
+    img="$tmp/image"
+    mkdir -p "$img/usr/local/bin" "$img/usr/local/share/qemu" "$img/bin" \
+        "$img/dev" "$img/proc" "$img/sys" "$img/tmp" "$img/hostbed" "$img/etc"
+    cp "$qemu_bin" "$img/usr/local/bin/qemu-system-x86_64"
+    for l in $(libs "$qemu_bin"); do
+        mkdir -p "$img$(dirname "$l")"
+        cp -L "$l" "$img$l"
+    done
+    for f in $QEMU_DATA; do
+        cp -L "$obj/qemu-bundle/usr/local/share/qemu/$f" "$img/usr/local/share/qemu/"
+    done
+    cp "$root/bin/busybox" "$img/bin/busybox"
+    for a in $("$img/bin/busybox" --list); do
+        [ -e "$img/bin/$a" ] || ln -s busybox "$img/bin/$a"
+    done
+    chmod 1777 "$img/tmp"
+    {
+        echo "Linux $(cat "$nested/release")"
+        "$qemu_bin" --version | head -n1
+        echo "built $(date -u '+%Y-%m-%d %H:%M UTC')"
+    } > "$img/etc/hostbed-release"
+    # The size of what is in it, and room for the file system
+    size=$(( $(du -sk "$img" | cut -f1) + 16384 ))
+    mke2fs -q -t ext4 -d "$img" -L hosttest -E root_owner=0:0 \
+        "$nested/image.ext4" "${size}k" > /dev/null
+    rm -rf "$pkg" "$root" "$img"
+    echo "$stamp" > "$nested/stamp"
+}
+if [ -f "$nested/stamp" ] && [ "$(cat "$nested/stamp")" = "$stamp" ]; then
+    nested_how=cached
+else
+    build_nested
+    nested_how=built
+fi
+t_nested=$(secs "$t0" "$(now)")
+say "nested host: Linux $(cat "$nested/release"), image $(($(stat -c %s "$nested/image.ext4") >> 20)) MiB ($nested_how in $t_nested s)"
+
+# --- this run's programs: appended to the initramfs as /hostbed ------------
+t0=$(now)
+run="$tmp/run"
+mkdir -p "$run/hostbed/tests" "$run/hostbed/lib" "$run/lib/modules"
+: > "$run/hostbed/list"
+add_program() { # PATH ARGS  (@BDF@ in ARGS: the accelerator's address)
+    _n=${1##*/}
+    cp "$1" "$run/hostbed/tests/$_n"
+    if ldd "$1" > /dev/null 2>&1; then
+        for _l in $(libs "$1"); do
+            # The image has our QEMU's libraries at their paths; the rest
+            # go to /hostbed/lib (LD_LIBRARY_PATH)
+            libs "$qemu_bin" | grep -qxF "$_l" ||
+                cp -L "$_l" "$run/hostbed/lib/"
+        done
+    fi
+    echo "$_n $2" >> "$run/hostbed/list"
+}
+check_c="$top/contrib/vfio-cxl-pci/vfio-cxl-check.c"
+if [ -f "$check_c" ]; then
+    gcc -static -O2 -Wall -I"$top/contrib/vfio-cxl-pci" -o "$tmp/vfio-cxl-check" \
+        "$check_c" ${CHECK_HOST_CFLAGS:-}
+    add_program "$tmp/vfio-cxl-check" @BDF@
+fi
+if [ ! -f "$check_c" ] || [ "${CHECK_HOST_SMOKE:-}" = 1 ]; then
+    gcc -static -O2 -Wall -Wextra -o "$tmp/check-host-smoke" \
+        "$top/contrib/check-host/check-host-smoke.c"
+    add_program "$tmp/check-host-smoke" @BDF@
+fi
+cp "$top/mk/check-host-qtest.sh" "$tmp/check-host-qtest"
+chmod +x "$tmp/check-host-qtest"
+add_program "$tmp/check-host-qtest" ""
+for p in $programs; do
+    if grep -q g_test_init "$p"; then
+        add_program "$p" --tap
+    else
+        add_program "$p" @BDF@
+    fi
+done
+append_driver=""
+if [ -n "$driver" ]; then
+    # Its module name (modinfo's name=), for insmod after the others
+    mod=$(tr '\0' '\n' < "$driver" | sed -n 's/^name=//p' | head -n1)
+    [ -n "$mod" ] || mod=$(basename "$driver" .ko | tr - _)
+    cp "$driver" "$run/lib/modules/$mod.ko"
+    gzip -dc "$nested/initramfs.cpio.gz" | (cd "$run" && cpio -id --quiet '*lib/modules/order')
+    echo "$mod" >> "$run/lib/modules/order"
+    append_driver="hostbed.module=$mod"
+fi
+[ -z "$driver_name" ] || append_driver="$append_driver hostbed.driver=$driver_name"
+(cd "$run" && find hostbed lib | cpio -o -H newc --quiet) | gzip -1 > "$tmp/run.cpio.gz"
+cat "$nested/initramfs.cpio.gz" "$tmp/run.cpio.gz" > "$tmp/initrd"
+t_programs=$(secs "$t0" "$(now)")
+
+# --- boot ------------------------------------------------------------------
+guest=$nested       # guest_run's kernel
+guest_setup amd64 "$tmp"
+PATTERN_OFF=0x100000
+pattern=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+WINDOW=4G
+accel_start "$tmp/accel.sock" 256M "$tmp/devmem" "$out/accel.log"
+accel=$accel_pid
+# A known pattern in device memory, for the nested host to read back
+for b in $(echo "$pattern" | sed 's/../& /g'); do
+    printf "\\$(printf %03o "0x$b")"
+done | dd of="$tmp/devmem" bs=1 seek=$((PATTERN_OFF)) conv=notrunc status=none
+# The Intel IOMMU before any PCI device; caching mode, or the outer QEMU
+# cannot follow the nested host's mappings for a VFIO device and stops.
+# sp_off: no 2 MiB superpages in the nested host's IOMMU, whose mapping of
+# a BAR would span two memory regions of ours and be dropped (see
+# ../shared/reference/host-kernel-facts.md, section 9).
+append="intel_iommu=on intel_iommu=sp_off hostbed.pattern=$PATTERN_OFF:$pattern"
+append="$append hostbed.timeout=${CHECK_HOST_PROGRAM_TIMEOUT:-600} $append_driver"
+set -- -device intel-iommu,caching-mode=on \
+    -M "$machine,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=$WINDOW" \
+    -device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1,hdm_for_passthrough=off \
+    -device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2 \
+    -device "$(accel_device accel0 rp0 "$tmp/accel.sock")" \
+    -drive if=none,id=img,format=raw,readonly=on,file="$nested/image.ext4" \
+    -device virtio-blk-pci,drive=img,bus=pcie.0
+say "booting Debian's Linux $(cat "$nested/release") as a nested host" \
+    "(TCG, intel-iommu; the accelerator to ${driver_name:-${driver:+the driver of }${driver:-vfio-pci}})"
+t_boot=$(now)
+(
+    GUEST_WRAP="exec timeout $timeout"
+    guest_run "$tmp/initrd" "$append" "$@"
+) < /dev/null > "$out/console.raw" 2>&1 &
+qemu_pid=$!
+t_init=""
+while kill -0 "$qemu_pid" 2>/dev/null; do
+    if [ -z "$t_init" ] && grep -aq 'HOSTBED: init' "$out/console.raw"; then
+        t_init=$(now)
+    fi
+    sleep 0.5
+done
+qemu_rc=0
+wait "$qemu_pid" || qemu_rc=$?
+qemu_pid=""
+t_end=$(now)
+accel_alive=0
+kill -0 "$accel" 2>/dev/null && accel_alive=1
+tr -d '\r' < "$out/console.raw" > "$out/console.log"
+rm -f "$out/console.raw"
+log="$out/console.log"
+grep -a '^HOSTBED: ' "$log" | sed 's/^HOSTBED: /check-host: nested: /'
+grep -a '^DMESG: ' "$log" | sed 's/^DMESG: //' > "$out/nested-dmesg.log" || true
+
+# --- results ---------------------------------------------------------------
+res() { grep -a "^RESULT $1 " "$log" | head -n1 | cut -d' ' -f3-; }
+passed=0 failed=0 failures=""
+# As mk/check.sh: the TAP of one program; one that exits non-zero (or not
+# at all) without a "not ok" counts as one failure.
+tally() { # NAME LOG STATUS
+    p=$(grep -c '^ok ' "$2" | tr -d ' ')
+    f=$(grep -c '^not ok ' "$2" | tr -d ' ')
+    if [ "$3" != 0 ] && [ "$f" = 0 ]; then
+        f=1
+    fi
+    passed=$((passed + p)) failed=$((failed + f))
+    if [ "$f" != 0 ]; then
+        status=FAIL
+        failures="$failures $1"
+    else
+        status=ok
+    fi
+    printf '%-4s %-58s %3d passed, %d failed\n' "$status" "$1" "$p" "$f"
+    grep '^not ok ' "$2" | sed 's/^/       /'
+}
+
+echo "== programs in the nested host"
+while read -r name _args; do
+    grep -a "^TAP $name: " "$log" | sed "s/^TAP $name: //" > "$out/tap/$name.log" || true
+    rc=$(res "exit.$name")
+    tally "$name" "$out/tap/$name.log" "${rc:-missing}"
+    # Its diagnostics, but for the command lines libqtest and QEMU log
+    grep -a '^# ' "$out/tap/$name.log" | grep -av '^# \(starting QEMU\|qemu:\)' |
+        sed 's/^/       /' | head -n 12
+done < "$run/hostbed/list"
+
+# The outer script's own checks, as TAP in tap/outer.log
+outer_checks() {
+    tap=1
+    check_prefix=check-host
+    . "$top/mk/tap-lib.sh"
+    check "the nested host reached its init" test -n "$(res init_uptime)"
+    check "it loaded every module" test -z "$(res insmod_failed)"
+    check "the accelerator is bound to $(res driver)" \
+        test -n "$(res bound)" -a "$(res bound)" = "$(res driver)"
+    check "its IOMMU group holds it alone and /dev/vfio/$(res group) exists" \
+        sh -c "test '$(res group_devices)' = '$(res bdf) ' &&
+               echo ' $(res vfio_group)' | grep -q ' $(res group) '"
+    check "the nested host finished and printed its kernel log" \
+        test "$(res "done")" = 1
+    check "no Oops, BUG, WARNING or Call Trace in the nested host's log" \
+        sh -c "! grep -qE 'Oops|BUG:|WARNING:|Call Trace' '$out/nested-dmesg.log'"
+    check "the outer QEMU exited 0 by the nested host's poweroff (status $qemu_rc)" \
+        test "$qemu_rc" = 0
+    check "the emulator lived until the poweroff" test "$accel_alive" = 1
+    # Each "expect-devmem OFFSET HEX" a program printed: the emulator's
+    # memory file has those bytes there.
+    grep -ah '^check-host: expect-devmem ' "$out"/tap/*.log > "$tmp/expect" || true
+    while read -r _a _b off bytes; do
+        have=$(od -An -tx1 -j $((off)) -N $((${#bytes} / 2)) "$tmp/devmem" |
+               tr -d ' \n')
+        check "the emulator's memory holds at $off what the nested host wrote ($bytes)" \
+            test "$have" = "$bytes"
+    done < "$tmp/expect"
+    echo "1..$check_n"
+}
+echo "== the outer side"
+outer_checks > "$out/tap/outer.log" 2>&1
+tally "check-host (outer)" "$out/tap/outer.log" 0
+grep -E 'Oops|BUG:|WARNING:|Call Trace' "$out/nested-dmesg.log" | head -n 20 |
+    sed 's/^/       dmesg: /' || true
+
+boot=$(res init_uptime)
+inner=$(grep -ah 'RESULT inner_qemu_start_ms ' "$out"/tap/*.log | head -n1 | cut -d' ' -f3)
+echo
+say "timings: nested host pieces $t_nested s ($nested_how), this run's programs $t_programs s;" \
+    "boot to init ${t_init:+$(secs "$t_boot" "$t_init") s wall, }${boot:-?} s guest;" \
+    "the nested host ran $(secs "$t_boot" "$t_end") s; inner QEMU start ${inner:-?} ms" \
+    "(nested TCG); total $(secs "$t_start" "$(now)") s"
+if [ "$failed" != 0 ]; then
+    echo "failed:$failures (logs in build/check-host/)"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
