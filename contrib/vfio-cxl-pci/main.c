@@ -140,12 +140,27 @@ static __printf(3, 4) int vcxl_refuse(struct pci_dev *pdev, int rc,
 
 /* --- Snapshots ---------------------------------------------------------- */
 
+/*
+ * Reads the device's CXL.cachemem registers. They are in a BAR, and the
+ * VMM may have turned memory decoding off (a guest's reset does): turn it
+ * on for the reads, under vfio-pci-core's memory lock, as the core does
+ * for the ROM.
+ */
 static void vcxl_read_hw(struct vfio_cxl_pci *v)
 {
+	struct pci_dev *pdev = v->core.pdev;
 	unsigned int i;
+	u16 cmd;
 
+	down_write(&v->core.memory_lock);
+	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
+	if (!(cmd & PCI_COMMAND_MEMORY))
+		pci_write_config_word(pdev, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY);
 	for (i = 0; i < ARRAY_SIZE(v->hw_regs); i++)
 		v->hw_regs[i] = readl(v->cachemem + i * 4);
+	if (!(cmd & PCI_COMMAND_MEMORY))
+		pci_write_config_word(pdev, PCI_COMMAND, cmd);
+	up_write(&v->core.memory_lock);
 }
 
 static void vcxl_dvsec_init(struct vfio_cxl_pci *v)

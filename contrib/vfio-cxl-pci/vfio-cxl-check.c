@@ -3,10 +3,11 @@
  * vfio-cxl-check: checks a device bound to vfio_cxl_pci through the VFIO
  * ioctls alone, no QEMU: what the v2 vfio-cxl UAPI promises a VMM.
  *
- *   vfio-cxl-check BDF [PATTERN-OFFSET PATTERN-HEX]
+ *   vfio-cxl-check BDF
  *
- * PATTERN: bytes someone else wrote into the device memory at that offset
- * (the test bed's outer host), which the memory region must read back.
+ * $CXL_HOST_PATTERN ("OFFSET:HEX"): bytes someone else wrote into the
+ * device memory at that offset (the test bed's outer host), which the
+ * memory region must read back.
  * Prints TAP. Lines "check-host: expect-devmem OFFSET HEX" say what this
  * program wrote into device memory, for whoever can see the device's
  * memory from outside to check.
@@ -337,7 +338,8 @@ static void check_comp_regs(void)
 	comp_write(dec(0, CXL_SHADOW_HDM_DEC_BASE_HI), 0x43);
 	ok(comp(dec(0, CXL_SHADOW_HDM_DEC_BASE_HI)) == 0x42,
 	   "hdm_lock_on_commit: BASE is read-only while locked");
-	comp_write(dec(0, CXL_SHADOW_HDM_DEC_CTRL), v & ~CXL_SHADOW_HDM_CTRL_COMMIT);
+	comp_write(dec(0, CXL_SHADOW_HDM_DEC_CTRL),
+		   (v | CXL_SHADOW_HDM_CTRL_LOCK) & ~CXL_SHADOW_HDM_CTRL_COMMIT);
 	ok(comp(dec(0, CXL_SHADOW_HDM_DEC_CTRL)) == (v | CXL_SHADOW_HDM_CTRL_LOCK),
 	   "hdm_lock_on_commit: a locked decoder ignores an uncommit");
 	comp_write(dec(0, CXL_SHADOW_HDM_DEC_CTRL), v);
@@ -375,7 +377,7 @@ static void hex(char *out, const unsigned char *b, size_t n)
 		sprintf(out + 2 * i, "%02x", b[i]);
 }
 
-static void check_memory(const char *pat_off, const char *pat_hex)
+static void check_memory(const char *pattern)
 {
 	uint64_t mem = OFFSET(cxl.dpa_region_index);
 	unsigned char own[16] = "vfio-cxl-check\n", got[16];
@@ -389,9 +391,9 @@ static void check_memory(const char *pat_off, const char *pat_hex)
 	ok(p != MAP_FAILED, "hdm_mem_mmap_rw: mmap of %#" PRIx64 " bytes", mem_size);
 	if (p == MAP_FAILED)
 		return;
-	if (pat_off) {
-		uint64_t off = strtoull(pat_off, NULL, 0);
-
+	if (pattern && strchr(pattern, ':')) {
+		const char *pat_hex = strchr(pattern, ':') + 1;
+		uint64_t off = strtoull(pattern, NULL, 0);
 		size_t n = strlen(pat_hex) / 2;
 
 		if (n > 32 || off > mem_size - n)
@@ -533,8 +535,8 @@ static void check_reset(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 2 && argc != 4) {
-		fprintf(stderr, "usage: %s BDF [PATTERN-OFFSET PATTERN-HEX]\n", argv[0]);
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s BDF\n", argv[0]);
 		return 2;
 	}
 	ok(open_device(argv[1]) >= 0, "open %s through a type1 container", argv[1]);
@@ -552,7 +554,7 @@ int main(int argc, char **argv)
 	check_bar();
 	check_comp_regs();
 	check_bar_block();
-	check_memory(argc == 4 ? argv[2] : NULL, argc == 4 ? argv[3] : NULL);
+	check_memory(getenv("CXL_HOST_PATTERN"));
 	check_dvsec();
 	check_reset();
 	printf("1..%d\n", tests);
