@@ -20,8 +20,8 @@ help:
 	@echo "make bench            build, measure device memory against RAM and Type 3"
 	@echo "make check            build, then run our tests and the covered qtests"
 	@echo "make check-host       build, then boot Linux 7.3 as a nested host under"
-	@echo "                      q35 and drive the accelerator through its VFIO"
-	@echo "                      (HOST_DRIVER=module.ko: a host driver to test)"
+	@echo "                      q35 with contrib/vfio-cxl-pci, and drive the"
+	@echo "                      accelerator through its VFIO (in make check too)"
 	@echo "make fuzz             sanitizer build, then the guest and backend fuzzers"
 	@echo "make check-deps       mk/deps.sh install in a clean Debian 12 root brings"
 	@echo "                      everything the build and the tests call"
@@ -60,7 +60,7 @@ check: build
 	@mk/check.sh
 
 check-host: build
-	@mk/check-host.sh
+	@mk/check-host-suite.sh
 
 fuzz: build
 	@mk/fuzz.sh

@@ -1,6 +1,7 @@
 #!/bin/sh
-# make check: the repository's own tests (mk/tests/*.sh), then every test of
-# mk/check.list. Ends with "N passed, N failed[, N skipped]"; exits non-zero
+# make check: the repository's own tests (mk/tests/*.sh), every test of
+# mk/check.list, then the host side on a real kernel (mk/check-host-suite.sh,
+# make check-host). Ends with "N passed, N failed[, N skipped]"; exits non-zero
 # on any failure.
 #   mk/check.sh --list OBJ LOGS [EXCLUDE]   only the tests of mk/check.list,
 #       against the build in OBJ, logs in LOGS, without the lines that match
@@ -103,6 +104,22 @@ while read -r kind target args; do
     esac
     tally "$name" "$log" $rc
 done < "$logs/list"
+
+# The host side on a real kernel (make check-host): its own count
+if [ -z "$list_only" ]; then
+    echo "== the host side on a real kernel (mk/check-host-suite.sh)"
+    log="$logs/check-host.log"
+    "$top/mk/check-host-suite.sh" > "$log" 2>&1
+    rc=$?
+    grep -E '^(ok  |FAIL|== |       not ok|check-host: )' "$log"
+    p=$(tail -n1 "$log" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+    f=$(tail -n1 "$log" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+    if [ -z "$p" ] || { [ $rc != 0 ] && [ "$f" = 0 ]; }; then
+        p=${p:-0} f=1
+    fi
+    passed=$((passed + p)) failed=$((failed + f))
+    [ "$f" = 0 ] || failures="$failures check-host"
+fi
 
 echo
 if [ "$failed" != 0 ]; then

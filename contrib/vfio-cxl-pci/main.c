@@ -254,35 +254,65 @@ static u64 vcxl_mem_pgoff(struct vm_area_struct *vma, unsigned long addr)
 	       ((addr - vma->vm_start) >> PAGE_SHIFT);
 }
 
-static vm_fault_t vcxl_mem_fault(struct vm_fault *vmf)
+/*
+ * Inserts the page, or the 2 MiB or 1 GiB block, that @vmf faults on.
+ * Large blocks let type1 take a mapping of device memory in a few steps
+ * (it follows the mapping's size) rather than one per 4 KiB.
+ */
+static vm_fault_t vcxl_mem_huge_fault(struct vm_fault *vmf, unsigned int order)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct vfio_cxl_pci *v = vma->vm_private_data;
-	u64 pgoff = vcxl_mem_pgoff(vma, vmf->address);
-	vm_fault_t ret;
+	unsigned long addr = ALIGN_DOWN(vmf->address, PAGE_SIZE << order);
+	u64 pgoff = vcxl_mem_pgoff(vma, addr);
+	u64 npages = range_len(&v->range) >> PAGE_SHIFT;
+	unsigned long pfn = PHYS_PFN(v->range.start) + pgoff;
+	vm_fault_t ret = VM_FAULT_FALLBACK;
 
-	if (pgoff >= range_len(&v->range) >> PAGE_SHIFT)
+	/* A block must lie inside the mapping and the memory, and be aligned */
+	if (order && (addr < vma->vm_start ||
+		      addr + (PAGE_SIZE << order) > vma->vm_end ||
+		      pgoff + (1UL << order) > npages ||
+		      !IS_ALIGNED(pfn, 1UL << order)))
+		return VM_FAULT_FALLBACK;
+	if (pgoff >= npages)
 		return VM_FAULT_SIGBUS;
 
 	down_read(&v->lock);
-	if (v->active)
-		ret = vmf_insert_pfn(vma, vmf->address & PAGE_MASK,
-				     PHYS_PFN(v->range.start) + pgoff);
-	else
+	if (!v->active)
 		ret = VM_FAULT_SIGBUS;
+	else if (!order)
+		ret = vmf_insert_pfn(vma, addr, pfn);
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+	else if (order == PMD_ORDER)
+		ret = vmf_insert_pfn_pmd(vmf, pfn, vmf->flags & FAULT_FLAG_WRITE);
+#endif
+#ifdef CONFIG_ARCH_SUPPORTS_PUD_PFNMAP
+	else if (order == PUD_ORDER)
+		ret = vmf_insert_pfn_pud(vmf, pfn, vmf->flags & FAULT_FLAG_WRITE);
+#endif
 	up_read(&v->lock);
 	return ret;
 }
 
+static vm_fault_t vcxl_mem_fault(struct vm_fault *vmf)
+{
+	return vcxl_mem_huge_fault(vmf, 0);
+}
+
 static const struct vm_operations_struct vcxl_mem_vm_ops = {
 	.fault = vcxl_mem_fault,
+#ifdef CONFIG_ARCH_SUPPORTS_HUGE_PFNMAP
+	.huge_fault = vcxl_mem_huge_fault,
+#endif
 };
 
 /*
  * Pages are inserted on first touch: mmap() populates nothing, whatever
- * the size. The mapping is cacheable (the default protection): coherent
- * CXL.mem sits in the CPU's cache hierarchy, and @mem keeps the range's
- * memory type write-back.
+ * the size (2 MiB and 1 GiB at a time where the mapping is aligned). The
+ * mapping is cacheable (the default protection): coherent CXL.mem sits in
+ * the CPU's cache hierarchy, and @mem keeps the range's memory type
+ * write-back.
  */
 static int vcxl_mem_mmap(struct vfio_pci_core_device *core,
 			 struct vfio_pci_region *region,

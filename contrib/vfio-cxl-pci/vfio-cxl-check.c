@@ -377,6 +377,27 @@ static void hex(char *out, const unsigned char *b, size_t n)
 		sprintf(out + 2 * i, "%02x", b[i]);
 }
 
+/*
+ * The memory region mapped at a 1 GiB aligned address, as QEMU maps
+ * regions, so that the driver can insert 1 GiB and 2 MiB blocks.
+ */
+static void *map_mem(int prot)
+{
+	const size_t align = 1UL << 30;
+	char *base, *p;
+
+	base = mmap(NULL, mem_size + align, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED)
+		return MAP_FAILED;
+	p = (char *)(((uintptr_t)base + align - 1) & ~(align - 1));
+	if (p > base)
+		munmap(base, p - base);
+	munmap(p + mem_size, base + align - p);
+	return mmap(p, mem_size, prot, MAP_SHARED | MAP_FIXED, device,
+		    OFFSET(cxl.dpa_region_index));
+}
+
 static void check_memory(const char *pattern)
 {
 	uint64_t mem = OFFSET(cxl.dpa_region_index);
@@ -387,7 +408,7 @@ static void check_memory(const char *pattern)
 	unsigned char *p;
 	long pte_before, pte_after;
 
-	p = mmap(NULL, mem_size, PROT_READ | PROT_WRITE, MAP_SHARED, device, mem);
+	p = map_mem(PROT_READ | PROT_WRITE);
 	ok(p != MAP_FAILED, "hdm_mem_mmap_rw: mmap of %#" PRIx64 " bytes", mem_size);
 	if (p == MAP_FAILED)
 		return;
@@ -441,7 +462,7 @@ static void check_memory(const char *pattern)
 			sscanf(line, "VmPTE: %ld", &pte_before);
 		if (f)
 			fclose(f);
-		p = mmap(NULL, mem_size, PROT_READ, MAP_SHARED, device, mem);
+		p = map_mem(PROT_READ);
 		f = fopen("/proc/self/status", "r");
 		while (f && fgets(line, sizeof(line), f))
 			sscanf(line, "VmPTE: %ld", &pte_after);

@@ -3012,18 +3012,21 @@ static void test_no_mem_dma_property(void)
  */
 #define HOST_OWN_DPA    0x300000
 #define HOST_COPY_DPA   0x800000
+/* The inner guest's window: room for the test bed's 64 GiB device */
+#define HOST_WINDOW     (128 * GiB)
 
 static QTestState *host_start(const char *dev_extra)
 {
     const char *data_dir = g_getenv("QEMU_DATA_DIR");
     g_autofree char *args = g_strdup_printf(
-        "%s%s -M q35,cxl=on,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G "
+        "%s%s -M q35,cxl=on,cxl-fmw.0.targets.0=cxl.1,"
+        "cxl-fmw.0.size=%" PRIu64 "G "
         "-m 128M -nodefaults "
         "-device pxb-cxl,bus_nr=%d,bus=pcie.0,id=cxl.1,"
         "hdm_for_passthrough=on "
         "-device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2 "
         "-device vfio-pci,host=%s,bus=rp0,id=accel0%s",
-        data_dir ? "-L " : "", data_dir ?: "", HB_BUS,
+        data_dir ? "-L " : "", data_dir ?: "", HOST_WINDOW / GiB, HB_BUS,
         g_getenv("CXL_HOST_BDF"), dev_extra ?: "");
 
     return qtest_init(args);
@@ -3080,7 +3083,7 @@ static void test_host_memory(void)
     g_autofree char *mtree = NULL;
 
     base = window_base(qts);
-    size = mapped_bytes(qts, base, 4 * GiB);
+    size = mapped_bytes(qts, base, HOST_WINDOW);
     g_assert_cmpuint(size, >=, 256 * MiB);
     hdm = hdm_block(qts, map_bar(qts));
     check_decoder(qts, hdm, base, size);
@@ -3097,7 +3100,7 @@ static void test_host_memory(void)
     qtest_system_reset(qts);
     map_bar(qts);
     check_decoder(qts, hdm, base, size);
-    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, size);
+    g_assert_cmpuint(mapped_bytes(qts, base, HOST_WINDOW), ==, size);
     qtest_memread(qts, base + HOST_OWN_DPA, got, sizeof(got));
     g_assert_cmpmem(got, sizeof(got), own, sizeof(own));
     qtest_quit(qts);
@@ -3150,23 +3153,23 @@ static void test_host_guest_decoders(void)
     win = window_base(qts);
     hdm = hdm_block(qts, map_bar(qts));
     g_assert_cmphex(hdm_ctrl(qts, hdm, 0), ==, 0);
-    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 0);
+    g_assert_cmpuint(mapped_bytes(qts, win, HOST_WINDOW), ==, 0);
 
     hdm_enable(qts, hdm, true);
     /* Outside the window: refused */
-    g_assert_cmphex(hdm_commit(qts, hdm, 0, win + 4 * GiB, 256 * MiB, 0, 0)
+    g_assert_cmphex(hdm_commit(qts, hdm, 0, win + HOST_WINDOW, 256 * MiB, 0, 0)
                     & (CTRL_COMMITTED | CTRL_ERR), ==, CTRL_ERR);
-    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 0);
+    g_assert_cmpuint(mapped_bytes(qts, win, HOST_WINDOW), ==, 0);
     g_assert_cmphex(hdm_commit(qts, hdm, 0, win + GiB, 256 * MiB, 0, 0), ==,
                     CTRL_COMMIT | CTRL_COMMITTED);
-    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 256 * MiB);
+    g_assert_cmpuint(mapped_bytes(qts, win, HOST_WINDOW), ==, 256 * MiB);
     qtest_memwrite(qts, win + GiB + 0x10000, own, sizeof(own));
     host_expect(own, sizeof(own), 0x10000);
 
     qtest_system_reset(qts);
     map_bar(qts);
     g_assert_cmphex(hdm_ctrl(qts, hdm, 0), ==, 0);
-    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 0);
+    g_assert_cmpuint(mapped_bytes(qts, win, HOST_WINDOW), ==, 0);
     qtest_quit(qts);
 }
 
@@ -3178,9 +3181,9 @@ static void test_host_replug(void)
     QTestState *qts = host_start(NULL);
 
     base = window_base(qts);
-    size = mapped_bytes(qts, base, 4 * GiB);
+    size = mapped_bytes(qts, base, HOST_WINDOW);
     unplug(qts, "accel0");
-    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 0);
+    g_assert_cmpuint(mapped_bytes(qts, base, HOST_WINDOW), ==, 0);
 
     slot_power_on(qts);
     qtest_qmp_assert_success(qts, "{ 'execute': 'device_add', 'arguments': "
@@ -3189,7 +3192,7 @@ static void test_host_replug(void)
                              g_getenv("CXL_HOST_BDF"));
     mtree = qtest_hmp(qts, "info mtree");
     g_assert_nonnull(strstr(mtree, "cxl-memory"));
-    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, size);
+    g_assert_cmpuint(mapped_bytes(qts, base, HOST_WINDOW), ==, size);
     check_decoder(qts, hdm_block(qts, map_bar(qts)), base, size);
     qtest_quit(qts);
 }
@@ -3201,7 +3204,7 @@ static void test_host_nonsense(void)
     QTestState *qts = host_start(NULL);
 
     base = window_base(qts);
-    size = mapped_bytes(qts, base, 4 * GiB);
+    size = mapped_bytes(qts, base, HOST_WINDOW);
     bar = map_bar(qts);
     block = bar + qtest_readl(qts, regs_page(qts, bar) +
                               ACCEL_REG_BLOCK_OFF_LO);
@@ -3209,7 +3212,51 @@ static void test_host_nonsense(void)
     nonsense_writes(qts, block, hdm, NONSENSE_WRITES);
     check_decoder(qts, hdm, base, size);
     hdm_enable(qts, hdm, true);
-    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, size);
+    g_assert_cmpuint(mapped_bytes(qts, base, HOST_WINDOW), ==, size);
+    qtest_quit(qts);
+}
+
+/* A value in kB of a /proc file's "NAME: value kB" line */
+static uint64_t proc_kb(const char *path, const char *name)
+{
+    g_autofree char *text = NULL;
+    char *line;
+    uint64_t kb = 0;
+
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    line = strstr(text, name);
+    g_assert_nonnull(line);
+    g_assert_cmpint(sscanf(line + strlen(name), ": %" SCNu64, &kb), ==, 1);
+    return kb;
+}
+
+/*
+ * However large the device memory (64 GiB in the test bed's 64g run),
+ * realize, the DMA map and the guest's use of a few pages populate
+ * nothing more: the inner QEMU's resident set is its RAM and code, the
+ * nested host's page tables stay small.
+ */
+static void test_host_size(void)
+{
+    QTestState *qts = host_start(NULL);
+    g_autofree char *status = g_strdup_printf("/proc/%d/status",
+                                              (int)qtest_pid(qts));
+    uint64_t base = window_base(qts);
+    uint64_t size = mapped_bytes(qts, base, HOST_WINDOW);
+    uint64_t rss, tables;
+
+    qtest_writeq(qts, base, 1);
+    qtest_writeq(qts, base + size - 8, 2);
+    rss = proc_kb(status, "VmRSS");
+    tables = proc_kb("/proc/meminfo", "PageTables");
+    g_test_message("device memory %" PRIu64 " MiB; inner QEMU VmRSS %" PRIu64
+                   " MiB; nested host page tables %" PRIu64 " MiB",
+                   size / MiB, rss / 1024, tables / 1024);
+    printf("RESULT host_size mem_mib=%" PRIu64 " qemu_rss_mib=%" PRIu64
+           " page_tables_mib=%" PRIu64 "\n", size / MiB, rss / 1024,
+           tables / 1024);
+    g_assert_cmpuint(rss, <, 384 * 1024);
+    g_assert_cmpuint(tables, <, 32 * 1024);
     qtest_quit(qts);
 }
 
@@ -3221,6 +3268,7 @@ static void register_host_tests(void)
                    test_host_guest_decoders);
     qtest_add_func("vfio-user-cxl/host/replug", test_host_replug);
     qtest_add_func("vfio-user-cxl/host/nonsense", test_host_nonsense);
+    qtest_add_func("vfio-user-cxl/host/size", test_host_size);
 }
 
 int main(int argc, char **argv)

@@ -1,0 +1,74 @@
+#!/bin/sh
+# make check-host: the host side on a real kernel. Builds the host driver
+# (contrib/vfio-cxl-pci) for amd64, which the nested host loads, and for
+# arm64, which is only built (the first CXL Type-2 hosts are arm64; see the
+# docs for why the nested run is x86_64 only), and the qtest; then boots
+# the nested host of mk/check-host.sh once per configuration:
+#   default  the driver's checker and the qtest's host/ tests
+#   refused  a device without a committed decoder, and one that is no CXL
+#            device: refused at probe, the reason logged, the host goes on
+#   64g      64 GiB of device memory, realized and used, never populated
+# Each run's output is in build/check-host/runs/. Ends with
+# "N passed, N failed".
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+runs="$top/build/check-host/runs"
+rm -rf "$runs"
+mkdir -p "$runs"
+passed=0 failed=0 failures=""
+start=$(date +%s)
+
+# NAME STATUS: one check of this script's own
+own() {
+    if [ "$2" = 0 ]; then
+        passed=$((passed + 1))
+        printf 'ok   %s\n' "$1"
+    else
+        failed=$((failed + 1))
+        failures="$failures $1"
+        printf 'FAIL %s\n' "$1"
+    fi
+}
+
+for arch in amd64 arm64; do
+    "$top/mk/kmod.sh" vfio_cxl_pci "$arch" > "$runs/kmod-$arch.log" 2>&1
+    rc=$?
+    own "vfio_cxl_pci.ko builds for Linux 7.3 $arch" $rc
+    [ $rc = 0 ] || sed 's/^/       /' "$runs/kmod-$arch.log" | tail -n 20
+done
+ko="$top/build/kmod/vfio_cxl_pci/amd64/vfio_cxl_pci.ko"
+qtest="$top/build/obj/tests/qtest/vfio-user-cxl-test"
+ninja -C "$top/build/obj" tests/qtest/vfio-user-cxl-test > "$runs/ninja.log" 2>&1
+own "the qtest builds" $?
+
+if [ -f "$ko" ] && [ -x "$qtest" ]; then
+    for config in default refused 64g; do
+        echo "== nested host: $config"
+        HOST_DRIVER=$ko CHECK_HOST_PROGRAMS=$qtest \
+            "$top/mk/check-host.sh" --config "$config" > "$runs/$config.log" 2>&1
+        rc=$?
+        # Keep this run's logs: the next run starts afresh
+        mkdir -p "$runs/$config"
+        cp -r "$top/build/check-host/tap" "$top/build/check-host/"*.log "$runs/$config/" 2>/dev/null
+        grep -E '^(ok  |FAIL|       not ok|check-host: timings)' "$runs/$config.log"
+        last=$(tail -n1 "$runs/$config.log")
+        p=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+        f=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+        if [ -z "$p" ]; then
+            # It did not get as far as counting: say where it stopped
+            tail -n 20 "$runs/$config.log" | sed 's/^/       /'
+            p=0 f=1
+        elif [ $rc != 0 ] && [ "$f" = 0 ]; then
+            f=1
+        fi
+        passed=$((passed + p)) failed=$((failed + f))
+        [ "$f" = 0 ] || failures="$failures $config"
+    done
+fi
+
+echo
+echo "check-host: $(($(date +%s) - start)) s in all"
+[ "$failed" = 0 ] || echo "failed:$failures (logs in build/check-host/runs/)"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
