@@ -261,7 +261,8 @@ if [ "$config" = refused ]; then
     add_program "$tmp/check-host-refused" ""
     programs=""
 elif [ -f "$check_c" ]; then
-    gcc -static -O2 -Wall -I"$top/contrib/vfio-cxl-pci" -o "$tmp/vfio-cxl-check" \
+    gcc -static -O2 -Wall -I"$top/contrib/vfio-cxl-pci" \
+        -I"$top/contrib/vfio-cxl-pci/user" -o "$tmp/vfio-cxl-check" \
         "$check_c" "$top/contrib/vfio-cxl-pci/cxl_shadow.c" ${CHECK_HOST_CFLAGS:-}
     add_program "$tmp/vfio-cxl-check" @BDF@
 fi

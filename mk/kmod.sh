@@ -27,7 +27,8 @@ cxl_accel)
     FILES='cxl_accel.c cxl_accel.h Kbuild Makefile' ;;
 vfio_cxl_pci)
     src="$top/contrib/vfio-cxl-pci"
-    FILES='main.c cxl_shadow.c cxl_shadow.h vfio_cxl_uapi.h Kbuild Makefile' ;;
+    FILES='main.c cxl_shadow.c cxl_shadow.h kernel/cxl_shadow_types.h
+           vfio_cxl_uapi.h Kbuild Makefile' ;;
 *) echo "kmod: error: unknown module '$mod'" >&2; exit 2 ;;
 esac
 out="$top/build/kmod/$mod/$arch"

@@ -23,11 +23,18 @@ check() { # DESCRIPTION CLEAN-PATTERN CHECKPATCH-ARGS...
 for p in $(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$top/patches/series"); do
     check "patches/$p" "0 errors" "$top/patches/$p"
 done
-# contrib/cxl-accel-driver/cxl_accel.[ch] is a Linux kernel module: it follows the
-# kernel's coding style, not QEMU's.
+# contrib/cxl-accel-driver/cxl_accel.[ch] and contrib/vfio-cxl-pci's own
+# files are Linux kernel modules and a program beside one: they follow the
+# kernel's coding style, not QEMU's (the kernel's checkpatch --strict
+# passes them). cxl_shadow.[ch] and user/ are shared with the emulator and
+# follow QEMU's.
 for f in $(cd "$top" && git ls-files --cached --others --exclude-standard \
                -- '*.c' '*.h' \
-               ':(exclude)contrib/cxl-accel-driver/cxl_accel.[ch]'); do
+               ':(exclude)contrib/cxl-accel-driver/cxl_accel.[ch]' \
+               ':(exclude)contrib/vfio-cxl-pci/main.c' \
+               ':(exclude)contrib/vfio-cxl-pci/vfio-cxl-check.c' \
+               ':(exclude)contrib/vfio-cxl-pci/vfio_cxl_uapi.h' \
+               ':(exclude)contrib/vfio-cxl-pci/kernel/*'); do
     # Run from the tree, where the file's path tells checkpatch its role.
     check "$f" "0 errors, 0 warnings" -f "$f"
 done

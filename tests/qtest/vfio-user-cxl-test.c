@@ -3041,7 +3041,7 @@ static void host_expect(const uint8_t *bytes, size_t len, uint64_t dpa)
     for (i = 0; i < len; i++) {
         sprintf(hex + 2 * i, "%02x", bytes[i]);
     }
-    printf("check-host: expect-devmem %#" PRIx64 " %s\n", dpa, hex);
+    printf("check-host: expect-devmem 0x%" PRIx64 " %s\n", dpa, hex);
     fflush(stdout);
 }
 
