@@ -289,6 +289,22 @@ class Machine:
         self.cfg_write(q, 0, Q35_PCIEXBAR, Q35_MMCFG_BASE | 1)
         return q.read(Q35_MMCFG_BASE + (bus << 20) + off, size)
 
+    def cfg_ext_write(self, q, bus, off, val, size=4):
+        """Extended config space too: ECAM, or q35's MMCONFIG turned on."""
+        if self.virt:
+            q.write(self.ecam(bus, off), size, val)
+            return
+        self.cfg_write(q, 0, Q35_PCIEXBAR + 4, 0)
+        self.cfg_write(q, 0, Q35_PCIEXBAR, Q35_MMCFG_BASE | 1)
+        q.write(Q35_MMCFG_BASE + (bus << 20) + off, size, val)
+
+    def cfg_written(self, off, size):
+        """The config space bytes cfg_write(off, size) writes: on q35,
+        0xcf8 addresses the first 256 bytes only."""
+        if not self.virt:
+            off &= 0xff
+        return range(off, off + size)
+
     def find_dvsec(self, q, bus, dvsec_id):
         """A CXL DVSEC (vendor 0x1e98) in extended config space, or 0."""
         pos, n = 0x100, 0
@@ -336,8 +352,9 @@ class Machine:
         return self.find_cap(q, bus, 0x10)
 
 
-def mtree_ranges(q, name=" cxl-memory"):
-    """[start, end] ranges of @name in the system address space."""
+def mtree_segments(q, name=" cxl-memory"):
+    """(start, size, offset into the region) of each range of @name in
+    the system address space: where which device memory is mapped."""
     mtree = q.hmp("info mtree -f")
     at = mtree.find('AS "memory"')
     if at < 0:
@@ -346,13 +363,16 @@ def mtree_ranges(q, name=" cxl-memory"):
     nxt = body.find("FlatView #")
     if nxt > 0:
         body = body[:nxt]
-    ranges = []
+    out = []
     for line in body.splitlines():
         if name not in line or "-" not in line:
             continue
         lo, hi = line.split()[0].split("-")
-        ranges.append((int(lo, 16), int(hi, 16)))
-    return ranges
+        off = 0
+        if " @" in line:
+            off = int(line.rsplit(" @", 1)[1].split()[0], 16)
+        out.append((int(lo, 16), int(hi, 16) - int(lo, 16) + 1, off))
+    return out
 
 
 def window_base(q):
