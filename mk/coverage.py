@@ -33,7 +33,7 @@ import sys
 CXL = "hw/vfio/cxl*.c"
 EMULATOR = "contrib/vfio-user-cxl-accel/*.c"
 PATCHES = "lines patches add to upstream files"
-# More uncovered lines than this in a row are listed as a block
+# Uncovered runs longer than this many source lines are listed as blocks
 BLOCK = 5
 
 
@@ -102,10 +102,20 @@ def gcov(obj, gcnos, wanted):
                     os.path.normpath(os.path.join(cwd, "..", "qemu")))
                 if not wanted(rel):
                     continue  # a header's inline functions
+                # A line's function_name is not always there (gcc leaves
+                # it out on some lines): name lines from the functions'
+                # extents, the innermost that holds them.
+                funcs = sorted((fn["end_line"] - fn["start_line"],
+                                fn["start_line"], fn["end_line"],
+                                fn["demangled_name"])
+                               for fn in f["functions"])
                 lines = files.setdefault(rel, {})
                 for ln in f["lines"]:
-                    e = lines.setdefault(ln["line_number"],
-                                         [0, ln.get("function_name", ""), {}])
+                    n = ln["line_number"]
+                    name = next((fn[3] for fn in funcs
+                                 if fn[1] <= n <= fn[2]),
+                                ln.get("function_name", ""))
+                    e = lines.setdefault(n, [0, name, {}])
                     e[0] += ln["count"]
                     br = ln["branches"]
                     if br:
@@ -139,13 +149,15 @@ def pct(a, b):
 def runs(lines, only=None):
     """The uncovered runs of a file: (first, last, lines, function), a run
     being executable lines not run, with no run line between them, in one
-    function (comments and blank lines do not break it)."""
+    function (comments and blank lines do not break it). A line of no
+    known function (a static function inlined everywhere: gcov lists no
+    extent for it) is a run of its own."""
     out, cur = [], None
     for n in sorted(lines):
         if only is not None and n not in only:
             continue
         count, func, _ = lines[n]
-        if count == 0 and cur and cur[3] == func:
+        if count == 0 and cur and func and cur[3] == func:
             cur[1], cur[2] = n, cur[2] + 1
         elif count == 0:
             cur = [n, n, 1, func]
@@ -195,12 +207,14 @@ def main():
                         pct(total[2], total[3])))
         detail.append("")
 
+    # A block is as long as it reads in the source: comments and blank
+    # lines within count, as the reader adding a test sees them.
     blocks = []
     for p in sorted(f for f in files if fnmatch.fnmatch(f, CXL)):
         for a, b, n, func in runs(files[p]):
-            if n > BLOCK:
-                blocks.append("%s:%d-%d  %d lines not run, in %s()" %
-                              (p, a, b, n, func))
+            if b - a + 1 > BLOCK:
+                blocks.append("%s:%d-%d  %d lines (%d executable) not run, "
+                              "in %s()" % (p, a, b, b - a + 1, n, func))
 
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, name + "-files.txt"), "w") as f:
