@@ -9,7 +9,7 @@ export QEMU_TARBALL TARGETS QEMU_CONFIGURE_EXTRA
 # make run's guest: arm64 (aarch64 virt) or amd64 (x86_64 q35)
 ARCH ?= arm64
 
-.PHONY: all run demo bench check check-host check-deps check-debian fuzz series series-check deps base assemble build refresh-patches clean distclean help
+.PHONY: all run demo bench check check-host check-deps check-debian fuzz coverage series series-check deps base assemble build refresh-patches clean distclean help
 
 all: build
 
@@ -23,6 +23,8 @@ help:
 	@echo "                      q35 with contrib/vfio-cxl-pci, and drive the"
 	@echo "                      accelerator through its VFIO (in make check too)"
 	@echo "make fuzz             sanitizer build, then the guest and backend fuzzers"
+	@echo "make coverage         gcov build, then line and branch coverage of our"
+	@echo "                      code under make check's tests and under the fuzzers"
 	@echo "make check-deps       mk/deps.sh install in a clean Debian 12 root brings"
 	@echo "                      everything the build and the tests call"
 	@echo "make check-debian     Debian's qemu source package with the series: build, test"
@@ -65,6 +67,9 @@ check-host: build
 fuzz: build
 	@mk/fuzz.sh
 
+coverage: assemble
+	@mk/coverage.sh
+
 check-deps:
 	@mk/deps.sh verify
 	@mk/check-deps.sh
@@ -82,7 +87,7 @@ refresh-patches:
 	@mk/refresh-patches.sh
 
 clean:
-	rm -rf build/obj build/bin build/obj-san build/bin-san build/fuzz build/series-tree build/debian build/run
+	rm -rf build/obj build/bin build/obj-san build/bin-san build/fuzz build/obj-cov build/bin-cov build/coverage build/series-tree build/debian build/run
 
 distclean:
 	rm -rf build config.mk

@@ -41,6 +41,7 @@ REQUIRES='
 meson                   prog    meson           1.5
 ninja-build             prog    ninja
 gcc                     prog    gcc
+gcc                     prog    gcov
 libc6-dev               static  gcc
 binutils                prog    readelf
 gcc-aarch64-linux-gnu   prog    aarch64-linux-gnu-gcc
