@@ -97,9 +97,16 @@ def gcov(obj, gcnos, wanted):
             doc = json.loads(doc)
             cwd = doc["current_working_directory"]
             for f in doc["files"]:
+                path = os.path.normpath(os.path.join(cwd, f["file"]))
                 rel = os.path.relpath(
-                    os.path.normpath(os.path.join(cwd, f["file"])),
-                    os.path.normpath(os.path.join(cwd, "..", "qemu")))
+                    path, os.path.normpath(os.path.join(cwd, "..", "qemu")))
+                if rel.startswith(".."):
+                    # gcc names a file linked into the tree (ours) by its
+                    # target when the object was built from an absolute
+                    # path (a unit test's meson.project_source_root()):
+                    # the repository's path is the tree's
+                    rel = os.path.relpath(
+                        path, os.path.normpath(os.path.join(cwd, "..", "..")))
                 if not wanted(rel):
                     continue  # a header's inline functions
                 # A line's function_name is not always there (gcc leaves
