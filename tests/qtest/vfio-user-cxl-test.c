@@ -203,12 +203,17 @@ static uint64_t hdm_find(QTestState *qts, uint64_t cm)
     return 0;
 }
 
+/* Where the component register block is, as the accelerator says. */
+static uint64_t block_addr(QTestState *qts, uint64_t bar)
+{
+    return bar + qtest_readl(qts, regs_page(qts, bar) +
+                             ACCEL_REG_BLOCK_OFF_LO);
+}
+
 /* Guest view of the device's HDM decoder block, through the BAR. */
 static uint64_t hdm_block(QTestState *qts, uint64_t bar)
 {
-    uint64_t page = regs_page(qts, bar);
-    uint64_t hdm = hdm_find(qts, bar + CXL_CACHEMEM_OFFSET +
-                            qtest_readl(qts, page + ACCEL_REG_BLOCK_OFF_LO));
+    uint64_t hdm = hdm_find(qts, block_addr(qts, bar) + CXL_CACHEMEM_OFFSET);
 
     g_assert_cmphex(hdm, !=, 0);
     return hdm;
@@ -767,8 +772,7 @@ static void test_guest_nonsense(void)
     qts = vm_start(&a, "--mem-size 256M", NULL, NULL);
     base = window_base(qts);
     bar = map_bar(qts);
-    block = bar + qtest_readl(qts, regs_page(qts, bar) +
-                              ACCEL_REG_BLOCK_OFF_LO);
+    block = block_addr(qts, bar);
     hdm = hdm_block(qts, bar);
     qtest_writeq(qts, base + 0x4000, 0x0badc0de0badc0deULL);
 
@@ -2946,8 +2950,7 @@ static void test_ras_rw1c(void)
     }
     qts = vm_start(&a, "--mem-size 256M --fault ras-errors", NULL, NULL);
     bar = map_bar(qts);
-    cm = bar + CXL_CACHEMEM_OFFSET +
-         qtest_readl(qts, regs_page(qts, bar) + ACCEL_REG_BLOCK_OFF_LO);
+    cm = block_addr(qts, bar) + CXL_CACHEMEM_OFFSET;
     hdr = qtest_readl(qts, cm);
     for (i = 1; i <= FIELD_EX32(hdr, CXL_CAP_ARRAY_HDR, ARRAY_SIZE); i++) {
         uint32_t entry = qtest_readl(qts, cm + 4 * i);
@@ -3206,8 +3209,7 @@ static void test_host_nonsense(void)
     base = window_base(qts);
     size = mapped_bytes(qts, base, HOST_WINDOW);
     bar = map_bar(qts);
-    block = bar + qtest_readl(qts, regs_page(qts, bar) +
-                              ACCEL_REG_BLOCK_OFF_LO);
+    block = block_addr(qts, bar);
     hdm = hdm_block(qts, bar);
     nonsense_writes(qts, block, hdm, NONSENSE_WRITES);
     check_decoder(qts, hdm, base, size);
