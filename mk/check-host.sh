@@ -268,8 +268,8 @@ elif [ -f "$check_c" ]; then
 fi
 if [ "$config" != refused ] &&
    { [ ! -f "$check_c" ] || [ "${CHECK_HOST_SMOKE:-}" = 1 ]; }; then
-    gcc -static -O2 -Wall -Wextra -o "$tmp/check-host-smoke" \
-        "$top/contrib/check-host/check-host-smoke.c"
+    gcc -static -O2 -Wall -Wextra -I"$top/contrib/vfio-user-cxl-accel" \
+        -o "$tmp/check-host-smoke" "$top/contrib/check-host/check-host-smoke.c"
     add_program "$tmp/check-host-smoke" @BDF@
 fi
 if [ "$config" != refused ]; then

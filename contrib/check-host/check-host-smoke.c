@@ -37,23 +37,8 @@
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
-/* contrib/vfio-user-cxl-accel/accel-regs.h */
-#define ACCEL_REG_BAR           2
-#define ACCEL_REG_ID            0x00
-#define ACCEL_ID_VALUE          0x43584c32
-#define ACCEL_REG_SCRATCH       0x08
-#define ACCEL_REG_MEM_SIZE_LO   0x10
-#define ACCEL_REG_BLOCK_OFF_LO  0x18
-#define ACCEL_REG_DMA_SRC_LO    0x20
-#define ACCEL_REG_DMA_SRC_HI    0x24
-#define ACCEL_REG_DMA_DST_LO    0x28
-#define ACCEL_REG_DMA_DST_HI    0x2c
-#define ACCEL_REG_DMA_LEN       0x30
-#define ACCEL_REG_DMA_DOORBELL  0x34
-#define ACCEL_REG_DMA_STATUS    0x38
-#define ACCEL_DMA_STATUS_DONE   (1u << 0)
-#define ACCEL_DMA_STATUS_ERROR  (1u << 1)
-#define ACCEL_REG_DMA_ERROR     0x3c
+/* The accelerator's registers: its contract header, plain C */
+#include "accel-regs.h"
 
 /* Where we put things in the device's I/O virtual address space */
 #define BUF_IOVA                0x10000000ull
