@@ -1,8 +1,8 @@
 /*
  * CXL register layouts the emulated CXL Type-2 accelerator implements
  *
- * The Register Locator and Flex Bus Port DVSECs, as described by CXL
- * r3.1/r4.0 (sections 8.1.8 and 8.1.9); the CXL Device DVSEC and the
+ * The Flex Bus Port DVSEC, as described by CXL r3.1/r4.0 (section
+ * 8.1.8); the CXL Device and Register Locator DVSECs and the
  * CXL.cachemem registers come from hw/cxl/cxl-dvsec-layout.h and
  * hw/cxl/cxl-hdm-layout.h, shared with QEMU's passthrough.
  * DVSEC offsets come from QEMU's hw/cxl/cxl_pci.h structures; bit fields
@@ -47,14 +47,5 @@ REG32(CXL_FLEXBUS, 0)
 #define PCIE_EXT_CAP_DSN_VER    1
 #define PCIE_DSN_LOWER          4
 #define PCIE_DSN_UPPER          8
-
-/* Register Locator DVSEC (DVSEC ID 8, CXL r4.0 8.1.9) */
-#define CXL_REGLOC_ENTRIES_OFFSET 0x0c
-#define CXL_REGLOC_ENTRY_SIZE     8
-REG32(CXL_REGLOC_LO, 0)
-    FIELD(CXL_REGLOC_LO, BIR, 0, 3)
-    FIELD(CXL_REGLOC_LO, BLOCK_ID, 8, 8)
-    FIELD(CXL_REGLOC_LO, OFFSET_LOW, 16, 16)
-#define CXL_REGLOC_BLOCK_COMPONENT 1
 
 #endif

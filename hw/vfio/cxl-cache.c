@@ -71,36 +71,6 @@ static bool cfg_read16(VFIODevice *vbasedev, uint32_t off, uint16_t *val,
     return true;
 }
 
-bool vfio_cxl_cache_find_dvsec(VFIODevice *vbasedev, uint32_t *offset,
-                               Error **errp)
-{
-    uint32_t off = PCI_CFG_SPACE_SIZE, hdr, h1, h2;
-    unsigned n;
-
-    /* A chain that loops or leaves config space ends the walk. */
-    for (n = 0; off >= PCI_CFG_SPACE_SIZE && off < PCI_CFG_SPACE_EXP_SIZE &&
-                n < PCI_CFG_SPACE_EXP_SIZE / 4; n++) {
-        if (!cfg_read(vbasedev, off, &hdr, 4, errp) ||
-            !cfg_read(vbasedev, off + PCIE_DVSEC_HEADER1_OFFSET, &h1, 4,
-                      errp) ||
-            !cfg_read(vbasedev, off + PCIE_DVSEC_ID_OFFSET, &h2, 4, errp)) {
-            return false;
-        }
-        hdr = le32_to_cpu(hdr);
-        if (PCI_EXT_CAP_ID(hdr) == PCI_EXT_CAP_ID_DVSEC &&
-            FIELD_EX32(le32_to_cpu(h1), DVSEC_HDR1, VENDOR) ==
-            CXL_VENDOR_ID &&
-            (le32_to_cpu(h2) & 0xffff) == PCIE_CXL_DEVICE_DVSEC) {
-            *offset = off;
-            return true;
-        }
-        off = PCI_EXT_CAP_NEXT(hdr);
-    }
-    error_setg(errp, "the device is Cache_Capable but has no CXL Device "
-               "DVSEC in its config space");
-    return false;
-}
-
 bool vfio_cxl_cache_write_back(VFIODevice *vbasedev, uint32_t dvsec,
                                uint16_t *saved_ctrl2, Error **errp)
 {

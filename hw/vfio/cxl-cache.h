@@ -12,10 +12,6 @@
 
 #include "hw/vfio/vfio-device.h"
 
-/* The CXL Device DVSEC in the device's config space */
-bool vfio_cxl_cache_find_dvsec(VFIODevice *vbasedev, uint32_t *offset,
-                               Error **errp);
-
 /*
  * vfio_cxl_cache_write_back: Disable Caching, Initiate Cache Write Back
  * and Invalidation, and wait (bounded) for Cache Invalid. *@saved_ctrl2

@@ -106,6 +106,7 @@ static void hdm_sync(VFIOCXLHDM *hdm, unsigned n)
 {
     VFIOCXLHDMDecoder *d = &hdm->dec[n];
     bool want = vfio_cxl_hdm_committed(hdm, n) && !hdm->host_inactive &&
+                !hdm->gated &&
                 FIELD_EX32(hdm->global_ctrl, CXL_HDM_GLOBAL_CTRL,
                            HDM_DECODER_ENABLE);
 
@@ -143,7 +144,8 @@ static bool hdm_range_want(VFIOCXLHDM *hdm, unsigned r, uint64_t *dpa)
 
     if (FIELD_EX32(hdm->global_ctrl, CXL_HDM_GLOBAL_CTRL,
                    HDM_DECODER_ENABLE) || !hdm->mem_enable || !g->size ||
-        hdm->host_inactive || !hdm_in_window(hdm, g->base, g->size)) {
+        hdm->host_inactive || hdm->gated ||
+        !hdm_in_window(hdm, g->base, g->size)) {
         return false;
     }
     for (i = 0; i < r; i++) {
@@ -202,6 +204,12 @@ static void hdm_sync_all(VFIOCXLHDM *hdm)
 void vfio_cxl_hdm_set_host_inactive(VFIOCXLHDM *hdm, bool inactive)
 {
     hdm->host_inactive = inactive;
+    hdm_sync_all(hdm);
+}
+
+void vfio_cxl_hdm_set_gated(VFIOCXLHDM *hdm, bool gated)
+{
+    hdm->gated = gated;
     hdm_sync_all(hdm);
 }
 

@@ -75,6 +75,7 @@ typedef struct VFIOCXLHDM {
     uint64_t win_base;      /* where commits may place it */
     uint64_t win_size;
     bool host_inactive;     /* the host's memory is gone: decode nothing */
+    bool gated;             /* the host serves none of it for now */
     VFIOCXLHDMDecoder dec[CXL_HDM_MAX_DECODERS];
     /* Attributes of what firmware committed: Target Type, BI, UIO */
     uint32_t fw_attrs[CXL_HDM_MAX_DECODERS];
@@ -122,6 +123,14 @@ void vfio_cxl_hdm_set_firmware_attrs(VFIOCXLHDM *hdm, unsigned n,
  * after a reset), commits are refused and nothing is mapped.
  */
 void vfio_cxl_hdm_set_host_inactive(VFIOCXLHDM *hdm, bool inactive);
+
+/*
+ * While the host gates the device memory (v5: Memory Space Enable clear,
+ * a reset in progress), nothing is mapped; unlike an inactive host, the
+ * decoders keep working and commits are taken, to be mapped when the gate
+ * opens.
+ */
+void vfio_cxl_hdm_set_gated(VFIOCXLHDM *hdm, bool gated);
 
 /* Bytes the block spans: the header and every decoder. */
 uint32_t vfio_cxl_hdm_block_size(const VFIOCXLHDM *hdm);

@@ -103,6 +103,7 @@ struct VFIOCXL {
     bool machine_done_pending;
     bool placed;                /* decoders placed, memory mapped */
     bool host_inactive;         /* the host's decoders are gone: map nothing */
+    bool gate_closed;           /* v5: the host does not serve the memory */
     bool inactive_logged;       /* a refused commit logged this time */
     Error *migration_blocker;
     /* COMP_REGS dwords whose bits are write-1-to-clear */
@@ -147,7 +148,9 @@ static bool vfio_cxl_regs_read(void *opaque, uint32_t offset, uint32_t *val,
         return false;
     }
     *val = le32_to_cpu(le);
-    trace_vfio_cxl_regs_read(vbasedev->name, offset, *val);
+    trace_vfio_cxl_regs_read(vbasedev->name, offset,
+                             vfio_cxl_regs_traceable(&cxl->desc, offset,
+                                                     *val));
     return true;
 }
 
@@ -163,7 +166,9 @@ static bool vfio_cxl_regs_write(void *opaque, uint32_t offset, uint32_t val,
         error_setg(errp, "COMP_REGS offset 0x%x is out of range", offset);
         return false;
     }
-    trace_vfio_cxl_regs_write(vbasedev->name, offset, val);
+    trace_vfio_cxl_regs_write(vbasedev->name, offset,
+                              vfio_cxl_regs_traceable(&cxl->desc, offset,
+                                                      val));
     ret = vbasedev->io_ops->region_write(vbasedev, cxl->desc.regs_index,
                                          offset, sizeof(le), &le, false);
     if (ret != sizeof(le)) {
@@ -507,6 +512,37 @@ static void vfio_cxl_set_reset_status(VFIOCXL *cxl, uint16_t bits)
                  bits);
 }
 
+/*
+ * The memory gate (v5): the host serves the device memory only while the
+ * function's Memory Space Enable is set, and faults (SIGBUS) a mapping of
+ * it otherwise, or while a reset runs. So QEMU takes the memory out of the
+ * guest -- the address space, and with it KVM's memory slots and the DMA
+ * mapping -- before the device sees Memory Space Enable cleared or a reset
+ * starts, and puts it back once Memory Space Enable reads set again. The
+ * guest meanwhile reads the unmapped window.
+ */
+static void vfio_cxl_gate(VFIOCXL *cxl, bool open, const char *why)
+{
+    if (!cxl->desc.mem_gated || cxl->gate_closed == !open) {
+        return;
+    }
+    trace_vfio_cxl_gate(vfio_cxl_name(cxl), open ? "open" : "closed", why);
+    cxl->gate_closed = !open;
+    vfio_cxl_hdm_set_gated(&cxl->hdm, !open);
+}
+
+/* Memory Space Enable as the device (the kernel's view) has it now */
+static bool vfio_cxl_memory_enabled(VFIOCXL *cxl)
+{
+    return vfio_pci_read_config(PCI_DEVICE(cxl->vdev), PCI_COMMAND, 2) &
+           PCI_COMMAND_MEMORY;
+}
+
+static void vfio_cxl_gate_follow(VFIOCXL *cxl, const char *why)
+{
+    vfio_cxl_gate(cxl, vfio_cxl_memory_enabled(cxl), why);
+}
+
 /* Placement: decoders, host bridge and window, at machine_done and reset */
 
 /*
@@ -586,6 +622,7 @@ static bool vfio_cxl_place(VFIOCXL *cxl, Error **errp)
     trace_vfio_cxl_placed(vfio_cxl_name(cxl), cxl->guest_decoders ?
                           "guest" : "firmware",
                           vfio_cxl_window_gpa(&cxl->claim), cxl->claim.size);
+    vfio_cxl_gate_follow(cxl, "placed");
     return true;
 }
 
@@ -650,6 +687,7 @@ void vfio_pci_cxl_pre_reset(VFIOPCIDevice *vdev)
 {
     if (vdev->cxl && vdev->cxl->placed) {
         vfio_cxl_write_back(vdev->cxl, "a reset");
+        vfio_cxl_gate(vdev->cxl, false, "a reset");
     }
 }
 
@@ -689,14 +727,16 @@ static bool vfio_cxl_host_check(VFIOCXL *cxl)
     return active;
 }
 
-void vfio_pci_cxl_reset(VFIOPCIDevice *vdev)
+/*
+ * After a reset: the decoders to their firmware or reset state. On v5 the
+ * reset was a CXL Reset that cleared the device memory; its decoders read
+ * live as the kernel restored them.
+ */
+static void vfio_cxl_reset_decoders(VFIOCXL *cxl)
 {
-    VFIOCXL *cxl = vdev->cxl;
+    VFIOPCIDevice *vdev = cxl->vdev;
     Error *err = NULL;
 
-    if (!cxl || !cxl->placed) {
-        return;
-    }
     if (cxl->written_back) {
         vfio_cxl_cache_restore(&vdev->vbasedev, cxl->dvsec,
                                cxl->saved_ctrl2);
@@ -728,6 +768,19 @@ void vfio_pci_cxl_reset(VFIOPCIDevice *vdev)
         return;
     }
     vfio_cxl_dvsec_reset(cxl);
+}
+
+void vfio_pci_cxl_reset(VFIOPCIDevice *vdev)
+{
+    VFIOCXL *cxl = vdev->cxl;
+
+    if (!cxl || !cxl->placed) {
+        return;
+    }
+    /* Mapped again, from scratch, only once the host serves it again. */
+    vfio_cxl_gate(cxl, false, "a reset");
+    vfio_cxl_reset_decoders(cxl);
+    vfio_cxl_gate_follow(cxl, "after a reset");
 }
 
 /* Whether a config write of @val at @addr sets bit @bit of byte @byte */
@@ -770,6 +823,7 @@ static void vfio_cxl_guest_cxl_reset(VFIOCXL *cxl)
         return;
     }
     vfio_cxl_write_back(cxl, "a CXL Reset");
+    vfio_cxl_gate(cxl, false, "a CXL Reset");
     ret = vbasedev->io_ops->device_reset ?
           vbasedev->io_ops->device_reset(vbasedev) : -ENOTSUP;
     /* Even if it failed: the decoders may have been reset. */
@@ -789,12 +843,50 @@ static void vfio_cxl_guest_cxl_reset(VFIOCXL *cxl)
                               R_CXL_DVSEC_STATUS2_CXL_RESET_COMPLETE_MASK);
 }
 
+/* Whether a config write is a Function Level Reset the device performs */
+static bool vfio_cxl_writes_flr(VFIOCXL *cxl, uint32_t addr, uint32_t val,
+                                int len)
+{
+    PCIDevice *pdev = PCI_DEVICE(cxl->vdev);
+    uint32_t devctl_hi = pdev->exp.exp_cap + PCI_EXP_DEVCTL + 1;
+
+    return pdev->exp.exp_cap &&
+           vfio_cxl_writes_bit(addr, val, len, devctl_hi,
+                               ctz32(PCI_EXP_DEVCTL_BCR_FLR) - 8);
+}
+
+static bool vfio_cxl_flr_capable(VFIOCXL *cxl)
+{
+    PCIDevice *pdev = PCI_DEVICE(cxl->vdev);
+
+    return pci_get_long(pdev->config + pdev->exp.exp_cap + PCI_EXP_DEVCAP) &
+           PCI_EXP_DEVCAP_FLR;
+}
+
+/* Whether a config write of the Command register clears Memory Space */
+static bool vfio_cxl_clears_memory_space(uint32_t addr, uint32_t val, int len)
+{
+    return range_covers_byte(addr, len, PCI_COMMAND) &&
+           !vfio_cxl_writes_bit(addr, val, len, PCI_COMMAND,
+                                ctz32(PCI_COMMAND_MEMORY));
+}
+
 uint32_t vfio_pci_cxl_config_filter(VFIOPCIDevice *vdev, uint32_t addr,
                                     uint32_t val, int len)
 {
+    VFIOCXL *cxl = vdev->cxl;
     uint32_t byte;
 
-    if (!vfio_cxl_writes_cxl_reset(vdev->cxl, addr, val, len)) {
+    if (cxl && cxl->placed) {
+        /* Out of the guest before the host takes it away */
+        if (vfio_cxl_clears_memory_space(addr, val, len)) {
+            vfio_cxl_gate(cxl, false, "Memory Space Enable cleared");
+        } else if (vfio_cxl_writes_flr(cxl, addr, val, len) &&
+                   vfio_cxl_flr_capable(cxl)) {
+            vfio_cxl_gate(cxl, false, "a Function Level Reset");
+        }
+    }
+    if (!vfio_cxl_writes_cxl_reset(cxl, addr, val, len)) {
         return val;
     }
     byte = vdev->cxl->dvsec + CXL_DVSEC_CTRL2;
@@ -805,15 +897,14 @@ uint32_t vfio_pci_cxl_config_filter(VFIOPCIDevice *vdev, uint32_t addr,
 void vfio_pci_cxl_config_write(VFIOPCIDevice *vdev, uint32_t addr,
                                uint32_t val, int len)
 {
-    PCIDevice *pdev = PCI_DEVICE(vdev);
-    uint32_t devctl_hi = pdev->exp.exp_cap + PCI_EXP_DEVCTL + 1;
+    VFIOCXL *cxl = vdev->cxl;
 
-    if (!vdev->cxl) {
+    if (!cxl) {
         return;
     }
-    vfio_cxl_dvsec_write(vdev->cxl, addr, val, len);
-    if (vfio_cxl_writes_cxl_reset(vdev->cxl, addr, val, len)) {
-        vfio_cxl_guest_cxl_reset(vdev->cxl);
+    vfio_cxl_dvsec_write(cxl, addr, val, len);
+    if (vfio_cxl_writes_cxl_reset(cxl, addr, val, len)) {
+        vfio_cxl_guest_cxl_reset(cxl);
         return;
     }
     /*
@@ -821,59 +912,107 @@ void vfio_pci_cxl_config_write(VFIOPCIDevice *vdev, uint32_t addr,
      * itself, inside the config write, if the function is FLR capable;
      * QEMU must follow with its view.
      */
-    if (!pdev->exp.exp_cap ||
-        !vfio_cxl_writes_bit(addr, val, len, devctl_hi,
-                             ctz32(PCI_EXP_DEVCTL_BCR_FLR) - 8)) {
-        return;
+    if (vfio_cxl_writes_flr(cxl, addr, val, len)) {
+        if (!vfio_cxl_flr_capable(cxl)) {
+            trace_vfio_cxl_flr_no_cap(vfio_cxl_name(cxl));
+        } else {
+            trace_vfio_cxl_flr(vfio_cxl_name(cxl));
+            vfio_pci_cxl_reset(vdev);
+            return;
+        }
     }
-    if (!(pci_get_long(pdev->config + pdev->exp.exp_cap + PCI_EXP_DEVCAP) &
-          PCI_EXP_DEVCAP_FLR)) {
-        trace_vfio_cxl_flr_no_cap(vfio_cxl_name(vdev->cxl));
-        return;
+    if (cxl->placed && range_covers_byte(addr, len, PCI_COMMAND)) {
+        vfio_cxl_gate_follow(cxl, "Command written");
     }
-    trace_vfio_cxl_flr(vfio_cxl_name(vdev->cxl));
-    vfio_pci_cxl_reset(vdev);
 }
 
 /* Setup and teardown */
 
-static bool vfio_cxl_describe(VFIOCXL *cxl, struct vfio_device_info *info,
-                              bool *present, Error **errp)
+/* How cxl-uapi.c reads the description: through the transport */
+
+static bool vfio_cxl_io_config_read(void *opaque, uint32_t offset,
+                                    unsigned len, uint32_t *val, Error **errp)
 {
+    VFIOCXL *cxl = opaque;
     VFIODevice *vbasedev = &cxl->vdev->vbasedev;
-    struct vfio_region_info *bar, *mem, *regs;
-    Error *local_err = NULL;
-    uint64_t dpa_end = 0;
-    unsigned n;
+    uint32_t le = 0;
     int ret;
 
-    if (!vfio_cxl_parse_device_info(info, &cxl->desc, present, errp)) {
+    ret = vbasedev->io_ops->region_read(vbasedev, VFIO_PCI_CONFIG_REGION_INDEX,
+                                        offset, len, &le);
+    if (ret != len) {
+        error_setg(errp, "reading config space at 0x%x failed: %s", offset,
+                   ret < 0 ? strerror(-ret) : "short read");
         return false;
     }
-    if (!*present) {
+    *val = le32_to_cpu(le);
+    return true;
+}
+
+static bool vfio_cxl_io_bar_read(void *opaque, unsigned bar, uint64_t offset,
+                                 uint32_t *val, Error **errp)
+{
+    VFIOCXL *cxl = opaque;
+    VFIODevice *vbasedev = &cxl->vdev->vbasedev;
+    uint32_t le;
+    int ret;
+
+    ret = vbasedev->io_ops->region_read(vbasedev,
+                                        VFIO_PCI_BAR0_REGION_INDEX + bar,
+                                        offset, sizeof(le), &le);
+    if (ret != sizeof(le)) {
+        error_setg(errp, "reading BAR %u at 0x%" PRIx64 " failed: %s", bar,
+                   offset, ret < 0 ? strerror(-ret) : "short read");
+        return false;
+    }
+    *val = le32_to_cpu(le);
+    return true;
+}
+
+static int vfio_cxl_io_region_info(void *opaque, uint32_t index,
+                                   struct vfio_region_info **info)
+{
+    VFIOCXL *cxl = opaque;
+
+    return vfio_device_get_region_info(&cxl->vdev->vbasedev, index, info);
+}
+
+static void vfio_cxl_io(VFIOCXL *cxl, VFIOCXLIO *io)
+{
+    *io = (VFIOCXLIO) {
+        .regs_read = vfio_cxl_regs_read,
+        .config_read = vfio_cxl_io_config_read,
+        .bar_read = vfio_cxl_io_bar_read,
+        .region_info = vfio_cxl_io_region_info,
+        .opaque = cxl,
+    };
+}
+
+static bool vfio_cxl_describe_device(VFIOCXL *cxl,
+                                     struct vfio_device_info *info,
+                                     Error **errp)
+{
+    VFIODevice *vbasedev = &cxl->vdev->vbasedev;
+    uint64_t dpa_end = 0;
+    VFIOCXLIO io;
+    unsigned n;
+
+    vfio_cxl_io(cxl, &io);
+    if (!vfio_cxl_describe(info, &io, &cxl->desc, errp)) {
+        return false;
+    }
+    if (cxl->desc.uapi == VFIO_CXL_UAPI_NONE) {
         return true;
     }
-
-    ret = vfio_device_get_region_info(vbasedev, cxl->desc.bar, &bar);
-    if (!ret) {
-        ret = vfio_device_get_region_info(vbasedev, cxl->desc.mem_index,
-                                          &mem);
-    }
-    if (!ret) {
-        ret = vfio_device_get_region_info(vbasedev, cxl->desc.regs_index,
-                                          &regs);
-    }
-    if (ret) {
-        error_setg_errno(errp, -ret, "cannot read the CXL region info");
-        return false;
-    }
-    if (!vfio_cxl_parse_regions(&cxl->desc, bar, mem, regs, errp) ||
-        !vfio_cxl_parse_comp_regs(&cxl->desc, vfio_cxl_regs_read, cxl,
-                                  errp)) {
-        return false;
+    trace_vfio_cxl_uapi(vbasedev->name, vfio_cxl_uapi_str(cxl->desc.uapi),
+                        cxl->desc.why);
+    if (cxl->desc.located_by) {
+        trace_vfio_cxl_v5_located(vbasedev->name, cxl->desc.bar,
+                                  cxl->desc.regs_offset,
+                                  cxl->desc.located_by);
     }
     trace_vfio_cxl_detected(vbasedev->name, cxl->desc.flags, cxl->desc.bar,
-                            cxl->desc.cachemem_offset, cxl->desc.regs_size,
+                            cxl->desc.regs_offset, cxl->desc.regs_size,
                             cxl->desc.hdm_offset, cxl->desc.hdm_count);
     trace_vfio_cxl_memory(vbasedev->name, cxl->desc.mem_index,
                           cxl->desc.mem_size, cxl->desc.regs_index);
@@ -915,14 +1054,15 @@ static bool vfio_cxl_describe(VFIOCXL *cxl, struct vfio_device_info *info,
                    cxl->host_dec[0].ctrl);
         return false;
     }
-    if (!vfio_cxl_cache_find_dvsec(vbasedev, &cxl->dvsec, &local_err)) {
-        /* Only a Cache_Capable device's write-back cannot do without. */
-        if (cxl->desc.flags & VFIO_CXL_CAP_CACHE_CAPABLE) {
-            error_propagate(errp, local_err);
-            return false;
-        }
-        error_free(local_err);
-        cxl->dvsec = 0;
+    if (!vfio_cxl_find_dvsec(&io, PCIE_CXL_DEVICE_DVSEC, &cxl->dvsec,
+                             errp)) {
+        return false;
+    }
+    /* Only a Cache_Capable device's write-back cannot do without it. */
+    if (!cxl->dvsec && (cxl->desc.flags & VFIO_CXL_CAP_CACHE_CAPABLE)) {
+        error_setg(errp, "the device is Cache_Capable but has no CXL Device "
+                   "DVSEC in its config space");
+        return false;
     }
     cxl->cache_capable = cxl->desc.flags & VFIO_CXL_CAP_CACHE_CAPABLE;
     if (!cxl->guest_decoders && dpa_end != cxl->desc.mem_size) {
@@ -934,11 +1074,14 @@ static bool vfio_cxl_describe(VFIOCXL *cxl, struct vfio_device_info *info,
     vfio_cxl_hdm_init(&cxl->hdm, cxl->desc.hdm_count, cxl->desc.hdm_cap,
                       cxl->desc.flags & VFIO_CXL_CAP_CACHE_CAPABLE,
                       cxl->desc.mem_size, &vfio_cxl_hdm_ops, cxl);
+    /* Closed until placement finds Memory Space Enable set */
+    vfio_cxl_gate(cxl, false, "realize");
     /* Firmware's commits show the guest what the host committed them as. */
     for (n = 0; n < cxl->host_committed; n++) {
         vfio_cxl_hdm_set_firmware_attrs(&cxl->hdm, n, cxl->host_dec[n].ctrl);
     }
-    return vfio_cxl_find_rw1c(cxl, errp);
+    /* v5's COMP_REGS is the decoder block alone: no other register. */
+    return cxl->desc.regs_live || vfio_cxl_find_rw1c(cxl, errp);
 }
 
 /*
@@ -1075,16 +1218,88 @@ static void vfio_cxl_teardown(VFIOCXL *cxl)
     }
 }
 
+/*
+ * A device that is passed through as plain PCI keeps its CXL DVSECs in
+ * config space, where Range Base holds the host's physical address: the
+ * guest reads 0 there instead (emulated, writes ignored).
+ */
+static void vfio_cxl_hide_range_base(VFIOPCIDevice *vdev)
+{
+    PCIDevice *pdev = PCI_DEVICE(vdev);
+    VFIOCXL probe = { .vdev = vdev };
+    Error *err = NULL;
+    uint32_t off, at;
+    VFIOCXLIO io;
+    unsigned r;
+
+    vfio_cxl_io(&probe, &io);
+    if (!vfio_cxl_find_dvsec(&io, PCIE_CXL_DEVICE_DVSEC, &off, &err) ||
+        !off || off + PCIE_CXL_DEVICE_DVSEC_LENGTH > pci_config_size(pdev)) {
+        error_free(err);
+        return;
+    }
+    for (r = 0; r < VFIO_CXL_DVSEC_RANGES; r++) {
+        at = off + vfio_cxl_range_reg(r, CXL_DVSEC_R1_BASE_HI);
+        pci_set_quad(vdev->emulated_config_bits + at, UINT64_MAX);
+        pci_set_quad(pdev->config + at, 0);
+        pci_set_quad(pdev->wmask + at, 0);
+    }
+    trace_vfio_cxl_range_base_hidden(vdev->vbasedev.name, off);
+}
+
+/*
+ * Not a CXL device for QEMU: plain PCI passthrough. A device with a CXL
+ * Device DVSEC but no VFIO_DEVICE_FLAGS_CXL is one whose host did not
+ * bind it as CXL (a kernel without the series, or the series' silent
+ * fallback for a device it does not support): say so once.
+ */
+static bool vfio_cxl_plain(VFIOCXL *cxl, Error **errp)
+{
+    VFIOPCIDevice *vdev = cxl->vdev;
+    uint32_t dvsec = 0;
+    VFIOCXLIO io;
+
+    vfio_cxl_io(cxl, &io);
+    if (!vfio_cxl_find_dvsec(&io, PCIE_CXL_DEVICE_DVSEC, &dvsec, NULL)) {
+        dvsec = 0;
+    }
+    g_free(cxl);
+    if (vdev->cxl_mode == ON_OFF_AUTO_ON) {
+        error_setg(errp, "CXL Type-2 passthrough: cxl=on, but the device is "
+                   "not a CXL Type-2 device (no VFIO_DEVICE_FLAGS_CXL)");
+        if (dvsec) {
+            error_append_hint(errp, "It has a CXL Device DVSEC: the host's "
+                              "vfio-pci did not bind it as CXL (a kernel "
+                              "without CXL Type-2 support, or a device the "
+                              "kernel does not support).\n");
+        }
+        return false;
+    }
+    if (dvsec) {
+        warn_report("vfio %s: the device has a CXL Device DVSEC, but the "
+                    "host does not pass it through as CXL (no "
+                    "VFIO_DEVICE_FLAGS_CXL: a kernel without CXL Type-2 "
+                    "support, or a device it does not support): plain PCI "
+                    "passthrough, without its device memory",
+                    vdev->vbasedev.name);
+        vfio_cxl_hide_range_base(vdev);
+    }
+    trace_vfio_cxl_not_cxl(vdev->vbasedev.name);
+    return true;
+}
+
 bool vfio_pci_cxl_setup(VFIOPCIDevice *vdev, Error **errp)
 {
     VFIODevice *vbasedev = &vdev->vbasedev;
     g_autofree struct vfio_device_info *info = NULL;
+    const char *backend;
     VFIOCXL *cxl;
-    bool present;
+    bool ok;
     int ret;
 
     if (vdev->cxl_mode == ON_OFF_AUTO_OFF) {
         trace_vfio_cxl_disabled(vbasedev->name);
+        vfio_cxl_hide_range_base(vdev);
         return true;
     }
 
@@ -1106,28 +1321,18 @@ bool vfio_pci_cxl_setup(VFIOPCIDevice *vdev, Error **errp)
         }
         cxl->guest_decoders = true;
     }
-    if (!vfio_cxl_describe(cxl, info, &present, errp)) {
+    if (!vfio_cxl_describe_device(cxl, info, errp)) {
         goto fail;
     }
-    if (present) {
-        const char *backend = vbasedev->iommufd ? "iommufd" : NULL;
-        bool ok = vfio_cxl_check_mem_dma(backend, vdev->cxl_no_mem_dma, errp);
-
-        trace_vfio_cxl_mem_dma(vbasedev->name, backend ?: "container",
-                               !backend);
-        if (!ok) {
-            goto fail;
-        }
+    if (cxl->desc.uapi == VFIO_CXL_UAPI_NONE) {
+        return vfio_cxl_plain(cxl, errp);
     }
-    if (!present) {
-        g_free(cxl);
-        if (vdev->cxl_mode == ON_OFF_AUTO_ON) {
-            error_setg(errp, "cxl=on, but the device is not a CXL Type-2 "
-                       "device (no VFIO_DEVICE_FLAGS_CXL)");
-            return false;
-        }
-        trace_vfio_cxl_not_cxl(vbasedev->name);
-        return true;
+    backend = vbasedev->iommufd ? "iommufd" : NULL;
+    ok = vfio_cxl_check_mem_dma(&cxl->desc, backend, vdev->cxl_no_mem_dma,
+                                errp);
+    trace_vfio_cxl_mem_dma(vbasedev->name, backend ?: "container", !backend);
+    if (!ok) {
+        goto fail;
     }
 
     if (!vfio_cxl_window_claim(PCI_DEVICE(vdev), cxl->desc.mem_size,
@@ -1150,9 +1355,11 @@ bool vfio_pci_cxl_setup(VFIOPCIDevice *vdev, Error **errp)
     memory_region_init_io(&cxl->regs, OBJECT(vdev), &vfio_cxl_regs_ops, cxl,
                           "vfio-cxl-comp-regs", cxl->desc.regs_size);
     cxl->bar_mr = vdev->bars[cxl->desc.bar].region.mem;
-    /* Above the BAR's own slow path and its sparse mmaps. */
-    memory_region_add_subregion_overlap(cxl->bar_mr,
-                                        cxl->desc.cachemem_offset,
+    /*
+     * Above the BAR's own slow path and its sparse mmaps: v2's CXL.cachemem
+     * or v5's decoder block alone, where the kernel puts it.
+     */
+    memory_region_add_subregion_overlap(cxl->bar_mr, cxl->desc.regs_offset,
                                         &cxl->regs, 1);
 
     error_setg(&cxl->migration_blocker, "vfio %s: CXL Type-2 passthrough "
@@ -1198,6 +1405,14 @@ void vfio_pci_cxl_exit(VFIOPCIDevice *vdev)
         }
         vfio_cxl_teardown(vdev->cxl);
     }
+}
+
+char *vfio_pci_cxl_get_uapi(Object *obj, Error **errp)
+{
+    VFIOPCIDevice *vdev = VFIO_PCI_DEVICE(obj);
+
+    return g_strdup(vfio_cxl_uapi_str(vdev->cxl ? vdev->cxl->desc.uapi :
+                                                  VFIO_CXL_UAPI_NONE));
 }
 
 void vfio_pci_cxl_finalize(VFIOPCIDevice *vdev)

@@ -34,6 +34,11 @@ void vfio_pci_cxl_config_write(VFIOPCIDevice *vdev, uint32_t addr,
                                uint32_t val, int len);
 /* Before the BARs go away: remove every mapping. */
 void vfio_pci_cxl_exit(VFIOPCIDevice *vdev);
+/*
+ * The read-only property cxl-uapi: the revision of the kernel's CXL
+ * interface the device was passed through with, "v2" or "v5", or "none".
+ */
+char *vfio_pci_cxl_get_uapi(Object *obj, Error **errp);
 /* When the device is freed. */
 void vfio_pci_cxl_finalize(VFIOPCIDevice *vdev);
 

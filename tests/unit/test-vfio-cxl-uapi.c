@@ -11,6 +11,8 @@
 #include "qapi/error.h"
 #include "qapi/error-internal.h"
 #include "hw/vfio/cxl-uapi.h"
+#include "hw/cxl/cxl-dvsec-layout.h"
+#include "standard-headers/linux/pci_regs.h"
 
 #define NUM_REGIONS     (VFIO_PCI_NUM_REGIONS + 2)
 #define MEM_INDEX       VFIO_PCI_NUM_REGIONS
@@ -133,15 +135,29 @@ static void test_info_not_cxl(void)
     g_assert_false(present);
 }
 
+/* Parse, expecting a device of revision v5. */
+static void expect_info_v5(TestInfo *t)
+{
+    VFIOCXLDesc desc;
+    bool present = false;
+
+    g_assert_true(vfio_cxl_parse_device_info(&t->info, &desc, &present,
+                                             &error_abort));
+    g_assert_true(present);
+    g_assert_cmpint(desc.uapi, ==, VFIO_CXL_UAPI_V5);
+    g_assert_cmpstr(vfio_cxl_uapi_str(desc.uapi), ==, "v5");
+}
+
+/* The series since v4: the flag, no device capability. */
 static void test_info_flag_without_cap(void)
 {
     TestInfo t;
 
     make_info(&t);
     t.atomic.header.next = 0;
-    expect_info_error(&t, "has no CXL capability");
+    expect_info_v5(&t);
     t.info.flags &= ~VFIO_DEVICE_FLAGS_CAPS;
-    expect_info_error(&t, "has no CXL capability");
+    expect_info_v5(&t);
 }
 
 static void test_info_cap_without_flag(void)
@@ -153,15 +169,27 @@ static void test_info_cap_without_flag(void)
     expect_info_error(&t, "does not set VFIO_DEVICE_FLAGS_CXL");
 }
 
+/*
+ * A capability id 6 that is not v2's (another version, or shorter than
+ * v2's 32 bytes: a flags-only capability was planned for v4) is no v2
+ * device: the v5 reading decides.
+ */
 static void test_info_bad_version(void)
 {
     TestInfo t;
+    VFIOCXLDesc desc;
+    bool present;
 
     make_info(&t);
     t.cxl.header.version = 2;
-    expect_info_error(&t, "version 2 is not supported");
+    expect_info_v5(&t);
     t.cxl.header.version = 0;
-    expect_info_error(&t, "version 0 is not supported");
+    expect_info_v5(&t);
+    t.cxl.header.version = 1;
+    g_assert_true(vfio_cxl_parse_device_info(&t.info, &desc, &present,
+                                             &error_abort));
+    g_assert_cmpint(desc.uapi, ==, VFIO_CXL_UAPI_V2);
+    g_assert_cmpstr(vfio_cxl_uapi_str(desc.uapi), ==, "v2");
 }
 
 static void test_info_truncated(void)
@@ -170,7 +198,7 @@ static void test_info_truncated(void)
 
     make_info(&t);
     t.info.argsz = offsetof(TestInfo, cxl) + 24;
-    expect_info_error(&t, "truncated: 24 bytes, expected 32");
+    expect_info_v5(&t);
 }
 
 static void test_info_bad_region_index(void)
@@ -494,6 +522,364 @@ static void test_comp_regs_malformed(void)
 }
 
 /*
+ * A v5 device behind a fake transport: config space with the CXL Device
+ * and Register Locator DVSECs, the component BAR with its capability
+ * array, the two CXL regions found by type (COMP_REGS with the region
+ * capability), and COMP_REGS read live: the host's BASE in it.
+ */
+#define V5_DVSEC_OFF        0x100
+#define V5_REGLOC_OFF       0x140
+#define V5_REGLOC_LEN       (CXL_REGLOC_ENTRIES_OFFSET + CXL_REGLOC_ENTRY_SIZE)
+#define V5_HDM_PTR          0x200
+#define V5_HDM_BAR_OFF      (BLOCK_OFFSET + CXL_CACHEMEM_OFFSET + V5_HDM_PTR)
+#define V5_REGS_SIZE        (CXL_HDM_DECODER_FIRST + CXL_HDM_DECODER_STRIDE)
+#define V5_HOST_BASE        0x4000000000ULL
+
+typedef struct TestV5Region {
+    struct vfio_region_info info;
+    struct vfio_region_info_cap_type type;
+    struct vfio_region_info_cap_cxl_comp_regs comp;
+} TestV5Region;
+
+typedef struct TestV5 {
+    TestInfo t;
+    uint8_t cfg[PCI_CFG_SPACE_EXP_SIZE];
+    uint32_t *bar;                      /* BAR_SIZE bytes */
+    uint32_t regs[V5_REGS_SIZE / 4];
+    TestV5Region region[NUM_REGIONS + 1];
+} TestV5;
+
+static void v5_ext_cap(TestV5 *d, uint32_t off, uint16_t id, uint32_t len,
+                       uint32_t next)
+{
+    uint32_t hdr = 0, h1 = 0;
+
+    hdr = FIELD_DP32(hdr, PCIE_EXT_CAP_HDR, ID, PCI_EXT_CAP_ID_DVSEC);
+    hdr = FIELD_DP32(hdr, PCIE_EXT_CAP_HDR, VER, PCIE_EXT_CAP_DVSEC_VER);
+    hdr = FIELD_DP32(hdr, PCIE_EXT_CAP_HDR, NEXT, next);
+    h1 = FIELD_DP32(h1, DVSEC_HDR1, VENDOR, CXL_VENDOR_ID);
+    h1 = FIELD_DP32(h1, DVSEC_HDR1, LEN, len);
+    stl_le_p(d->cfg + off, hdr);
+    stl_le_p(d->cfg + off + PCIE_DVSEC_HEADER1_OFFSET, h1);
+    stw_le_p(d->cfg + off + PCIE_DVSEC_ID_OFFSET, id);
+}
+
+static void v5_region(TestV5 *d, uint32_t index, uint32_t subtype,
+                      uint64_t size, bool comp_cap)
+{
+    TestV5Region *r = &d->region[index];
+
+    memset(r, 0, sizeof(*r));
+    r->info.argsz = comp_cap ? sizeof(*r) : offsetof(TestV5Region, comp);
+    r->info.index = index;
+    r->info.flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
+                    VFIO_REGION_INFO_FLAG_CAPS |
+                    (comp_cap ? 0 : VFIO_REGION_INFO_FLAG_MMAP);
+    r->info.cap_offset = offsetof(TestV5Region, type);
+    r->info.size = size;
+    r->info.offset = (uint64_t)index << 40;
+    r->type.header.id = VFIO_REGION_INFO_CAP_TYPE;
+    r->type.header.version = 1;
+    r->type.type = VFIO_CXL_REGION_TYPE;
+    r->type.subtype = subtype;
+    if (comp_cap) {
+        r->type.header.next = offsetof(TestV5Region, comp);
+        r->comp.header.id = VFIO_REGION_INFO_CAP_CXL_COMP_REGS;
+        r->comp.header.version = VFIO_REGION_INFO_CAP_CXL_COMP_REGS_VERSION;
+        r->comp.bar = 2;
+        r->comp.offset = V5_HDM_BAR_OFF;
+    }
+}
+
+static void make_v5(TestV5 *d)
+{
+    uint32_t *cm, lo = 0, ctrl = 0, i;
+
+    memset(d, 0, offsetof(TestV5, bar));
+    memset(d->regs, 0, sizeof(*d) - offsetof(TestV5, regs));
+    make_info(&d->t);
+    d->t.atomic.header.next = 0;
+    d->bar = g_new0(uint32_t, BAR_SIZE / 4);
+
+    v5_ext_cap(d, V5_DVSEC_OFF, PCIE_CXL_DEVICE_DVSEC,
+               PCIE_CXL_DEVICE_DVSEC_LENGTH, V5_REGLOC_OFF);
+    v5_ext_cap(d, V5_REGLOC_OFF, REG_LOC_DVSEC, V5_REGLOC_LEN, 0);
+    lo = FIELD_DP32(lo, CXL_REGLOC_LO, BIR, 2);
+    lo = FIELD_DP32(lo, CXL_REGLOC_LO, BLOCK_ID, CXL_REGLOC_BLOCK_COMPONENT);
+    lo |= BLOCK_OFFSET & R_CXL_REGLOC_LO_OFFSET_LOW_MASK;
+    stl_le_p(d->cfg + V5_REGLOC_OFF + CXL_REGLOC_ENTRIES_OFFSET, lo);
+
+    /* The capability array: RAS, then the HDM Decoder Capability */
+    cm = d->bar + (BLOCK_OFFSET + CXL_CACHEMEM_OFFSET) / 4;
+    cm[0] = CXL_CAP_ID_CAPABILITY | 2 << R_CXL_CAP_ARRAY_HDR_ARRAY_SIZE_SHIFT;
+    cm[1] = CXL_CAP_ID_RAS | 0x100 << R_CXL_CAP_HDR_PTR_SHIFT;
+    cm[2] = CXL_CAP_ID_HDM | V5_HDM_PTR << R_CXL_CAP_HDR_PTR_SHIFT;
+    /* The decoder block itself reads all ones through the BAR (v5) */
+    for (i = 0; i < V5_REGS_SIZE / 4; i++) {
+        d->bar[V5_HDM_BAR_OFF / 4 + i] = UINT32_MAX;
+    }
+
+    for (i = 0; i < NUM_REGIONS; i++) {
+        d->region[i].info.argsz = sizeof(d->region[i].info);
+        d->region[i].info.index = i;
+    }
+    d->region[2].info.size = BAR_SIZE;
+    v5_region(d, MEM_INDEX, VFIO_REGION_SUBTYPE_CXL_MEM, GiB, false);
+    v5_region(d, REGS_INDEX, VFIO_REGION_SUBTYPE_CXL_COMP_REGS, V5_REGS_SIZE,
+              true);
+
+    /* COMP_REGS: one decoder, committed and locked by firmware */
+    d->regs[A_CXL_HDM_CAP / 4] = 0;
+    d->regs[A_CXL_HDM_DEC_BASE_LO / 4] = (uint32_t)V5_HOST_BASE;
+    d->regs[A_CXL_HDM_DEC_BASE_HI / 4] = V5_HOST_BASE >> 32;
+    d->regs[A_CXL_HDM_DEC_SIZE_HI / 4] = GiB >> 32;
+    d->regs[A_CXL_HDM_DEC_SIZE_LO / 4] = (uint32_t)GiB;
+    ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT, 1);
+    ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, COMMIT, 1);
+    ctrl = FIELD_DP32(ctrl, CXL_HDM_DEC_CTRL, COMMITTED, 1);
+    d->regs[A_CXL_HDM_DEC_CTRL / 4] = ctrl;
+}
+
+static bool v5_regs_read(void *opaque, uint32_t offset, uint32_t *val,
+                         Error **errp)
+{
+    TestV5 *d = opaque;
+
+    if (offset % 4 || offset >= sizeof(d->regs)) {
+        error_setg(errp, "COMP_REGS read at 0x%x", offset);
+        return false;
+    }
+    *val = d->regs[offset / 4];
+    return true;
+}
+
+static bool v5_config_read(void *opaque, uint32_t offset, unsigned len,
+                           uint32_t *val, Error **errp)
+{
+    TestV5 *d = opaque;
+
+    if (offset + len > sizeof(d->cfg)) {
+        error_setg(errp, "config read at 0x%x", offset);
+        return false;
+    }
+    *val = len == 4 ? ldl_le_p(d->cfg + offset) :
+           len == 2 ? lduw_le_p(d->cfg + offset) : d->cfg[offset];
+    return true;
+}
+
+static bool v5_bar_read(void *opaque, unsigned bar, uint64_t offset,
+                        uint32_t *val, Error **errp)
+{
+    TestV5 *d = opaque;
+
+    if (bar != 2 || offset % 4 || offset >= BAR_SIZE) {
+        error_setg(errp, "BAR %u read at 0x%" PRIx64, bar, offset);
+        return false;
+    }
+    *val = d->bar[offset / 4];
+    return true;
+}
+
+static int v5_region_info(void *opaque, uint32_t index,
+                          struct vfio_region_info **info)
+{
+    TestV5 *d = opaque;
+
+    if (index > NUM_REGIONS) {
+        return -EINVAL;
+    }
+    *info = &d->region[index].info;
+    return 0;
+}
+
+static bool v5_describe(TestV5 *d, VFIOCXLDesc *desc, Error **errp)
+{
+    VFIOCXLIO io = {
+        .regs_read = v5_regs_read,
+        .config_read = v5_config_read,
+        .bar_read = v5_bar_read,
+        .region_info = v5_region_info,
+        .opaque = d,
+    };
+    bool ok = vfio_cxl_describe(&d->t.info, &io, desc, errp);
+
+    g_free(d->bar);
+    d->bar = NULL;
+    return ok;
+}
+
+static void expect_v5_error(TestV5 *d, const char *msg)
+{
+    Error *err = NULL;
+    VFIOCXLDesc desc;
+
+    g_assert_false(v5_describe(d, &desc, &err));
+    g_assert_nonnull(err);
+    if (!strstr(error_get_pretty(err), msg)) {
+        g_test_message("error '%s' lacks '%s'", error_get_pretty(err), msg);
+        g_test_fail();
+    }
+    g_assert_nonnull(strstr(error_get_pretty(err), "v5 interface "
+                            "(VFIO_DEVICE_FLAGS_CXL without a device "
+                            "capability): "));
+    /* Never the host's address, whatever went wrong */
+    g_assert_null(strstr(error_get_pretty(err), "4000000000"));
+    error_free(err);
+}
+
+static void test_v5_valid(void)
+{
+    VFIOCXLDesc desc;
+    TestV5 d;
+
+    make_v5(&d);
+    g_assert_true(v5_describe(&d, &desc, &error_abort));
+    g_assert_cmpint(desc.uapi, ==, VFIO_CXL_UAPI_V5);
+    g_assert_cmpuint(desc.mem_index, ==, MEM_INDEX);
+    g_assert_cmpuint(desc.regs_index, ==, REGS_INDEX);
+    g_assert_cmpuint(desc.bar, ==, 2);
+    g_assert_cmphex(desc.regs_offset, ==, V5_HDM_BAR_OFF);
+    g_assert_cmphex(desc.block_offset, ==, BLOCK_OFFSET);
+    g_assert_cmphex(desc.hdm_offset, ==, 0);
+    g_assert_cmpuint(desc.hdm_count, ==, 1);
+    g_assert_cmphex(desc.regs_size, ==, V5_REGS_SIZE);
+    g_assert_cmphex(desc.mem_size, ==, GiB);
+    g_assert_true(desc.regs_live);
+    g_assert_true(desc.mem_gated);
+    g_assert_cmphex(desc.flags, ==, VFIO_CXL_CAP_FIRMWARE_COMMITTED);
+    g_assert_nonnull(strstr(desc.located_by, "region capability and the "
+                            "device's registers"));
+
+    /* Cache_Capable comes from the DVSEC, firmware commit from CTRL */
+    make_v5(&d);
+    stw_le_p(d.cfg + V5_DVSEC_OFF + CXL_DVSEC_CAP,
+             R_CXL_DVSEC_CAP_CACHE_CAPABLE_MASK |
+             R_CXL_DVSEC_CAP_MEM_CAPABLE_MASK);
+    d.regs[A_CXL_HDM_DEC_CTRL / 4] = 0;
+    g_assert_true(v5_describe(&d, &desc, &error_abort));
+    g_assert_cmphex(desc.flags, ==, VFIO_CXL_CAP_CACHE_CAPABLE);
+}
+
+/* Either description alone decides; a capability id not known is none. */
+static void test_v5_locate_one(void)
+{
+    VFIOCXLDesc desc;
+    TestV5 d;
+
+    make_v5(&d);
+    d.region[REGS_INDEX].comp.header.id = VFIO_REGION_INFO_CAP_CXL_COMP_REGS
+                                          + 1;
+    g_assert_true(v5_describe(&d, &desc, &error_abort));
+    g_assert_cmphex(desc.regs_offset, ==, V5_HDM_BAR_OFF);
+    g_assert_nonnull(strstr(desc.located_by, "no COMP_REGS region "
+                            "capability"));
+
+    make_v5(&d);
+    d.region[REGS_INDEX].comp.header.version = 2;
+    g_assert_true(v5_describe(&d, &desc, &error_abort));
+    g_assert_nonnull(strstr(desc.located_by, "no COMP_REGS region "
+                            "capability"));
+
+    /* No Register Locator: the kernel's capability alone */
+    make_v5(&d);
+    v5_ext_cap(&d, V5_DVSEC_OFF, PCIE_CXL_DEVICE_DVSEC,
+               PCIE_CXL_DEVICE_DVSEC_LENGTH, 0);
+    g_assert_true(v5_describe(&d, &desc, &error_abort));
+    g_assert_cmphex(desc.regs_offset, ==, V5_HDM_BAR_OFF);
+    g_assert_nonnull(strstr(desc.located_by, "registers say nothing"));
+}
+
+static void test_v5_locate_errors(void)
+{
+    TestV5 d;
+
+    /* Neither */
+    make_v5(&d);
+    d.region[REGS_INDEX].comp.header.id = 0x7f;
+    v5_ext_cap(&d, V5_DVSEC_OFF, PCIE_CXL_DEVICE_DVSEC,
+               PCIE_CXL_DEVICE_DVSEC_LENGTH, 0);
+    expect_v5_error(&d, "cannot find the HDM decoder block: no COMP_REGS "
+                    "region capability (id 6), and no Register Locator");
+
+    /* The two disagree */
+    make_v5(&d);
+    d.region[REGS_INDEX].comp.offset = V5_HDM_BAR_OFF + 0x1000;
+    expect_v5_error(&d, "puts the HDM decoder block at BAR 2 offset 0x22200, "
+                    "the device's Register Locator and capability array at "
+                    "BAR 2 offset 0x21200");
+
+    make_v5(&d);
+    d.region[REGS_INDEX].comp.bar = 9;
+    expect_v5_error(&d, "names BAR 9");
+
+    /* A capability array without the HDM Decoder Capability */
+    make_v5(&d);
+    d.region[REGS_INDEX].comp.header.id = 0x7f;
+    d.bar[(BLOCK_OFFSET + CXL_CACHEMEM_OFFSET) / 4 + 2] = 0;
+    expect_v5_error(&d, "has no HDM Decoder Capability");
+
+    /* The block outside the BAR */
+    make_v5(&d);
+    d.region[2].info.size = V5_HDM_BAR_OFF;
+    d.region[REGS_INDEX].comp.header.id = 0x7f;
+    expect_v5_error(&d, "lies outside BAR 2");
+}
+
+static void test_v5_regions(void)
+{
+    TestV5 d;
+
+    make_v5(&d);
+    d.region[REGS_INDEX].type.subtype = VFIO_REGION_SUBTYPE_CXL_MEM;
+    expect_v5_error(&d, "regions 9 and 10 both have CXL subtype 1");
+
+    make_v5(&d);
+    d.region[REGS_INDEX].type.type = VFIO_REGION_TYPE_PCI_VENDOR_TYPE |
+                                     0x8086;
+    expect_v5_error(&d, "has no CXL COMP_REGS region");
+
+    make_v5(&d);
+    d.region[MEM_INDEX].info.flags &= ~VFIO_REGION_INFO_FLAG_CAPS;
+    expect_v5_error(&d, "has no CXL device memory region");
+
+    make_v5(&d);
+    d.t.info.num_regions = UINT32_MAX;
+    expect_v5_error(&d, "reports 4294967295 regions");
+
+    /* COMP_REGS is the decoder block: its size must hold the decoders */
+    make_v5(&d);
+    d.regs[A_CXL_HDM_CAP / 4] = 1;
+    expect_v5_error(&d, "is not the HDM decoder block of the 2 decoders");
+
+    make_v5(&d);
+    d.region[REGS_INDEX].info.size = VFIO_CXL_V5_COMP_REGS_MAX_SIZE + 4;
+    expect_v5_error(&d, "COMP_REGS size 0x414 is not a dword multiple of "
+                    "at most 0x410 bytes");
+}
+
+/* Decoder BASE never shows in a trace; other registers do. */
+static void test_regs_traceable(void)
+{
+    VFIOCXLDesc desc = { .hdm_offset = 0 };
+
+    g_assert_cmphex(vfio_cxl_regs_traceable(&desc, A_CXL_HDM_CAP, 0x11), ==,
+                    0x11);
+    g_assert_cmphex(vfio_cxl_regs_traceable(&desc, A_CXL_HDM_DEC_BASE_LO,
+                                            0x40000000), ==, 0);
+    g_assert_cmphex(vfio_cxl_regs_traceable(&desc,
+                        cxl_hdm_dec_reg(3, A_CXL_HDM_DEC_BASE_HI), 0x40), ==,
+                    0);
+    g_assert_cmphex(vfio_cxl_regs_traceable(&desc, A_CXL_HDM_DEC_SIZE_LO,
+                                            0x40000000), ==, 0x40000000);
+    desc.hdm_offset = 0x200;
+    g_assert_cmphex(vfio_cxl_regs_traceable(&desc, A_CXL_HDM_DEC_BASE_LO,
+                                            0x7), ==, 0x7);
+    g_assert_cmphex(vfio_cxl_regs_traceable(&desc, 0x200 +
+                                            A_CXL_HDM_DEC_BASE_LO, 0x7), ==,
+                    0);
+}
+
+/*
  * iommufd cannot DMA map the device memory: refused with why and what
  * works, unless x-cxl-no-mem-dma=on; the container and vfio-user can.
  */
@@ -501,14 +887,26 @@ static void test_mem_dma(void)
 {
     Error *err = NULL;
 
-    g_assert_true(vfio_cxl_check_mem_dma(NULL, false, &error_abort));
-    g_assert_true(vfio_cxl_check_mem_dma("iommufd", true, &error_abort));
-    g_assert_false(vfio_cxl_check_mem_dma("iommufd", false, &err));
+    VFIOCXLDesc desc = { .uapi = VFIO_CXL_UAPI_V2 };
+
+    g_assert_true(vfio_cxl_check_mem_dma(&desc, NULL, false, &error_abort));
+    g_assert_true(vfio_cxl_check_mem_dma(&desc, "iommufd", true,
+                                         &error_abort));
+    g_assert_false(vfio_cxl_check_mem_dma(&desc, "iommufd", false, &err));
     g_assert_nonnull(strstr(error_get_pretty(err), "could not DMA to its "
                             "own memory"));
     g_assert_nonnull(err->hint);
     g_assert_nonnull(strstr(err->hint->str, "drop iommufd="));
     g_assert_nonnull(strstr(err->hint->str, "x-cxl-no-mem-dma=on"));
+    error_free(err);
+    err = NULL;
+
+    /* v5 offers a dma-buf, which this QEMU does not import: it says so. */
+    desc.uapi = VFIO_CXL_UAPI_V5;
+    g_assert_false(vfio_cxl_check_mem_dma(&desc, "iommufd", false, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "VFIO_DEVICE_FEATURE_"
+                            "DMA_BUF"));
+    g_assert_nonnull(strstr(err->hint->str, "drop iommufd="));
     error_free(err);
 }
 
@@ -538,5 +936,11 @@ int main(int argc, char **argv)
     g_test_add_func("/vfio-cxl-uapi/comp-regs/malformed",
                     test_comp_regs_malformed);
     g_test_add_func("/vfio-cxl-uapi/mem-dma", test_mem_dma);
+    g_test_add_func("/vfio-cxl-uapi/v5/valid", test_v5_valid);
+    g_test_add_func("/vfio-cxl-uapi/v5/locate-one", test_v5_locate_one);
+    g_test_add_func("/vfio-cxl-uapi/v5/locate-errors",
+                    test_v5_locate_errors);
+    g_test_add_func("/vfio-cxl-uapi/v5/regions", test_v5_regions);
+    g_test_add_func("/vfio-cxl-uapi/regs-traceable", test_regs_traceable);
     return g_test_run();
 }

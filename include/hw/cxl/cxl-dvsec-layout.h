@@ -1,6 +1,6 @@
 /*
- * PCIe DVSEC for CXL Devices (DVSEC ID 0, CXL r3.1/r4.0 8.1.3): register
- * offsets and bit fields
+ * PCIe DVSEC for CXL Devices (DVSEC ID 0, CXL r3.1/r4.0 8.1.3) and the
+ * Register Locator DVSEC (ID 8, 8.1.9): register offsets and bit fields
  *
  * Offsets come from QEMU's hw/cxl/cxl_pci.h structure; the 16-bit
  * registers are declared with REG32 only to get FIELD() masks. Used by the
@@ -111,5 +111,18 @@ REG32(CXL_DVSEC_RANGE_BASE_LO, 0)
 REG32(CXL_DVSEC_CAP3, 0)
     FIELD(CXL_DVSEC_CAP3, VOLATILE_HDM_CONFIGURABILITY, 3, 1)
     FIELD(CXL_DVSEC_CAP3, P2P_MEM_CAPABLE, 4, 1)
+
+/*
+ * Register Locator DVSEC (DVSEC ID 8, CXL r4.0 8.1.9): 8-byte entries
+ * from CXL_REGLOC_ENTRIES_OFFSET to the DVSEC's length; the high dword of
+ * an entry holds offset bits [63:32].
+ */
+#define CXL_REGLOC_ENTRIES_OFFSET 0x0c
+#define CXL_REGLOC_ENTRY_SIZE     8
+REG32(CXL_REGLOC_LO, 0)
+    FIELD(CXL_REGLOC_LO, BIR, 0, 3)
+    FIELD(CXL_REGLOC_LO, BLOCK_ID, 8, 8)
+    FIELD(CXL_REGLOC_LO, OFFSET_LOW, 16, 16)
+#define CXL_REGLOC_BLOCK_COMPONENT 1
 
 #endif /* HW_CXL_CXL_DVSEC_LAYOUT_H */

@@ -1,11 +1,15 @@
 /*
- * CXL Type-2 passthrough: the vfio-pci CXL UAPI (v2) turned into a
- * description QEMU works from.
+ * CXL Type-2 passthrough: the vfio-pci CXL UAPI turned into a description
+ * QEMU works from.
  *
- * Everything that depends on the layout of VFIO_DEVICE_INFO_CAP_CXL, the
- * CXL regions and the COMP_REGS geometry lives here, so that moving to a
- * later revision of the kernel interface is a change to this file and
- * hw/vfio/cxl-uapi.c only.
+ * Two revisions of the kernel interface are spoken: v2 (the device info
+ * capability VFIO_DEVICE_INFO_CAP_CXL, a COMP_REGS shadow of CXL.cachemem
+ * that QEMU writes the guest base into; NVIDIA's kernels) and v5 (the
+ * series as posted since v4: no device capability, regions found by type,
+ * COMP_REGS the HDM decoder block read live with writes dropped, memory
+ * gated on Memory Space Enable). Everything that depends on the revision
+ * lives here and in hw/vfio/cxl-uapi.c; the numbers v5 has in no public
+ * header yet are in hw/vfio/cxl-uapi-v5.h.
  *
  * Copyright (c) 2026 QEMU CXL Type-2 team
  *
@@ -19,6 +23,7 @@
 #include "qemu/units.h"
 #include "hw/cxl/cxl_pci.h"
 #include "hw/cxl/cxl-hdm-layout.h"
+#include "hw/vfio/cxl-uapi-v5.h"
 
 /* Region type of both CXL regions (device memory and COMP_REGS). */
 #define VFIO_CXL_REGION_TYPE \
@@ -28,24 +33,53 @@
 #define VFIO_CXL_COMP_REGS_MAX_SIZE \
     (CXL_COMPONENT_BLOCK_SIZE - CXL_CACHEMEM_OFFSET)
 
+/* A v5 COMP_REGS region is the HDM decoder block: 32 decoders at most. */
+#define VFIO_CXL_V5_COMP_REGS_MAX_SIZE \
+    (CXL_HDM_DECODER_FIRST + CXL_HDM_MAX_DECODERS * CXL_HDM_DECODER_STRIDE)
+
+/* Device-specific regions QEMU scans for the v5 regions */
+#define VFIO_CXL_V5_MAX_REGIONS     64
+
+/* The revision of the interface a device was described with */
+typedef enum VFIOCXLUAPI {
+    VFIO_CXL_UAPI_NONE,         /* not CXL: plain PCI passthrough */
+    VFIO_CXL_UAPI_V2,
+    VFIO_CXL_UAPI_V5,
+} VFIOCXLUAPI;
+
+/* "none", "v2" or "v5": the vfio-pci property cxl-uapi */
+const char *vfio_cxl_uapi_str(VFIOCXLUAPI uapi);
+
 /*
  * What QEMU needs to know about a CXL Type-2 device, independent of the
  * revision of the UAPI it was read from.
  */
 typedef struct VFIOCXLDesc {
-    uint32_t flags;             /* VFIO_CXL_CAP_* */
+    VFIOCXLUAPI uapi;
+    const char *why;            /* what decided uapi, for the trace */
+    const char *located_by;     /* v5: what found the HDM decoder block */
+    uint32_t flags;             /* VFIO_CXL_CAP_*, v5: derived */
 
     /* Component registers */
     uint8_t bar;                /* BAR holding the component block */
     uint64_t block_offset;      /* component block offset in the BAR */
     uint64_t cachemem_offset;   /* CXL.cachemem offset in the BAR */
+    uint64_t regs_offset;       /* BAR offset COMP_REGS byte 0 stands for */
+
+    /*
+     * v5: COMP_REGS reads the hardware (BASE is the host's address) and
+     * drops writes; the host serves the memory only while Memory Space
+     * Enable is set, and a reset clears it.
+     */
+    bool regs_live;
+    bool mem_gated;
 
     /* Device memory region */
     uint32_t mem_index;
     uint64_t mem_size;
     uint64_t mem_fd_offset;
 
-    /* COMP_REGS region: byte x stands for BAR byte cachemem_offset + x */
+    /* COMP_REGS region: byte x stands for BAR byte regs_offset + x */
     uint32_t regs_index;
     uint64_t regs_size;
 
@@ -126,15 +160,61 @@ static inline uint32_t vfio_cxl_hdm_reg(const VFIOCXLDesc *desc,
 }
 
 /*
+ * How the description is read from the device: the transport (kernel or
+ * vfio-user server) behind VFIODeviceIOOps, or a unit test.
+ */
+typedef struct VFIOCXLIO {
+    VFIOCXLRegRead regs_read;           /* COMP_REGS, once it is known */
+    /* @len (1, 2 or 4) bytes of config space at @offset */
+    bool (*config_read)(void *opaque, uint32_t offset, unsigned len,
+                        uint32_t *val, Error **errp);
+    /* The dword of BAR @bar at @offset */
+    bool (*bar_read)(void *opaque, unsigned bar, uint64_t offset,
+                     uint32_t *val, Error **errp);
+    /* The info of region @index, owned by the device; or -errno */
+    int (*region_info)(void *opaque, uint32_t index,
+                       struct vfio_region_info **info);
+    void *opaque;
+} VFIOCXLIO;
+
+/*
+ * vfio_cxl_find_dvsec: the config space offset of the CXL DVSEC @id
+ * (PCIE_CXL_DEVICE_DVSEC, REG_LOC_DVSEC...), or 0 if there is none. A
+ * chain that loops or leaves config space ends the walk. False with
+ * @errp set only if config space cannot be read.
+ */
+bool vfio_cxl_find_dvsec(const VFIOCXLIO *io, uint16_t id, uint32_t *offset,
+                         Error **errp);
+
+/*
+ * vfio_cxl_describe: the whole description of a device from its device
+ * info: which revision of the interface it speaks (@desc->uapi), its
+ * regions, where its decoders are, and its flags. @desc->uapi is
+ * VFIO_CXL_UAPI_NONE for a device without VFIO_DEVICE_FLAGS_CXL. False
+ * with @errp set when the device claims CXL but describes it wrongly.
+ */
+bool vfio_cxl_describe(const struct vfio_device_info *info,
+                       const VFIOCXLIO *io, VFIOCXLDesc *desc, Error **errp);
+
+/*
+ * The value of COMP_REGS dword @offset as a trace may show it: decoder
+ * BASE registers hide what they hold, which on v5 (and on any shadow that
+ * keeps it) is the host's physical address.
+ */
+uint32_t vfio_cxl_regs_traceable(const VFIOCXLDesc *desc, uint32_t offset,
+                                 uint32_t val);
+
+/*
  * vfio_cxl_check_mem_dma: whether the device may be passed through with
  * the IOMMU backend @backend ("iommufd", or NULL for the legacy type1
  * container or a vfio-user server). The device reaches its own memory at
  * the addresses the guest gives it only through a DMA mapping of the
  * device memory region, which iommufd cannot make of its VM_PFNMAP
- * mapping on this kernel: refused, unless @accept_no_dma says the guest
- * can do without (x-cxl-no-mem-dma=on).
+ * mapping: refused, unless @accept_no_dma says the guest can do without
+ * (x-cxl-no-mem-dma=on). @desc says which revision is asked; v5 offers a
+ * dma-buf for iommufd, which QEMU 10.2 does not import yet.
  */
-bool vfio_cxl_check_mem_dma(const char *backend, bool accept_no_dma,
-                            Error **errp);
+bool vfio_cxl_check_mem_dma(const VFIOCXLDesc *desc, const char *backend,
+                            bool accept_no_dma, Error **errp);
 
 #endif /* HW_VFIO_CXL_UAPI_H */

@@ -78,11 +78,23 @@ static void check_desc(const VFIOCXLDesc *d, uint64_t bar_size)
 
     assert(d->bar <= VFIO_PCI_BAR5_REGION_INDEX);
     assert(d->mem_size && d->mem_size % CXL_HDM_GRANULE == 0);
-    assert(d->regs_size % 4 == 0 &&
-           d->regs_size <= VFIO_CXL_COMP_REGS_MAX_SIZE);
-    assert(d->block_offset + CXL_COMPONENT_BLOCK_SIZE <= bar_size);
-    assert(d->cachemem_offset == d->block_offset + CXL_CACHEMEM_OFFSET);
-    assert(d->mem_index != d->regs_index);
+    if (d->uapi == VFIO_CXL_UAPI_V5) {
+        /* COMP_REGS is the decoder block, at regs_offset in the BAR */
+        assert(d->regs_size % 4 == 0 &&
+               d->regs_size <= VFIO_CXL_V5_COMP_REGS_MAX_SIZE);
+        assert(d->regs_offset + d->regs_size <= bar_size);
+        assert(d->hdm_offset == 0);
+        assert(d->regs_size == CXL_HDM_DECODER_FIRST +
+               d->hdm_count * CXL_HDM_DECODER_STRIDE);
+    } else {
+        assert(d->uapi == VFIO_CXL_UAPI_V2);
+        assert(d->regs_size % 4 == 0 &&
+               d->regs_size <= VFIO_CXL_COMP_REGS_MAX_SIZE);
+        assert(d->block_offset + CXL_COMPONENT_BLOCK_SIZE <= bar_size);
+        assert(d->cachemem_offset == d->block_offset + CXL_CACHEMEM_OFFSET);
+        assert(d->regs_offset == d->cachemem_offset);
+        assert(d->mem_index != d->regs_index);
+    }
     assert(d->hdm_count >= 1 && d->hdm_count <= CXL_HDM_MAX_DECODERS);
     assert(d->hdm_offset % 4 == 0);
     for (n = 0; n < d->hdm_count; n++) {
