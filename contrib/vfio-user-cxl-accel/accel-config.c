@@ -10,6 +10,10 @@
  * Control2 "Initiate" bits go to hardware and read back 0, and Range Base
  * Low keeps only [31:28].
  *
+ * With --uapi v5 (exposed as CXL) the kernel forwards neither Initiate:
+ * it synthesizes their completion in Status2 (reference facts 9.4), and
+ * the device memory follows Memory Space Enable.
+ *
  * Copyright (c) 2026 QEMU CXL Type-2 team
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -309,42 +313,64 @@ static bool in_reg(uint64_t addr, unsigned reg, unsigned size)
     return addr >= reg && addr < reg + size;
 }
 
+/*
+ * v2: Initiate CXL Reset reaches the device. CXL r3.1 9.7: the HDM
+ * decoders (all of CXL.cachemem) go back to their defaults, config space
+ * stays. The host's decoders are gone: the region turns inactive, as the
+ * kernel sees it after re-reading them. Returns the Status2 bit it sets.
+ */
+static uint16_t cxl_reset_to_hardware(CXLAccel *a)
+{
+    a->cxl_reset_count++;
+    if (!FIELD_EX32(get_w(a->cfg, DVSEC(CXL_DVSEC_CAP)), CXL_DVSEC_CAP,
+                    CXL_RESET_CAPABLE)) {
+        return R_CXL_DVSEC_STATUS2_CXL_RESET_ERROR_MASK;
+    }
+    accel_hdm_cxl_reset(a);
+    accel_hdm_snapshot(a);
+    accel_mem_update_active(a);
+    accel_cache_discard(a);
+    return R_CXL_DVSEC_STATUS2_CXL_RESET_COMPLETE_MASK;
+}
+
 /* Actions of Control2 and Device Control, after the bytes were stored */
 static void config_actions(CXLAccel *a, bool flr)
 {
     unsigned ctrl2 = DVSEC(CXL_DVSEC_CTRL2);
     uint16_t v = get_w(a->cfg, ctrl2);
     uint16_t st2 = get_w(a->cfg, DVSEC(CXL_DVSEC_STATUS2));
+    bool v5 = accel_v5(a);
 
     /*
-     * Initiate WBI and Initiate CXL Reset are passed to the hardware and
-     * are cleared in the shadow, so they read back as 0. The hardware
+     * Initiate WBI and Initiate CXL Reset are passed to the hardware (but
+     * in v5, which absorbs them) and are cleared in the shadow, so they
+     * read back as 0. The hardware
      * reports completion in Status2: for WBI once the cache is written
      * back (accel-cache.c, as the device runs), and with Disable Caching.
      */
     if (v & R_CXL_DVSEC_CTRL2_INITIATE_WBI_MASK) {
-        a->wbi_count++;
-        a->wbi_pending = a->opts.cache_capable;
+        if (v5) {
+            /* Absorbed; Cache Invalid reads 1 while caching stays off */
+            a->v5_wbi_done = true;
+        } else {
+            a->wbi_count++;
+            a->wbi_pending = a->opts.cache_capable;
+        }
+    }
+    if (!(v & R_CXL_DVSEC_CTRL2_DISABLE_CACHING_MASK)) {
+        a->v5_wbi_done = false;
     }
     if (v & R_CXL_DVSEC_CTRL2_INITIATE_CXL_RESET_MASK) {
-        a->cxl_reset_count++;
         st2 &= ~(R_CXL_DVSEC_STATUS2_CXL_RESET_COMPLETE_MASK |
                  R_CXL_DVSEC_STATUS2_CXL_RESET_ERROR_MASK);
-        if (FIELD_EX32(get_w(a->cfg, DVSEC(CXL_DVSEC_CAP)), CXL_DVSEC_CAP,
-                       CXL_RESET_CAPABLE)) {
+        if (v5) {
             /*
-             * CXL r3.1 9.7: the HDM decoders (all of CXL.cachemem) go back
-             * to their defaults, config space stays. The host's decoders
-             * are gone: the region turns inactive, as the kernel sees it
-             * after re-reading them.
+             * Completed at once without resetting anything: the real CXL
+             * reset runs only at VFIO_DEVICE_RESET and FLR.
              */
-            accel_hdm_cxl_reset(a);
-            accel_hdm_snapshot(a);
-            accel_mem_update_active(a);
-            accel_cache_discard(a);
             st2 |= R_CXL_DVSEC_STATUS2_CXL_RESET_COMPLETE_MASK;
         } else {
-            st2 |= R_CXL_DVSEC_STATUS2_CXL_RESET_ERROR_MASK;
+            st2 |= cxl_reset_to_hardware(a);
         }
     }
     set_w(a->cfg, DVSEC(CXL_DVSEC_STATUS2), st2);
@@ -356,6 +382,9 @@ static void config_actions(CXLAccel *a, bool flr)
     if (dvsec_locked(a)) {
         set_w(a->cfg_wmask, DVSEC(CXL_DVSEC_LOCK), 0);
     }
+
+    /* v5: Memory Space Enable opens and closes the device memory */
+    accel_mem_update_gate(a);
 
     /* Initiate Function Level Reset, as the kernel's vfio-pci does */
     if (flr) {

@@ -187,7 +187,7 @@ static AccelDMAError dma_access(CXLAccel *a, const AccelDMAIO *io,
         m = dma_find(a, iova);
         n = MIN(len, dma_left(m, iova));
 
-        if (m->host && m->devmem && a->mem_inactive) {
+        if (m->host && m->devmem && !accel_mem_live(a)) {
             return ACCEL_DMA_ERR_CLIENT;  /* the kernel's mapping would fault */
         } else if (m->host) {
             if (write) {

@@ -13,6 +13,10 @@
  * contrib/vfio-cxl-pci/cxl_shadow.c, which the host driver builds too.
  * The hardware decoders are never written, as with the kernel.
  *
+ * --uapi v5 keeps no shadow (reference facts 9.3): COMP_REGS covers the
+ * HDM decoder block only, reads it live from hw_cachemem (COMMITTED,
+ * LOCK and BASE = the host address included) and drops every write.
+ *
  * Copyright (c) 2026 QEMU CXL Type-2 team
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -43,10 +47,21 @@ unsigned accel_hdm_count(const CXLAccel *a)
     return a->opts.decoders;
 }
 
+uint64_t accel_hdm_block_size(const CXLAccel *a)
+{
+    return CXL_HDM_DECODER_FIRST + CXL_HDM_DECODER_STRIDE * accel_hdm_count(a);
+}
+
 uint64_t accel_comp_regs_size(const CXLAccel *a)
 {
-    return ACCEL_HDM_OFFSET + CXL_HDM_DECODER_FIRST +
-           CXL_HDM_DECODER_STRIDE * accel_hdm_count(a);
+    return (accel_v5(a) ? 0 : ACCEL_HDM_OFFSET) + accel_hdm_block_size(a);
+}
+
+/* v5: aligned dwords inside the decoder block, as the v5 kernel takes */
+static bool v5_access_ok(const CXLAccel *a, uint64_t off, size_t len)
+{
+    return len == sizeof(uint32_t) && off % sizeof(uint32_t) == 0 &&
+           off < accel_comp_regs_size(a);
 }
 
 static uint32_t cap_entry(unsigned id, unsigned ver, unsigned ptr)
@@ -137,8 +152,12 @@ void accel_hdm_uncommit_decoder0(CXLAccel *a)
 
 bool accel_hdm_decoder0_committed(const CXLAccel *a)
 {
-    return FIELD_EX32(a->shadow[HDM_REG(A_CXL_HDM_DEC_CTRL)],
-                      CXL_HDM_DEC_CTRL, COMMITTED);
+    /* v5 samples the hardware decoder; v2 looks at its snapshot */
+    const uint32_t *regs = a->opts.uapi == ACCEL_UAPI_V5 ? a->hw_cachemem :
+                                                           a->shadow;
+
+    return FIELD_EX32(regs[HDM_REG(A_CXL_HDM_DEC_CTRL)], CXL_HDM_DEC_CTRL,
+                      COMMITTED);
 }
 
 void accel_hdm_cxl_reset(CXLAccel *a)
@@ -172,8 +191,16 @@ int accel_comp_regs_read(CXLAccel *a, uint64_t off, void *buf, size_t len)
 {
     struct cxl_shadow s = accel_shadow(a);
     uint32_t val;
-    int ret = cxl_shadow_read(&s, off, len, &val);
+    int ret;
 
+    if (accel_v5(a)) {
+        if (!v5_access_ok(a, off, len)) {
+            return -EINVAL;
+        }
+        stl_le_p(buf, a->hw_cachemem[HDM_REG(off)]);
+        return 0;
+    }
+    ret = cxl_shadow_read(&s, off, len, &val);
     if (!ret) {
         stl_le_p(buf, val);
     }
@@ -184,8 +211,13 @@ int accel_comp_regs_write(CXLAccel *a, uint64_t off, const void *buf,
                           size_t len)
 {
     struct cxl_shadow s = accel_shadow(a);
-    int ret = cxl_shadow_write(&s, off, len, len == 4 ? ldl_le_p(buf) : 0);
+    int ret;
 
+    if (accel_v5(a)) {
+        /* Accepted and dropped: the VMM owns the guest's decoder state */
+        return v5_access_ok(a, off, len) ? 0 : -EINVAL;
+    }
+    ret = cxl_shadow_write(&s, off, len, len == 4 ? ldl_le_p(buf) : 0);
     if (ret) {
         return ret;
     }

@@ -16,6 +16,14 @@
  * mmap-able memory, and the component block holds an image of the
  * registers written at open and reset.
  *
+ * --uapi v5 (reference facts 9): only the 4 KiB page holding the HDM
+ * decoder block is left out of the mmap-able areas. Through REGION_READ
+ * the decoder block's bytes read all ones and drop writes; the capability
+ * array and the RAS capability in the same page read the "hardware"
+ * registers (hw_cachemem) live; the rest of the block is ordinary BAR
+ * memory. The device memory is gated on Memory Space Enable, and a reset
+ * is a CXL reset that clears it.
+ *
  * Copyright (c) 2026 QEMU CXL Type-2 team
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -23,13 +31,31 @@
 
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
+#include "qemu/cutils.h"
 #include "qemu/memfd.h"
 #include "standard-headers/linux/pci_regs.h"
 #include "accel-model.h"
 
+/* Device memory is saved and restored in pieces of this size */
+#define ACCEL_MEM_COPY_CHUNK    (1 * MiB)
+
 bool accel_cxl_exposed(const CXLAccel *a)
 {
+    if (a->opts.uapi == ACCEL_UAPI_V5) {
+        /*
+         * The v5 kernel binds only a device it can reset and map whole
+         * (9.2): one HDM decoder, committed by firmware, CXL Reset
+         * Capable. Anything else is plain vfio-pci, without a word.
+         */
+        return a->opts.firmware_committed && accel_hdm_count(a) == 1 &&
+               a->opts.fault != ACCEL_FAULT_NO_CXL_RESET;
+    }
     return a->opts.firmware_committed;
+}
+
+bool accel_v5(const CXLAccel *a)
+{
+    return a->opts.uapi == ACCEL_UAPI_V5 && accel_cxl_exposed(a);
 }
 
 uint64_t accel_block_offset(const CXLAccel *a)
@@ -54,6 +80,29 @@ uint64_t accel_regs_offset(const CXLAccel *a)
 uint64_t accel_hdm_regs_offset(const CXLAccel *a)
 {
     return accel_block_offset(a) + CXL_CACHEMEM_OFFSET;
+}
+
+uint64_t accel_hdm_bar_offset(const CXLAccel *a)
+{
+    return accel_hdm_regs_offset(a) + ACCEL_HDM_OFFSET;
+}
+
+bool accel_bar_mmap_hole(const CXLAccel *a, uint64_t *start, uint64_t *size)
+{
+    uint64_t hdm = accel_hdm_bar_offset(a);
+
+    if (!accel_cxl_exposed(a)) {
+        return false;
+    }
+    if (accel_v5(a)) {
+        *start = ROUND_DOWN(hdm, ACCEL_V5_MMAP_PAGE);
+        *size = ROUND_UP(hdm + accel_hdm_block_size(a), ACCEL_V5_MMAP_PAGE) -
+                *start;
+    } else {
+        *start = accel_block_offset(a);
+        *size = CXL_COMPONENT_BLOCK_SIZE;
+    }
+    return true;
 }
 
 static int open_mem(const AccelOptions *o, GError **errp)
@@ -82,6 +131,156 @@ static int open_mem(const AccelOptions *o, GError **errp)
     return fd;
 }
 
+/* Copy the data extents of @from's first @size bytes to @to */
+static int copy_data_extents(int from, int to, uint64_t size)
+{
+    g_autofree uint8_t *buf = g_malloc(ACCEL_MEM_COPY_CHUNK);
+    uint64_t pos = 0;
+
+    while (pos < size) {
+        off_t data = lseek(from, pos, SEEK_DATA);
+        off_t hole;
+
+        if (data < 0) {
+            /* ENXIO: no data past pos */
+            return errno == ENXIO ? 0 : -errno;
+        }
+        hole = lseek(from, data, SEEK_HOLE);
+        if (hole < 0) {
+            return -errno;
+        }
+        for (pos = data; pos < MIN((uint64_t)hole, size);) {
+            size_t n = MIN(ACCEL_MEM_COPY_CHUNK, MIN((uint64_t)hole, size) -
+                           pos);
+            ssize_t got = pread(from, buf, n, pos);
+
+            if (got <= 0) {
+                return got < 0 ? -errno : -EIO;
+            }
+            /* Zeros need not be written: @to stays as sparse as it can */
+            if (!buffer_is_zero(buf, got) &&
+                pwrite(to, buf, got, pos) != got) {
+                return -EIO;
+            }
+            pos += got;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Where the contents of the gated memory wait: a temporary file beside
+ * --mem-file (on its disk, so that a large memory does not move into
+ * RAM), or a memfd.
+ */
+static int mem_saved_open(const CXLAccel *a)
+{
+    int fd = -1;
+
+    if (a->opts.mem_file) {
+        g_autofree char *dir = g_path_get_dirname(a->opts.mem_file);
+
+        fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    }
+    if (fd < 0) {
+        fd = memfd_create("cxl-accel-saved", MFD_CLOEXEC);
+    }
+    return fd;
+}
+
+static void mem_drop_saved(CXLAccel *a)
+{
+    if (a->mem_saved_fd >= 0) {
+        close(a->mem_saved_fd);
+        a->mem_saved_fd = -1;
+    }
+}
+
+bool accel_mem_live(const CXLAccel *a)
+{
+    return !a->mem_inactive && !a->mem_gated;
+}
+
+/*
+ * Bring the memory file to what the device state asks for: at its size
+ * only while active (a committed decoder) and not gated (v5: Memory
+ * Space Enable set). Otherwise it is truncated, so that the client's
+ * mappings fault (SIGBUS) as the kernel's do. Closing the gate keeps
+ * the contents aside and opening it writes them back; losing the decoder
+ * loses them.
+ */
+static void mem_apply(CXLAccel *a, bool active, bool gated)
+{
+    bool live = accel_mem_live(a), want = active && !gated;
+    int ret;
+
+    if (live && !want && active) {
+        mem_drop_saved(a);
+        a->mem_saved_fd = mem_saved_open(a);
+        ret = a->mem_saved_fd < 0 ? -errno :
+              copy_data_extents(a->mem_fd, a->mem_saved_fd,
+                                a->opts.mem_size);
+        if (ret < 0) {
+            fprintf(stderr, "vfio-user-cxl-accel: cannot keep the device "
+                    "memory while gated, it is lost: %s\n", strerror(-ret));
+            mem_drop_saved(a);
+        }
+    }
+    if (!active) {
+        mem_drop_saved(a);
+    }
+    if (live != want && ftruncate(a->mem_fd, want ? a->opts.mem_size : 0)) {
+        fprintf(stderr, "vfio-user-cxl-accel: cannot %s the device memory: "
+                "%s\n", want ? "restore" : "revoke", strerror(errno));
+        return;
+    }
+    if (want && a->mem_saved_fd >= 0) {
+        ret = copy_data_extents(a->mem_saved_fd, a->mem_fd, a->opts.mem_size);
+        if (ret < 0) {
+            fprintf(stderr, "vfio-user-cxl-accel: cannot restore the device "
+                    "memory's contents: %s\n", strerror(-ret));
+        }
+        mem_drop_saved(a);
+    }
+    a->mem_inactive = !active;
+    a->mem_gated = gated;
+}
+
+void accel_mem_update_active(CXLAccel *a)
+{
+    /* Active if decoder 0 is committed, as the kernel has it */
+    mem_apply(a, accel_hdm_decoder0_committed(a), a->mem_gated);
+}
+
+void accel_mem_update_gate(CXLAccel *a)
+{
+    bool mse = lduw_le_p(a->cfg + PCI_COMMAND) & PCI_COMMAND_MEMORY;
+
+    if (accel_v5(a)) {
+        mem_apply(a, !a->mem_inactive, !mse);
+    }
+}
+
+/*
+ * v5's CXL reset: the device memory reads zeros afterwards (the file
+ * stays sparse) and the client's mappings are revoked. The gate stays
+ * closed until the client sets Memory Space Enable again, which a reset
+ * clears anyway.
+ */
+static void mem_clear(CXLAccel *a)
+{
+    mem_drop_saved(a);
+    if (!accel_mem_live(a)) {
+        return;                 /* truncated already, nothing kept */
+    }
+    if (ftruncate(a->mem_fd, 0) < 0) {
+        fprintf(stderr, "vfio-user-cxl-accel: cannot clear the device "
+                "memory: %s\n", strerror(errno));
+        return;
+    }
+    a->mem_gated = true;
+}
+
 CXLAccel *accel_new(const AccelOptions *o, GError **errp)
 {
     CXLAccel *a;
@@ -95,6 +294,7 @@ CXLAccel *accel_new(const AccelOptions *o, GError **errp)
         a->fuzz = accel_fuzz_new(o->fuzz_seed);
     }
     a->bar_fd = -1;
+    a->mem_saved_fd = -1;
     a->mem_fd = open_mem(o, errp);
     if (a->mem_fd < 0) {
         goto fail;
@@ -134,6 +334,11 @@ void accel_free(CXLAccel *a)
         close(a->bar_fd);
     }
     if (a->mem_fd >= 0) {
+        /* A --mem-file holds what the gated memory held when we go */
+        if (a->opts.mem_file && a->mem_gated && !a->mem_inactive) {
+            mem_apply(a, true, false);
+        }
+        mem_drop_saved(a);
         close(a->mem_fd);
     }
     if (a->cache) {
@@ -170,22 +375,6 @@ static void bar_init(CXLAccel *a)
     }
 }
 
-void accel_mem_update_active(CXLAccel *a)
-{
-    /* Active if decoder 0 is committed in the snapshot, as the kernel has it */
-    bool active = accel_hdm_decoder0_committed(a);
-
-    if (active != a->mem_inactive) {
-        return;
-    }
-    if (ftruncate(a->mem_fd, active ? a->opts.mem_size : 0) < 0) {
-        fprintf(stderr, "vfio-user-cxl-accel: cannot %s the device memory: "
-                "%s\n", active ? "restore" : "revoke", strerror(errno));
-        return;
-    }
-    a->mem_inactive = !active;
-}
-
 void accel_open(CXLAccel *a)
 {
     /* A new client maps what it wants; the last one's mappings are gone. */
@@ -194,7 +383,10 @@ void accel_open(CXLAccel *a)
     accel_hdm_hw_init(a);
     accel_hdm_snapshot(a);
     accel_mem_update_active(a);
+    /* v5: Command reads 0 at open, so the memory starts gated */
+    accel_mem_update_gate(a);
     bar_init(a);
+    a->v5_wbi_done = false;
     accel_cache_discard(a);
     a->wbi_count = 0;
     a->cxl_reset_count = 0;
@@ -235,8 +427,18 @@ void accel_reset(CXLAccel *a)
     if (a->opts.fault == ACCEL_FAULT_PIN_CHANGES) {
         a->cfg[PCI_INTERRUPT_PIN] = ACCEL_CHANGED_PIN;
     }
+    if (accel_v5(a)) {
+        /*
+         * The v5 kernel makes every VFIO reset point a CXL reset (9.4):
+         * the memory is cleared and the mappings revoked; the decoder,
+         * never written in v5, is re-sampled as firmware left it.
+         */
+        mem_clear(a);
+        a->cxl_reset_count++;
+    }
     accel_hdm_snapshot(a);
     accel_mem_update_active(a);
+    accel_mem_update_gate(a);
     bar_init(a);
     /* What the cache held is lost: only a write-back before keeps it. */
     accel_cache_discard(a);
@@ -260,10 +462,75 @@ static bool accel_reg_readonly(uint64_t rel)
            (rel >= ACCEL_REG_MEM_SIZE_LO && rel < ACCEL_REG_BLOCK_OFF_HI + 4);
 }
 
+/* v2: an access that touches the component block, which v2 traps whole */
 static bool in_trapped_block(CXLAccel *a, uint64_t off, size_t len)
 {
-    return accel_cxl_exposed(a) &&
+    return accel_cxl_exposed(a) && !accel_v5(a) &&
            overlaps(off, len, accel_block_offset(a), CXL_COMPONENT_BLOCK_SIZE);
+}
+
+/* v5: whether BAR byte @addr is in the page left out of the mmap */
+static bool v5_trapped(CXLAccel *a, uint64_t addr)
+{
+    uint64_t start, size;
+
+    return accel_v5(a) && accel_bar_mmap_hole(a, &start, &size) &&
+           addr >= start && addr - start < size;
+}
+
+static bool v5_in_hdm_block(CXLAccel *a, uint64_t addr)
+{
+    uint64_t hdm = accel_hdm_bar_offset(a);
+
+    return addr >= hdm && addr - hdm < accel_hdm_block_size(a);
+}
+
+/* RAS status registers: RW1CS in the device (CXL r3.1 8.2.4.17) */
+static bool ras_status_reg(uint64_t rel)
+{
+    return rel == ACCEL_RAS_OFFSET + ACCEL_RAS_UNC_STATUS ||
+           rel == ACCEL_RAS_OFFSET + ACCEL_RAS_COR_STATUS;
+}
+
+/*
+ * v5, a byte of the page the kernel traps: the decoder block reads all
+ * ones, the rest of CXL.cachemem (capability array, RAS) the hardware.
+ */
+static uint8_t v5_trapped_read(CXLAccel *a, uint64_t addr)
+{
+    uint64_t rel = addr - accel_hdm_regs_offset(a);
+
+    if (v5_in_hdm_block(a, addr)) {
+        return ACCEL_V5_HDM_BAR_FILL;
+    }
+    if (addr >= accel_hdm_regs_offset(a) && rel < ACCEL_CACHEMEM_SIZE) {
+        return a->hw_cachemem[rel / 4] >> (BITS_PER_BYTE * (rel % 4));
+    }
+    return a->bar[addr];
+}
+
+/*
+ * v5, a byte written to the trapped page: dropped in the decoder block
+ * (the VMM owns the guest's decoders); elsewhere it reaches the hardware,
+ * where the capability array is read-only and the RAS status registers
+ * are write-1-to-clear (the other RAS registers are not modelled and
+ * read-only).
+ */
+static void v5_trapped_write(CXLAccel *a, uint64_t addr, uint8_t val)
+{
+    uint64_t rel = addr - accel_hdm_regs_offset(a);
+
+    if (v5_in_hdm_block(a, addr)) {
+        return;
+    }
+    if (addr >= accel_hdm_regs_offset(a) && rel < ACCEL_CACHEMEM_SIZE) {
+        if (ras_status_reg(ROUND_DOWN(rel, 4))) {
+            a->hw_cachemem[rel / 4] &= ~((uint32_t)val <<
+                                         (BITS_PER_BYTE * (rel % 4)));
+        }
+        return;
+    }
+    a->bar[addr] = val;
 }
 
 /*
@@ -291,6 +558,8 @@ static int block_access(CXLAccel *a, uint64_t off, void *buf, size_t len,
 
 int accel_bar_read(CXLAccel *a, uint64_t off, void *buf, size_t len)
 {
+    uint64_t hole, size;
+
     if (!range_ok(off, len, ACCEL_REG_BAR_SIZE)) {
         return -EINVAL;
     }
@@ -298,6 +567,15 @@ int accel_bar_read(CXLAccel *a, uint64_t off, void *buf, size_t len)
         return block_access(a, off, buf, len, false);
     }
     memcpy(buf, a->bar + off, len);
+    /* v5: the bytes of the page the kernel traps answer as it does */
+    if (accel_v5(a) && accel_bar_mmap_hole(a, &hole, &size) &&
+        overlaps(off, len, hole, size)) {
+        uint64_t addr, end = MIN(off + len, hole + size);
+
+        for (addr = MAX(off, hole); addr < end; addr++) {
+            ((uint8_t *)buf)[addr - off] = v5_trapped_read(a, addr);
+        }
+    }
     return 0;
 }
 
@@ -316,6 +594,10 @@ int accel_bar_write(CXLAccel *a, uint64_t off, const void *buf, size_t len)
     for (i = 0; i < len; i++) {
         uint64_t addr = off + i;
 
+        if (v5_trapped(a, addr)) {
+            v5_trapped_write(a, addr, val[i]);
+            continue;
+        }
         if (addr >= regs && addr < regs + ACCEL_REGS_SIZE &&
             accel_reg_readonly(addr - regs)) {
             continue;
@@ -330,7 +612,7 @@ int accel_mem_read(CXLAccel *a, uint64_t off, void *buf, size_t len)
     if (!range_ok(off, len, a->opts.mem_size)) {
         return -EINVAL;
     }
-    if (a->mem_inactive) {
+    if (!accel_mem_live(a)) {
         return -EIO;
     }
     if (pread(a->mem_fd, buf, len, off) != (ssize_t)len) {
@@ -344,7 +626,7 @@ int accel_mem_write(CXLAccel *a, uint64_t off, const void *buf, size_t len)
     if (!range_ok(off, len, a->opts.mem_size)) {
         return -EINVAL;
     }
-    if (a->mem_inactive) {
+    if (!accel_mem_live(a)) {
         return -EIO;
     }
     if (pwrite(a->mem_fd, buf, len, off) != (ssize_t)len) {

@@ -1,11 +1,13 @@
 /*
  * Emulated CXL Type-2 accelerator: the device model
  *
- * The model is what the kernel's vfio-pci (v2 vfio-cxl UAPI) would show a
- * VMM for a real firmware-committed CXL Type-2 device: PCI config space
- * with the CXL DVSECs and their emulation rules, the register BAR with the
- * component block and the accelerator registers, the COMP_REGS shadow of
- * the HDM decoders and the device memory. It knows nothing of sockets;
+ * The model is what the kernel's vfio-pci (the v2 vfio-cxl UAPI, or with
+ * --uapi v5 the series as posted since v4, reference facts section 9)
+ * would show a VMM for a real firmware-committed CXL Type-2 device: PCI
+ * config space with the CXL DVSECs and their emulation rules, the register
+ * BAR with the component block and the accelerator registers, the
+ * COMP_REGS region over the HDM decoders (v2: the kernel's shadow; v5: the
+ * live registers) and the device memory. It knows nothing of sockets;
  * vfio-user-server.c carries it over the vfio-user protocol and the unit
  * tests drive it directly.
  *
@@ -19,8 +21,15 @@
 
 #include <linux/vfio.h>
 #include "qemu/units.h"
+#include "hw/vfio/cxl-uapi-v5.h"
 #include "accel-regs.h"
 #include "cxl-regs.h"
+
+/* Which revision of the kernel's vfio-cxl interface the server plays */
+typedef enum AccelUapi {
+    ACCEL_UAPI_V2,              /* device info capability, HDM shadow */
+    ACCEL_UAPI_V5,              /* no device capability, live HDM, gated */
+} AccelUapi;
 
 typedef enum AccelBlockAt {
     ACCEL_BLOCK_AT_END,         /* topology A of the kernel's rules */
@@ -80,6 +89,7 @@ typedef struct AccelOptions {
     uint64_t fuzz_seed;
     /* --decoder-type: Target Type and BI of the firmware's decoders */
     AccelDecoderType decoder_type;
+    AccelUapi uapi;             /* --uapi */
 } AccelOptions;
 
 typedef struct AccelFuzz AccelFuzz;
@@ -112,6 +122,16 @@ typedef struct AccelFuzz AccelFuzz;
 #define ACCEL_RAS_UNC_ERRORS    0x00010481u /* bits in bytes 0, 1 and 2 */
 #define ACCEL_RAS_COR_ERRORS    0x00000041u
 #define ACCEL_HDM_OFFSET        0x200   /* hdm_decoder_offset */
+
+/*
+ * v5 excludes the HDM decoder block from the BAR's mmap in whole pages:
+ * the sparse areas leave out the page of the CXL.cachemem area that holds
+ * it (which holds the capability array and RAS too; those stay readable
+ * through REGION_READ). Reads of the decoder block's bytes through the
+ * BAR return all ones, as the v5 kernel answers them.
+ */
+#define ACCEL_V5_MMAP_PAGE      (4 * KiB)
+#define ACCEL_V5_HDM_BAR_FILL   0xff
 
 /*
  * Host physical base at which "firmware" committed decoder 0. The shadow
@@ -172,6 +192,14 @@ typedef struct CXLAccel {
      * kernel's do; what the memory held is lost.
      */
     bool mem_inactive;
+    /*
+     * v5: PCI Memory Space Enable is clear (the v5 kernel's gate): the
+     * file is truncated as for mem_inactive, but what the memory held is
+     * kept in mem_saved_fd (its data extents only) and written back when
+     * the client sets Memory Space Enable again.
+     */
+    bool mem_gated;
+    int mem_saved_fd;           /* -1: nothing saved */
 
     /* --fuzz-seed: the backend fuzzer's state, or NULL */
     AccelFuzz *fuzz;
@@ -183,6 +211,11 @@ typedef struct CXLAccel {
     GArray *cache;
     uint64_t cache_bytes;
     bool wbi_pending;           /* Initiate WBI, not done yet */
+    /*
+     * v5: the client's Initiate WBI was absorbed by the kernel, which
+     * synthesizes Status2 Cache Invalid (while Disable Caching is set).
+     */
+    bool v5_wbi_done;
 
     /* Side effects that went "to hardware", for tests and the log */
     unsigned wbi_count;
@@ -193,6 +226,7 @@ typedef struct CXLAccel {
 
 /* accel-options.c */
 void accel_options_init(AccelOptions *o);
+bool accel_uapi_parse(const char *name, AccelUapi *u);
 bool accel_parse_size(const char *str, uint64_t *size, GError **errp);
 bool accel_options_check(const AccelOptions *o, GError **errp);
 const char *accel_fault_name(AccelFault f);
@@ -206,20 +240,44 @@ CXLAccel *accel_new(const AccelOptions *o, GError **errp);
 void accel_free(CXLAccel *a);
 /* A client connected: take the open-time snapshot. */
 void accel_open(CXLAccel *a);
-/* VFIO_DEVICE_RESET (FLR): re-take the snapshot, keep device memory. */
+/*
+ * VFIO_DEVICE_RESET (FLR). v2: re-take the snapshot, keep device memory.
+ * v5 (exposed as CXL): a CXL reset that clears the device memory and
+ * closes the Memory Space gate.
+ */
 void accel_reset(CXLAccel *a);
-/* Whether the device is exposed as CXL (v2: a firmware-committed decoder) */
+/*
+ * Whether the device is exposed as CXL. v2: a firmware-committed decoder.
+ * v5: that, exactly one HDM decoder and CXL Reset Capable (9.2).
+ */
 bool accel_cxl_exposed(const CXLAccel *a);
+/* Whether the v5 rules apply: --uapi v5 and exposed as CXL */
+bool accel_v5(const CXLAccel *a);
 uint64_t accel_block_offset(const CXLAccel *a);
 uint64_t accel_regs_offset(const CXLAccel *a);
 /* hdm_regs_offset of the CXL device cap: block offset + 0x1000 */
 uint64_t accel_hdm_regs_offset(const CXLAccel *a);
+/*
+ * The part of the register BAR left out of the sparse mmap areas (v2: the
+ * component block; v5: the page of the HDM decoder block); false when the
+ * whole BAR may be mapped (not exposed as CXL).
+ */
+bool accel_bar_mmap_hole(const CXLAccel *a, uint64_t *start, uint64_t *size);
 unsigned accel_hdm_count(const CXLAccel *a);
+/* v2: CXL.cachemem up to the end of the HDM block; v5: the HDM block */
 uint64_t accel_comp_regs_size(const CXLAccel *a);
+/* BAR offset of the HDM Decoder Capability (v5's COMP_REGS offset 0) */
+uint64_t accel_hdm_bar_offset(const CXLAccel *a);
+/* Size of the HDM Decoder Capability structure with its decoders */
+uint64_t accel_hdm_block_size(const CXLAccel *a);
 int accel_bar_read(CXLAccel *a, uint64_t off, void *buf, size_t len);
 int accel_bar_write(CXLAccel *a, uint64_t off, const void *buf, size_t len);
 int accel_mem_read(CXLAccel *a, uint64_t off, void *buf, size_t len);
 int accel_mem_write(CXLAccel *a, uint64_t off, const void *buf, size_t len);
+/* Whether the device memory can be accessed (neither inactive nor gated) */
+bool accel_mem_live(const CXLAccel *a);
+/* v5: open or close the Memory Space gate from the Command register */
+void accel_mem_update_gate(CXLAccel *a);
 
 /*
  * accel-dma.c: the client's DMA mappings and the copy engine. map and

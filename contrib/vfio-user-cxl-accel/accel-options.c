@@ -94,6 +94,21 @@ bool accel_block_at_parse(const char *name, AccelBlockAt *b)
     return true;
 }
 
+bool accel_uapi_parse(const char *name, AccelUapi *u)
+{
+    static const char *const names[] = {
+        [ACCEL_UAPI_V2] = "v2",
+        [ACCEL_UAPI_V5] = "v5",
+    };
+    int i = name_index(names, ARRAY_SIZE(names), name);
+
+    if (i < 0) {
+        return false;
+    }
+    *u = i;
+    return true;
+}
+
 bool accel_decoder_type_parse(const char *name, AccelDecoderType *t)
 {
     static const char *const names[] = {
@@ -226,6 +241,20 @@ bool accel_options_check(const AccelOptions *o, GError **errp)
     if (o->fault >= ACCEL_FAULT__MAX) {
         g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "unknown fault mode");
+        return false;
+    }
+    /*
+     * v5 has no device capability, so no region indices to get wrong.
+     * The other capability faults apply to v5's COMP_REGS region
+     * capability instead (README.rst).
+     */
+    if (o->uapi == ACCEL_UAPI_V5 &&
+        (o->fault == ACCEL_FAULT_CAP_BAD_DPA_INDEX ||
+         o->fault == ACCEL_FAULT_CAP_BAD_COMP_INDEX)) {
+        g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--fault %s needs --uapi v2: v5 has no device info "
+                    "capability, whose region indices it breaks",
+                    accel_fault_name(o->fault));
         return false;
     }
     return true;

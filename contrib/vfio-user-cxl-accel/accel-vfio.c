@@ -8,6 +8,10 @@
  * fixed part with argsz set to the full size and cap_offset 0, so that
  * the caller retries with a bigger buffer.
  *
+ * --uapi v5 (reference facts 9.3, 9.6): no device info capability, the
+ * regions are found by their types, and COMP_REGS carries a region info
+ * capability saying where the HDM Decoder Capability sits in the BAR.
+ *
  * Copyright (c) 2026 QEMU CXL Type-2 team
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -27,7 +31,10 @@ unsigned accel_vfio_num_regions(const CXLAccel *a)
                                   VFIO_PCI_NUM_REGIONS;
 }
 
-/* Append a capability to a chain being built in buf */
+/*
+ * Append a capability to a chain being built in buf. prev_next may point
+ * into buf: it is written before buf grows (and may move).
+ */
 static void *cap_append(GByteArray *buf, uint32_t *prev_next, size_t size,
                         uint16_t id, uint16_t version)
 {
@@ -35,8 +42,8 @@ static void *cap_append(GByteArray *buf, uint32_t *prev_next, size_t size,
     size_t off = ROUND_UP(buf->len, sizeof(uint64_t));
     uint8_t zero[sizeof(uint64_t)] = { 0 };
 
-    g_byte_array_append(buf, zero, off - buf->len);
     *prev_next = off;
+    g_byte_array_append(buf, zero, off - buf->len);
     g_byte_array_set_size(buf, off + size);
     memset(buf->data + off, 0, size);
     hdr = (void *)(buf->data + off);
@@ -80,7 +87,8 @@ static void build_cxl_cap(CXLAccel *a, GByteArray *chain, uint32_t *first)
     }
 
     p = cap_append(chain, first, size, VFIO_DEVICE_INFO_CAP_CXL,
-                   fault == ACCEL_FAULT_CAP_BAD_VERSION ? 2 : 1);
+                   fault == ACCEL_FAULT_CAP_BAD_VERSION ?
+                   ACCEL_BAD_CAP_VERSION : 1);
     /* Everything after the header, as far as the (maybe short) cap goes */
     memcpy((uint8_t *)p + sizeof(cap.header), (uint8_t *)&cap +
            sizeof(cap.header), size - sizeof(cap.header));
@@ -103,7 +111,10 @@ int accel_vfio_device_info(CXLAccel *a, uint32_t argsz, GByteArray *out)
     info.num_irqs = VFIO_PCI_NUM_IRQS;
     g_byte_array_set_size(full, sizeof(info));
     if (accel_cxl_exposed(a)) {
-        info.flags |= VFIO_DEVICE_FLAGS_CXL | VFIO_DEVICE_FLAGS_CAPS;
+        info.flags |= VFIO_DEVICE_FLAGS_CXL;
+    }
+    if (accel_cxl_exposed(a) && !accel_v5(a)) {
+        info.flags |= VFIO_DEVICE_FLAGS_CAPS;
         build_cxl_cap(a, full, &info.cap_offset);
     }
     info.argsz = full->len;
@@ -123,17 +134,21 @@ int accel_vfio_device_info(CXLAccel *a, uint32_t argsz, GByteArray *out)
     return 0;
 }
 
-/* Sparse mmap areas of the register BAR: everything but the block */
+/*
+ * Sparse mmap areas of the register BAR: everything but the hole (v2 the
+ * block, v5 the page of the HDM decoders)
+ */
 static unsigned bar_sparse_areas(CXLAccel *a,
                                  struct vfio_region_sparse_mmap_area *areas)
 {
-    uint64_t block = accel_block_offset(a);
-    uint64_t end = block + CXL_COMPONENT_BLOCK_SIZE;
+    uint64_t hole, size, end;
     unsigned n = 0;
 
-    if (block > 0) {
+    accel_bar_mmap_hole(a, &hole, &size);
+    end = hole + size;
+    if (hole > 0) {
         areas[n].offset = 0;
-        areas[n].size = block;
+        areas[n].size = hole;
         n++;
     }
     if (end < ACCEL_REG_BAR_SIZE) {
@@ -144,14 +159,44 @@ static unsigned bar_sparse_areas(CXLAccel *a,
     return n;
 }
 
-static void add_type_cap(GByteArray *chain, uint32_t *prev_next,
-                         uint32_t subtype)
+static uint32_t *add_type_cap(GByteArray *chain, uint32_t *prev_next,
+                              uint32_t subtype)
 {
     struct vfio_region_info_cap_type *t;
 
     t = cap_append(chain, prev_next, sizeof(*t), VFIO_REGION_INFO_CAP_TYPE, 1);
     t->type = ACCEL_CXL_REGION_TYPE;
     t->subtype = subtype;
+    /* Valid until the chain grows, which cap_append() allows for */
+    return &t->header.next;
+}
+
+/*
+ * v5: where the HDM Decoder Capability is, on the COMP_REGS region. The
+ * faults that concerned v2's device capability map onto this one.
+ */
+static void add_comp_regs_cap(CXLAccel *a, GByteArray *chain,
+                              uint32_t *prev_next)
+{
+    struct vfio_region_info_cap_cxl_comp_regs cap = { 0 };
+    AccelFault fault = a->opts.fault;
+    size_t size = sizeof(cap);
+    void *p;
+
+    cap.bar = VFIO_PCI_BAR0_REGION_INDEX + ACCEL_REG_BAR;
+    cap.offset = accel_hdm_bar_offset(a);
+    if (fault == ACCEL_FAULT_HDM_OFFSET_OUTSIDE_BAR) {
+        cap.offset += ACCEL_REG_BAR_SIZE;
+    } else if (fault == ACCEL_FAULT_CAP_TRUNCATED) {
+        size = ACCEL_COMP_REGS_CAP_TRUNCATED_SIZE;
+    }
+    p = cap_append(chain, prev_next, size,
+                   VFIO_REGION_INFO_CAP_CXL_COMP_REGS,
+                   fault == ACCEL_FAULT_CAP_BAD_VERSION ?
+                   ACCEL_BAD_CAP_VERSION :
+                   VFIO_REGION_INFO_CAP_CXL_COMP_REGS_VERSION);
+    memcpy((uint8_t *)p + sizeof(cap.header), (uint8_t *)&cap +
+           sizeof(cap.header), size - sizeof(cap.header));
 }
 
 int accel_vfio_region_info(CXLAccel *a, uint32_t index, uint32_t argsz,
@@ -213,12 +258,16 @@ int accel_vfio_region_info(CXLAccel *a, uint32_t index, uint32_t argsz,
         add_type_cap(full, next,
                      a->opts.fault == ACCEL_FAULT_DPA_WRONG_SUBTYPE ?
                      VFIO_REGION_SUBTYPE_CXL_COMP_REGS :
+                     accel_v5(a) ? VFIO_REGION_SUBTYPE_CXL_MEM :
                      VFIO_REGION_SUBTYPE_CXL);
         break;
     case ACCEL_COMP_REGS_REGION:
         info.size = accel_comp_regs_size(a);
         info.flags = rw;
-        add_type_cap(full, next, VFIO_REGION_SUBTYPE_CXL_COMP_REGS);
+        next = add_type_cap(full, next, VFIO_REGION_SUBTYPE_CXL_COMP_REGS);
+        if (accel_v5(a)) {
+            add_comp_regs_cap(a, full, next);
+        }
         break;
     default:
         /* Unimplemented BARs, ROM and VGA: size 0, as vfio-pci reports */

@@ -26,6 +26,14 @@
 #define ACCEL_CXL_CAP_SIZE      sizeof(struct vfio_device_info_cap_cxl)
 /* Length of the CXL device cap under the cap-truncated fault */
 #define ACCEL_CXL_CAP_TRUNCATED_SIZE 16
+/*
+ * v5, cap-truncated: the COMP_REGS region capability ends before its
+ * offset member (header, bar and padding only)
+ */
+#define ACCEL_COMP_REGS_CAP_TRUNCATED_SIZE \
+    offsetof(struct vfio_region_info_cap_cxl_comp_regs, offset)
+/* The version cap-bad-version gives the CXL capability (v2 or v5) */
+#define ACCEL_BAD_CAP_VERSION        2
 /* What the region info faults say */
 #define ACCEL_HUGE_ARGSZ             0xfffffff0u
 #define ACCEL_OVERSIZED_EXTRA        64

@@ -1,7 +1,7 @@
 /*
  * vfio-user-cxl-accel: an emulated CXL Type-2 accelerator served over
  * vfio-user, behaving toward the VMM as the kernel's vfio-pci with the
- * v2 vfio-cxl UAPI does for a real device
+ * v2 (or, with --uapi v5, the v5) vfio-cxl UAPI does for a real device
  *
  * Copyright (c) 2026 QEMU CXL Type-2 team
  *
@@ -25,9 +25,18 @@ static void usage(FILE *f)
 "\n"
 "Serve an emulated CXL Type-2 accelerator to one vfio-user client at a\n"
 "time (e.g. QEMU's vfio-user-pci), described as the kernel's vfio-pci\n"
-"describes a real device with the v2 vfio-cxl UAPI.\n"
+"describes a real device with the v2 (or v5) vfio-cxl UAPI.\n"
 "\n"
 "  --socket PATH            UNIX socket to listen on (required)\n"
+"  --uapi v2|v5             the kernel interface to serve (default v2).\n"
+"                           v5: no device capability; COMP_REGS is the\n"
+"                           HDM block read live (host BASE), writes\n"
+"                           dropped; its region capability gives BAR and\n"
+"                           offset; only the HDM page is unmappable, it\n"
+"                           reads all ones; memory gated on Memory Space\n"
+"                           Enable; a reset clears the memory. CXL only\n"
+"                           with 1 decoder, firmware-committed and CXL\n"
+"                           Reset Capable, else silently plain PCI\n"
 "  --mem-size SIZE          device memory size, a multiple of 256M;\n"
 "                           suffixes K, M, G, T (default 256M)\n"
 "  --mem-file PATH          back the device memory with this file, created\n"
@@ -97,6 +106,7 @@ enum {
     OPT_QUIET,
     OPT_HELP,
     OPT_DECODER_TYPE,
+    OPT_UAPI,
 };
 
 static const struct option long_options[] = {
@@ -115,6 +125,7 @@ static const struct option long_options[] = {
     { "quiet", no_argument, NULL, OPT_QUIET },
     { "help", no_argument, NULL, OPT_HELP },
     { "decoder-type", required_argument, NULL, OPT_DECODER_TYPE },
+    { "uapi", required_argument, NULL, OPT_UAPI },
     { NULL, 0, NULL, 0 },
 };
 
@@ -205,6 +216,13 @@ int main(int argc, char **argv)
             if (!accel_decoder_type_parse(optarg, &o.decoder_type)) {
                 fprintf(stderr, "vfio-user-cxl-accel: --decoder-type must "
                         "be hdm-d, hdm-h or hdm-db, not '%s'\n", optarg);
+                return EXIT_FAILURE;
+            }
+            break;
+        case OPT_UAPI:
+            if (!accel_uapi_parse(optarg, &o.uapi)) {
+                fprintf(stderr, "vfio-user-cxl-accel: --uapi must be v2 or "
+                        "v5, not '%s'\n", optarg);
                 return EXIT_FAILURE;
             }
             break;

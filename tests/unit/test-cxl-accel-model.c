@@ -11,6 +11,7 @@
  */
 
 #include "qemu/osdep.h"
+#include <sys/wait.h>
 #include "qemu/bswap.h"
 #include "standard-headers/linux/pci_regs.h"
 #include "accel-vfio.h"
@@ -1318,6 +1319,611 @@ static void test_ras_rw1c(void)
     accel_free(a);
 }
 
+/* --- --uapi v5 ----------------------------------------------------- */
+
+static CXLAccel *new_accel_v5(AccelOptions *o)
+{
+    AccelOptions def;
+
+    if (!o) {
+        accel_options_init(&def);
+        o = &def;
+    }
+    o->uapi = ACCEL_UAPI_V5;
+    return new_accel_opts(o);
+}
+
+static void set_mse(CXLAccel *a, bool on)
+{
+    cfg_wr(a, PCI_COMMAND, 2, on ? PCI_COMMAND_MEMORY : 0);
+}
+
+static uint64_t mem_file_size(CXLAccel *a)
+{
+    struct stat st;
+
+    g_assert_cmpint(fstat(a->mem_fd, &st), ==, 0);
+    return st.st_size;
+}
+
+static void test_v5_options(void)
+{
+    AccelOptions o;
+    AccelUapi u = ACCEL_UAPI_V5;
+    g_autoptr(GError) err = NULL;
+
+    g_assert_true(accel_uapi_parse("v2", &u));
+    g_assert_cmpuint(u, ==, ACCEL_UAPI_V2);
+    g_assert_true(accel_uapi_parse("v5", &u));
+    g_assert_cmpuint(u, ==, ACCEL_UAPI_V5);
+    g_assert_false(accel_uapi_parse("v3", &u));
+    g_assert_cmpuint(u, ==, ACCEL_UAPI_V5);
+
+    /* v2 stays the default */
+    accel_options_init(&o);
+    g_assert_cmpuint(o.uapi, ==, ACCEL_UAPI_V2);
+
+    /* No device capability in v5: its region index faults are refused */
+    o.uapi = ACCEL_UAPI_V5;
+    o.fault = ACCEL_FAULT_CAP_BAD_DPA_INDEX;
+    g_assert_false(accel_options_check(&o, &err));
+    g_assert_nonnull(strstr(err->message, "--uapi v2"));
+    o.fault = ACCEL_FAULT_CAP_BAD_COMP_INDEX;
+    g_assert_false(accel_options_check(&o, NULL));
+    o.fault = ACCEL_FAULT_CAP_BAD_VERSION;
+    g_assert_true(accel_options_check(&o, NULL));
+}
+
+/* 9.6: the CXL flag, but no device info capability */
+static void test_v5_device_info(void)
+{
+    CXLAccel *a = new_accel_v5(NULL);
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    struct vfio_device_info info;
+
+    g_assert_true(accel_cxl_exposed(a));
+    g_assert_true(accel_v5(a));
+    g_assert_cmpint(accel_vfio_device_info(a, 4096, out), ==, 0);
+    g_assert_cmpuint(out->len, ==, sizeof(info));
+    memcpy(&info, out->data, sizeof(info));
+    g_assert_cmpuint(info.argsz, ==, sizeof(info));
+    g_assert_cmphex(info.flags, ==, VFIO_DEVICE_FLAGS_PCI |
+                    VFIO_DEVICE_FLAGS_RESET | VFIO_DEVICE_FLAGS_CXL);
+    g_assert_cmpuint(info.cap_offset, ==, 0);
+    g_assert_cmpuint(info.num_regions, ==, VFIO_PCI_NUM_REGIONS + 2);
+    accel_free(a);
+}
+
+/* 9.3: both regions by type; COMP_REGS says where the HDM block is */
+static void test_v5_region_info(void)
+{
+    static const struct {
+        AccelBlockAt at;
+        uint64_t hdm;
+    } cases[] = {
+        { ACCEL_BLOCK_AT_END, 2 * MiB - 64 * KiB + 0x1000 + 0x200 },
+        { ACCEL_BLOCK_AT_START, 0x1000 + 0x200 },
+        { ACCEL_BLOCK_AT_MIDDLE, 1 * MiB + 0x1000 + 0x200 },
+    };
+    unsigned i;
+
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        g_autofree struct vfio_region_info *dpa = NULL, *comp = NULL;
+        struct vfio_region_info_cap_cxl_comp_regs *cr;
+        struct vfio_region_info_cap_type *t;
+        AccelOptions o;
+        CXLAccel *a;
+        int fd;
+
+        accel_options_init(&o);
+        o.block_at = cases[i].at;
+        a = new_accel_v5(&o);
+        g_assert_cmpuint(accel_hdm_bar_offset(a), ==, cases[i].hdm);
+
+        dpa = region_info(a, ACCEL_DPA_REGION, &fd);
+        g_assert_cmpint(fd, ==, a->mem_fd);
+        g_assert_cmpuint(dpa->size, ==, 256 * MiB);
+        g_assert_cmphex(dpa->flags, ==, VFIO_REGION_INFO_FLAG_READ |
+                        VFIO_REGION_INFO_FLAG_WRITE |
+                        VFIO_REGION_INFO_FLAG_MMAP |
+                        VFIO_REGION_INFO_FLAG_CAPS);
+        t = find_cap(dpa, dpa->cap_offset, dpa->argsz,
+                     VFIO_REGION_INFO_CAP_TYPE);
+        g_assert_nonnull(t);
+        g_assert_cmphex(t->type, ==, 0x80001e98);
+        g_assert_cmpuint(t->subtype, ==, VFIO_REGION_SUBTYPE_CXL_MEM);
+        g_assert_null(find_cap(dpa, dpa->cap_offset, dpa->argsz,
+                               VFIO_REGION_INFO_CAP_CXL_COMP_REGS));
+
+        comp = region_info(a, ACCEL_COMP_REGS_REGION, &fd);
+        g_assert_cmpint(fd, ==, -1);
+        /* The HDM Decoder Capability and its one decoder, nothing else */
+        g_assert_cmpuint(comp->size, ==, 0x10 + 0x20);
+        g_assert_cmphex(comp->flags, ==, VFIO_REGION_INFO_FLAG_READ |
+                        VFIO_REGION_INFO_FLAG_WRITE |
+                        VFIO_REGION_INFO_FLAG_CAPS);
+        t = find_cap(comp, comp->cap_offset, comp->argsz,
+                     VFIO_REGION_INFO_CAP_TYPE);
+        g_assert_nonnull(t);
+        g_assert_cmphex(t->type, ==, 0x80001e98);
+        g_assert_cmpuint(t->subtype, ==, VFIO_REGION_SUBTYPE_CXL_COMP_REGS);
+        cr = find_cap(comp, comp->cap_offset, comp->argsz,
+                      VFIO_REGION_INFO_CAP_CXL_COMP_REGS);
+        g_assert_nonnull(cr);
+        g_assert_cmpuint(cr->header.version, ==, 1);
+        g_assert_cmpuint(cr->header.next, ==, 0);
+        g_assert_cmpuint((uint8_t *)cr - (uint8_t *)comp + sizeof(*cr), ==,
+                         comp->argsz);
+        g_assert_cmpuint(cr->bar, ==, VFIO_PCI_BAR2_REGION_INDEX);
+        g_assert_cmphex(cr->offset, ==, cases[i].hdm);
+        accel_free(a);
+    }
+}
+
+/* v5's COMP_REGS capability under the faults that map onto it */
+static void test_v5_cap_faults(void)
+{
+    static const AccelFault faults[] = {
+        ACCEL_FAULT_NONE, ACCEL_FAULT_HDM_OFFSET_OUTSIDE_BAR,
+        ACCEL_FAULT_CAP_TRUNCATED, ACCEL_FAULT_CAP_BAD_VERSION,
+    };
+    unsigned i;
+
+    for (i = 0; i < ARRAY_SIZE(faults); i++) {
+        g_autofree struct vfio_region_info *comp = NULL;
+        struct vfio_region_info_cap_cxl_comp_regs *cr;
+        AccelFault f = faults[i];
+        AccelOptions o;
+        CXLAccel *a;
+        int fd;
+
+        accel_options_init(&o);
+        o.fault = f;
+        a = new_accel_v5(&o);
+        comp = region_info(a, ACCEL_COMP_REGS_REGION, &fd);
+        cr = find_cap(comp, comp->cap_offset, comp->argsz,
+                      VFIO_REGION_INFO_CAP_CXL_COMP_REGS);
+        g_assert_nonnull(cr);
+        g_assert_cmpuint((uint8_t *)cr - (uint8_t *)comp, ==, comp->argsz -
+                         (f == ACCEL_FAULT_CAP_TRUNCATED ?
+                          ACCEL_COMP_REGS_CAP_TRUNCATED_SIZE :
+                          sizeof(*cr)));
+        g_assert_cmpuint(cr->header.version == 1, ==,
+                         f != ACCEL_FAULT_CAP_BAD_VERSION);
+        if (f != ACCEL_FAULT_CAP_TRUNCATED) {
+            g_assert_cmpuint(cr->offset < ACCEL_REG_BAR_SIZE, ==,
+                             f != ACCEL_FAULT_HDM_OFFSET_OUTSIDE_BAR);
+        }
+        accel_free(a);
+    }
+}
+
+/* 9.3: live hardware, BASE the host address; writes dropped */
+static void test_v5_comp_regs(void)
+{
+    CXLAccel *a = new_accel_v5(NULL);
+    uint64_t size = accel_comp_regs_size(a);
+    uint8_t buf[8];
+    uint32_t ctrl;
+
+    /* Offset 0 is the HDM Decoder Capability register itself */
+    g_assert_cmphex(comp_rd(a, A_CXL_HDM_CAP), ==,
+                    a->hw_cachemem[HDM(A_CXL_HDM_CAP) / 4]);
+    g_assert_cmpuint(FIELD_EX32(comp_rd(a, A_CXL_HDM_CAP), CXL_HDM_CAP,
+                                DECODER_COUNT), ==, 0);
+    g_assert_cmphex(comp_rd(a, A_CXL_HDM_DEC_BASE_LO), ==,
+                    (uint32_t)ACCEL_FW_HOST_BASE);
+    g_assert_cmphex(comp_rd(a, A_CXL_HDM_DEC_BASE_HI), ==,
+                    ACCEL_FW_HOST_BASE >> 32);
+    g_assert_cmphex(comp_rd(a, A_CXL_HDM_DEC_SIZE_LO), ==,
+                    (uint32_t)(256 * MiB));
+    ctrl = comp_rd(a, A_CXL_HDM_DEC_CTRL);
+    g_assert_cmpuint(FIELD_EX32(ctrl, CXL_HDM_DEC_CTRL, COMMITTED), ==, 1);
+    g_assert_cmpuint(FIELD_EX32(ctrl, CXL_HDM_DEC_CTRL, LOCK_ON_COMMIT), ==,
+                     1);
+
+    /* Live: a change in the hardware shows at once */
+    a->hw_cachemem[HDM(A_CXL_HDM_DEC_DPA_SKIP_LO) / 4] = 0x10000000;
+    g_assert_cmphex(comp_rd(a, A_CXL_HDM_DEC_DPA_SKIP_LO), ==, 0x10000000);
+
+    /* Writes succeed and change nothing, in hardware either */
+    comp_wr(a, A_CXL_HDM_DEC_BASE_HI, 0x42);
+    comp_wr(a, A_CXL_HDM_DEC_CTRL, 0);
+    comp_wr(a, A_CXL_HDM_GLOBAL_CTRL, 0);
+    g_assert_cmphex(comp_rd(a, A_CXL_HDM_DEC_BASE_HI), ==,
+                    ACCEL_FW_HOST_BASE >> 32);
+    g_assert_cmphex(comp_rd(a, A_CXL_HDM_DEC_CTRL), ==, ctrl);
+    g_assert_cmphex(comp_rd(a, A_CXL_HDM_GLOBAL_CTRL), ==,
+                    R_CXL_HDM_GLOBAL_CTRL_HDM_DECODER_ENABLE_MASK);
+    g_assert_true(accel_hdm_decoder0_committed(a));
+
+    /* Aligned dwords inside the block only */
+    g_assert_cmpint(accel_comp_regs_read(a, 2, buf, 4), ==, -EINVAL);
+    g_assert_cmpint(accel_comp_regs_read(a, 0, buf, 2), ==, -EINVAL);
+    g_assert_cmpint(accel_comp_regs_read(a, 0, buf, 8), ==, -EINVAL);
+    g_assert_cmpint(accel_comp_regs_read(a, size, buf, 4), ==, -EINVAL);
+    g_assert_cmpint(accel_comp_regs_read(a, size - 4, buf, 4), ==, 0);
+    g_assert_cmpint(accel_comp_regs_write(a, 1, buf, 4), ==, -EINVAL);
+    g_assert_cmpint(accel_comp_regs_write(a, 0, buf, 1), ==, -EINVAL);
+    g_assert_cmpint(accel_comp_regs_write(a, size, buf, 4), ==, -EINVAL);
+    /* The same through the region */
+    g_assert_cmpint(accel_vfio_region_read(a, ACCEL_COMP_REGS_REGION,
+                                           A_CXL_HDM_DEC_BASE_HI, buf, 4),
+                    ==, 0);
+    g_assert_cmphex((uint32_t)ldl_le_p(buf), ==, ACCEL_FW_HOST_BASE >> 32);
+    accel_free(a);
+}
+
+/* 9.3: the HDM page is unmappable, its block reads all ones */
+static void test_v5_bar(void)
+{
+    static const AccelBlockAt at[] = {
+        ACCEL_BLOCK_AT_END, ACCEL_BLOCK_AT_START, ACCEL_BLOCK_AT_MIDDLE,
+    };
+    unsigned i;
+
+    for (i = 0; i < ARRAY_SIZE(at); i++) {
+        g_autofree struct vfio_region_info *info = NULL;
+        struct vfio_region_info_cap_sparse_mmap *sp;
+        AccelOptions o;
+        CXLAccel *a;
+        uint64_t block, cm, hdm, off;
+        uint32_t hdr, entry;
+        uint8_t b2[2];
+        int fd;
+
+        accel_options_init(&o);
+        o.block_at = at[i];
+        a = new_accel_v5(&o);
+        block = accel_block_offset(a);
+        cm = accel_hdm_regs_offset(a);
+        hdm = accel_hdm_bar_offset(a);
+
+        /* Sparse areas: all but [block + 0x1000, block + 0x2000) */
+        info = region_info(a, VFIO_PCI_BAR0_REGION_INDEX + ACCEL_REG_BAR,
+                           &fd);
+        g_assert_cmpint(fd, ==, a->bar_fd);
+        g_assert_cmpuint(info->flags & VFIO_REGION_INFO_FLAG_MMAP, !=, 0);
+        sp = find_cap(info, info->cap_offset, info->argsz,
+                      VFIO_REGION_INFO_CAP_SPARSE_MMAP);
+        g_assert_nonnull(sp);
+        g_assert_cmpuint(sp->nr_areas, ==, 2);
+        g_assert_cmphex(sp->areas[0].offset, ==, 0);
+        g_assert_cmphex(sp->areas[0].size, ==, block + 0x1000);
+        g_assert_cmphex(sp->areas[1].offset, ==, block + 0x2000);
+        g_assert_cmphex(sp->areas[1].size, ==,
+                        ACCEL_REG_BAR_SIZE - block - 0x2000);
+
+        /* The decoder block reads all ones, and drops writes */
+        for (off = hdm; off < hdm + accel_hdm_block_size(a); off += 4) {
+            g_assert_cmphex(bar_rd(a, off), ==, UINT32_MAX);
+        }
+        g_assert_cmpint(accel_bar_read(a, hdm + 1, b2, 2), ==, 0);
+        g_assert_cmphex((uint16_t)lduw_le_p(b2), ==, UINT16_MAX);
+        bar_wr(a, hdm + A_CXL_HDM_DEC_CTRL, 0);
+        bar_wr(a, hdm + A_CXL_HDM_DEC_BASE_HI, 0x42);
+        g_assert_cmphex(bar_rd(a, hdm + A_CXL_HDM_DEC_BASE_HI), ==,
+                        UINT32_MAX);
+        g_assert_cmphex(comp_rd(a, A_CXL_HDM_DEC_BASE_HI), ==,
+                        ACCEL_FW_HOST_BASE >> 32);
+        g_assert_true(accel_hdm_decoder0_committed(a));
+        /* Right past the block: the page's ordinary (zero) registers */
+        g_assert_cmphex(bar_rd(a, hdm + accel_hdm_block_size(a)), ==, 0);
+
+        /* The capability array is there, for QEMU to find the block */
+        hdr = bar_rd(a, cm);
+        g_assert_cmpuint(FIELD_EX32(hdr, CXL_CAP_ARRAY_HDR, ID), ==,
+                         CXL_CAP_ID_CAPABILITY);
+        g_assert_cmpuint(FIELD_EX32(hdr, CXL_CAP_ARRAY_HDR, ARRAY_SIZE), ==,
+                         2);
+        entry = bar_rd(a, cm + 4);
+        g_assert_cmpuint(FIELD_EX32(entry, CXL_CAP_HDR, ID), ==,
+                         CXL_CAP_ID_RAS);
+        g_assert_cmpuint(FIELD_EX32(entry, CXL_CAP_HDR, PTR), ==,
+                         ACCEL_RAS_OFFSET);
+        entry = bar_rd(a, cm + 8);
+        g_assert_cmpuint(FIELD_EX32(entry, CXL_CAP_HDR, ID), ==,
+                         CXL_CAP_ID_HDM);
+        g_assert_cmpuint(FIELD_EX32(entry, CXL_CAP_HDR, PTR), ==,
+                         ACCEL_HDM_OFFSET);
+        g_assert_cmpuint(cm + FIELD_EX32(entry, CXL_CAP_HDR, PTR), ==, hdm);
+        /* Read-only, as hardware has it */
+        bar_wr(a, cm, 0);
+        g_assert_cmphex(bar_rd(a, cm), ==, hdr);
+        g_assert_cmpint(accel_bar_read(a, cm, b2, 2), ==, 0);
+        g_assert_cmphex((uint16_t)lduw_le_p(b2), ==, hdr & UINT16_MAX);
+
+        /* The rest of the block is ordinary BAR memory, mapped too */
+        bar_wr(a, block, 0x12345678);
+        g_assert_cmphex(bar_rd(a, block), ==, 0x12345678);
+        g_assert_cmphex((uint32_t)ldl_le_p(a->bar + block), ==, 0x12345678);
+        bar_wr(a, block + 0x2000, 0x9abcdef0);
+        g_assert_cmphex((uint32_t)ldl_le_p(a->bar + block + 0x2000), ==,
+                        0x9abcdef0);
+        accel_free(a);
+    }
+}
+
+/* v5: RAS status registers through the BAR, write-1-to-clear */
+static void test_v5_bar_ras(void)
+{
+    AccelOptions o;
+    CXLAccel *a;
+    uint64_t unc;
+
+    accel_options_init(&o);
+    o.fault = ACCEL_FAULT_RAS_ERRORS;
+    a = new_accel_v5(&o);
+    unc = accel_hdm_regs_offset(a) + ACCEL_RAS_OFFSET + ACCEL_RAS_UNC_STATUS;
+    g_assert_cmphex(bar_rd(a, unc), ==, ACCEL_RAS_UNC_ERRORS);
+    bar_wr(a, unc, 0x00000401);
+    g_assert_cmphex(bar_rd(a, unc), ==, ACCEL_RAS_UNC_ERRORS & ~0x401u);
+    accel_free(a);
+}
+
+/* In a child, read the first byte of @p: true if that raised SIGBUS */
+static bool faults_sigbus(volatile uint8_t *p)
+{
+    int status;
+    pid_t pid = fork();
+
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0) {
+        (void)p[0];
+        _exit(0);
+    }
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS;
+}
+
+/* 9.3: the memory follows Memory Space Enable, its contents kept */
+static void test_v5_mse_gate(void)
+{
+    CXLAccel *a = new_accel_v5(NULL);
+    uint32_t v = 0xc0ffee00, w = 0;
+    uint64_t far = 200 * MiB;
+    uint8_t *map;
+
+    /* Command reads 0 at open: gated */
+    g_assert_true(a->mem_gated);
+    g_assert_cmpint(accel_mem_read(a, 0, &w, 4), ==, -EIO);
+    g_assert_cmpint(accel_vfio_region_write(a, ACCEL_DPA_REGION, 0, &v, 4),
+                    ==, -EIO);
+    g_assert_cmpuint(mem_file_size(a), ==, 0);
+
+    set_mse(a, true);
+    g_assert_cmpuint(mem_file_size(a), ==, 256 * MiB);
+    g_assert_cmpint(accel_mem_write(a, 0x1000, &v, 4), ==, 0);
+    g_assert_cmpint(accel_vfio_region_write(a, ACCEL_DPA_REGION, far, &v, 4),
+                    ==, 0);
+    map = mmap(NULL, 256 * MiB, PROT_READ, MAP_SHARED, a->mem_fd, 0);
+    g_assert_true(map != MAP_FAILED);
+    g_assert_cmphex((uint32_t)ldl_le_p(map + 0x1000), ==, v);
+    g_assert_false(faults_sigbus(map + far));
+
+    /* Closed: the mapping faults, I/O fails */
+    set_mse(a, false);
+    g_assert_true(faults_sigbus(map + far));
+    g_assert_cmpint(accel_mem_read(a, 0x1000, &w, 4), ==, -EIO);
+    g_assert_cmpint(accel_vfio_region_read(a, ACCEL_DPA_REGION, far, &w, 4),
+                    ==, -EIO);
+    /* Other Command bits leave it closed */
+    cfg_wr(a, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
+    g_assert_cmpint(accel_mem_read(a, 0x1000, &w, 4), ==, -EIO);
+
+    /* Open again: the contents are back, through the old mapping too */
+    set_mse(a, true);
+    g_assert_cmpint(accel_mem_read(a, 0x1000, &w, 4), ==, 0);
+    g_assert_cmphex(w, ==, v);
+    g_assert_cmpint(accel_mem_read(a, far, &w, 4), ==, 0);
+    g_assert_cmphex(w, ==, v);
+    g_assert_cmphex((uint32_t)ldl_le_p(map + far), ==, v);
+    g_assert_cmphex((uint32_t)ldl_le_p(map), ==, 0);
+    munmap(map, 256 * MiB);
+    accel_free(a);
+}
+
+/* A gate close and open of a sparse 64 GiB --mem-file stays cheap */
+static void test_v5_gate_sparse_file(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("cxl-accel-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "mem", NULL);
+    const uint64_t size = 64 * GiB, at = size - 4 * KiB;
+    uint32_t v = 0x5ca1ab1e, w = 0;
+    AccelOptions o;
+    struct stat st;
+    CXLAccel *a;
+
+    accel_options_init(&o);
+    o.mem_size = size;
+    o.mem_file = path;
+    a = new_accel_v5(&o);
+    set_mse(a, true);
+    g_assert_cmpint(accel_mem_write(a, at, &v, 4), ==, 0);
+    g_assert_cmpint(accel_mem_write(a, 0, &v, 4), ==, 0);
+    set_mse(a, false);
+    g_assert_cmpint(stat(path, &st), ==, 0);
+    g_assert_cmpuint(st.st_size, ==, 0);
+    set_mse(a, true);
+    g_assert_cmpint(stat(path, &st), ==, 0);
+    g_assert_cmpuint(st.st_size, ==, size);
+    g_assert_cmpuint(st.st_blocks, <, 1024);
+    g_assert_cmpint(accel_mem_read(a, at, &w, 4), ==, 0);
+    g_assert_cmphex(w, ==, v);
+    g_assert_cmpint(accel_mem_read(a, 0, &w, 4), ==, 0);
+    g_assert_cmphex(w, ==, v);
+
+    /* Gated when the server goes: the file still holds the memory */
+    set_mse(a, false);
+    accel_free(a);
+    g_assert_cmpint(stat(path, &st), ==, 0);
+    g_assert_cmpuint(st.st_size, ==, size);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* 9.4: a reset is a CXL reset: memory cleared, decoder as firmware left */
+static void test_v5_reset(void)
+{
+    CXLAccel *a = new_accel_v5(NULL);
+    uint32_t v = 0xfeedface, w = 1;
+    unsigned n;
+
+    for (n = 1; n <= 2; n++) {
+        set_mse(a, true);
+        g_assert_cmpint(accel_mem_write(a, 0x2000, &v, 4), ==, 0);
+        if (n == 1) {
+            accel_reset(a);                     /* VFIO_DEVICE_RESET */
+        } else {
+            cfg_wr(a, ACCEL_PCIE_CAP_OFFSET + PCI_EXP_DEVCTL, 2,
+                   PCI_EXP_DEVCTL_BCR_FLR);     /* FLR through config */
+        }
+        g_assert_cmpuint(a->reset_count, ==, n);
+        g_assert_cmpuint(a->cxl_reset_count, ==, n);
+        /* Command cleared: gated until the client sets it again */
+        g_assert_cmphex(cfg_rd(a, PCI_COMMAND, 2), ==, 0);
+        g_assert_cmpint(accel_mem_read(a, 0x2000, &w, 4), ==, -EIO);
+        set_mse(a, true);
+        g_assert_cmpint(accel_mem_read(a, 0x2000, &w, 4), ==, 0);
+        g_assert_cmphex(w, ==, 0);
+        g_assert_true(accel_hdm_decoder0_committed(a));
+        g_assert_cmphex(comp_rd(a, A_CXL_HDM_DEC_BASE_HI), ==,
+                        ACCEL_FW_HOST_BASE >> 32);
+    }
+    /* A reset while gated clears what the gate kept */
+    g_assert_cmpint(accel_mem_write(a, 0x2000, &v, 4), ==, 0);
+    set_mse(a, false);
+    accel_reset(a);
+    set_mse(a, true);
+    g_assert_cmpint(accel_mem_read(a, 0x2000, &w, 4), ==, 0);
+    g_assert_cmphex(w, ==, 0);
+    accel_free(a);
+}
+
+/* The gate and a decoder lost at reset (reset-uncommits) together */
+static void test_v5_reset_uncommits(void)
+{
+    AccelOptions o;
+    CXLAccel *a;
+    uint32_t v = 0x600d, w;
+
+    accel_options_init(&o);
+    o.fault = ACCEL_FAULT_RESET_UNCOMMITS;
+    a = new_accel_v5(&o);
+    set_mse(a, true);
+    g_assert_cmpint(accel_mem_write(a, 0, &v, 4), ==, 0);
+    accel_reset(a);
+    g_assert_false(accel_hdm_decoder0_committed(a));
+    set_mse(a, true);
+    g_assert_true(a->mem_inactive);
+    g_assert_cmpint(accel_mem_read(a, 0, &w, 4), ==, -EIO);
+    accel_reset(a);
+    g_assert_true(accel_hdm_decoder0_committed(a));
+    g_assert_cmpint(accel_mem_read(a, 0, &w, 4), ==, -EIO);
+    set_mse(a, true);
+    g_assert_cmpint(accel_mem_read(a, 0, &w, 4), ==, 0);
+    g_assert_cmphex(w, ==, 0);
+    accel_free(a);
+}
+
+/* 9.4: the Initiate bits never reach the device; Status2 synthesized */
+static void test_v5_dvsec_initiate(void)
+{
+    AccelOptions o;
+    CXLAccel *a;
+    uint32_t v = 0xabad1dea, w = 0;
+
+    accel_options_init(&o);
+    o.cache_capable = true;
+    a = new_accel_v5(&o);
+    set_mse(a, true);
+    g_assert_cmpint(accel_mem_write(a, 0x3000, &v, 4), ==, 0);
+
+    cfg_wr(a, DVSEC(CXL_DVSEC_CTRL2), 2,
+           R_CXL_DVSEC_CTRL2_INITIATE_CXL_RESET_MASK);
+    g_assert_cmphex(cfg_rd(a, DVSEC(CXL_DVSEC_STATUS2), 2), ==,
+                    R_CXL_DVSEC_STATUS2_CXL_RESET_COMPLETE_MASK);
+    g_assert_cmphex(cfg_rd(a, DVSEC(CXL_DVSEC_CTRL2), 2), ==, 0);
+    g_assert_cmpuint(a->cxl_reset_count, ==, 0);
+    g_assert_true(accel_hdm_decoder0_committed(a));
+    g_assert_cmpint(accel_mem_read(a, 0x3000, &w, 4), ==, 0);
+    g_assert_cmphex(w, ==, v);
+
+    cfg_wr(a, DVSEC(CXL_DVSEC_CTRL2), 2,
+           R_CXL_DVSEC_CTRL2_DISABLE_CACHING_MASK |
+           R_CXL_DVSEC_CTRL2_INITIATE_WBI_MASK);
+    g_assert_cmpuint(a->wbi_count, ==, 0);
+    g_assert_false(a->wbi_pending);
+    g_assert_cmphex(cfg_rd(a, DVSEC(CXL_DVSEC_STATUS2), 2) &
+                    R_CXL_DVSEC_STATUS2_CACHE_INVALID_MASK, !=, 0);
+    g_assert_cmphex(cfg_rd(a, DVSEC(CXL_DVSEC_CTRL2), 2), ==,
+                    R_CXL_DVSEC_CTRL2_DISABLE_CACHING_MASK);
+    /* Caching on again: the cache may hold lines */
+    cfg_wr(a, DVSEC(CXL_DVSEC_CTRL2), 2, 0);
+    g_assert_cmphex(cfg_rd(a, DVSEC(CXL_DVSEC_STATUS2), 2) &
+                    R_CXL_DVSEC_STATUS2_CACHE_INVALID_MASK, ==, 0);
+    accel_free(a);
+}
+
+/* 9.2: anything but one committed decoder with CXL Reset: plain PCI */
+static void test_v5_fallback(void)
+{
+    unsigned i;
+
+    for (i = 0; i < 3; i++) {
+        g_autoptr(GByteArray) out = g_byte_array_new();
+        g_autofree struct vfio_region_info *bar = NULL;
+        struct vfio_device_info info;
+        AccelOptions o;
+        CXLAccel *a;
+        uint8_t buf[4];
+        int fd;
+
+        accel_options_init(&o);
+        if (i == 0) {
+            o.decoders = 2;
+        } else if (i == 1) {
+            o.firmware_committed = false;
+        } else {
+            o.fault = ACCEL_FAULT_NO_CXL_RESET;
+        }
+        a = new_accel_v5(&o);
+        g_assert_false(accel_cxl_exposed(a));
+        g_assert_false(accel_v5(a));
+
+        g_assert_cmpint(accel_vfio_device_info(a, 4096, out), ==, 0);
+        g_assert_cmpuint(out->len, ==, sizeof(info));
+        memcpy(&info, out->data, sizeof(info));
+        g_assert_cmphex(info.flags, ==, VFIO_DEVICE_FLAGS_PCI |
+                        VFIO_DEVICE_FLAGS_RESET);
+        g_assert_cmpuint(info.num_regions, ==, VFIO_PCI_NUM_REGIONS);
+        g_assert_cmpint(accel_vfio_region_info(a, ACCEL_DPA_REGION, 4096,
+                                               out, &fd), ==, -EINVAL);
+        g_assert_cmpint(accel_vfio_region_read(a, ACCEL_COMP_REGS_REGION, 0,
+                                               buf, 4), ==, -EINVAL);
+
+        /* The whole BAR mmap-able, the block a plain register image */
+        bar = region_info(a, VFIO_PCI_BAR0_REGION_INDEX + ACCEL_REG_BAR,
+                          &fd);
+        g_assert_cmphex(bar->flags, ==, VFIO_REGION_INFO_FLAG_READ |
+                        VFIO_REGION_INFO_FLAG_WRITE |
+                        VFIO_REGION_INFO_FLAG_MMAP);
+        g_assert_cmpint(fd, ==, a->bar_fd);
+        g_assert_cmphex(bar_rd(a, accel_hdm_bar_offset(a) +
+                               A_CXL_HDM_DEC_CTRL), ==,
+                        a->hw_cachemem[HDM(A_CXL_HDM_DEC_CTRL) / 4]);
+
+        /* The DVSECs are still in config space */
+        g_assert_cmphex(cfg_rd(a, DVSEC(PCIE_DVSEC_ID_OFFSET), 2), ==,
+                        PCIE_CXL_DEVICE_DVSEC);
+        g_assert_cmphex(cfg_rd(a, ACCEL_DVSEC_REGLOC_OFFSET +
+                               PCIE_DVSEC_ID_OFFSET, 2), ==, REG_LOC_DVSEC);
+        /* No gate without CXL: the Command register changes nothing */
+        g_assert_false(a->mem_gated);
+        accel_free(a);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1357,5 +1963,19 @@ int main(int argc, char **argv)
     g_test_add_func("/cxl-accel/dvsec/cxl-reset", test_dvsec_cxl_reset);
     g_test_add_func("/cxl-accel/config/no-flr", test_config_no_flr);
     g_test_add_func("/cxl-accel/hdm/ras-rw1c", test_ras_rw1c);
+    g_test_add_func("/cxl-accel/v5/options", test_v5_options);
+    g_test_add_func("/cxl-accel/v5/device-info", test_v5_device_info);
+    g_test_add_func("/cxl-accel/v5/region-info", test_v5_region_info);
+    g_test_add_func("/cxl-accel/v5/cap-faults", test_v5_cap_faults);
+    g_test_add_func("/cxl-accel/v5/comp-regs", test_v5_comp_regs);
+    g_test_add_func("/cxl-accel/v5/bar", test_v5_bar);
+    g_test_add_func("/cxl-accel/v5/bar-ras", test_v5_bar_ras);
+    g_test_add_func("/cxl-accel/v5/mse-gate", test_v5_mse_gate);
+    g_test_add_func("/cxl-accel/v5/gate-sparse-file",
+                    test_v5_gate_sparse_file);
+    g_test_add_func("/cxl-accel/v5/reset", test_v5_reset);
+    g_test_add_func("/cxl-accel/v5/reset-uncommits", test_v5_reset_uncommits);
+    g_test_add_func("/cxl-accel/v5/dvsec-initiate", test_v5_dvsec_initiate);
+    g_test_add_func("/cxl-accel/v5/fallback", test_v5_fallback);
     return g_test_run();
 }

@@ -5,7 +5,10 @@
  * speaks vfio-user to it: version negotiation, the device-info capability
  * chain with a small then a big argsz, region info with the device-memory
  * fd (whose mapping must reach --mem-file), COMP_REGS access rules over
- * the wire, bad requests, and a second client getting a fresh snapshot.
+ * the wire, bad requests, and a second client getting a fresh snapshot;
+ * then a --uapi v5 server: no device capability, the COMP_REGS region
+ * capability, live COMP_REGS, and the memory behind the Memory Space gate
+ * and cleared by a reset, through the client's own mapping.
  *
  * Copyright (c) 2026 QEMU CXL Type-2 team
  *
@@ -18,6 +21,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include "qemu/bswap.h"
+#include "standard-headers/linux/pci_regs.h"
 #include "hw/vfio-user/protocol.h"
 #include "accel-vfio.h"
 #include "vfio-user-server.h"
@@ -32,7 +36,7 @@ typedef struct Fixture {
 static Fixture fx;
 static uint16_t next_id;
 
-static void start_server(void)
+static void start_server(AccelUapi uapi)
 {
     fx.dir = g_dir_make_tmp("cxl-accel-sock-XXXXXX", NULL);
     g_assert_nonnull(fx.dir);
@@ -53,6 +57,7 @@ static void start_server(void)
         }
         accel_options_init(&o);
         o.mem_file = fx.mem;
+        o.uapi = uapi;
         a = accel_new(&o, NULL);
         if (!a || !vfu_server_run(a, fx.sock, true, &never, NULL)) {
             _exit(1);
@@ -394,14 +399,159 @@ static void test_session(void)
     close(fd);
 }
 
+/* REGION_READ/WRITE of a dword of any region; returns what was read */
+static uint32_t region_io(int fd, uint32_t region, bool write, uint64_t off,
+                          uint32_t val, uint32_t *err)
+{
+    uint8_t req[16 + 4] = { 0 }, buf[64];
+
+    stq_le_p(req, off);
+    stl_le_p(req + 8, region);
+    stl_le_p(req + 12, sizeof(val));
+    stl_le_p(req + 16, val);
+    call(fd, write ? VFIO_USER_REGION_WRITE : VFIO_USER_REGION_READ, req,
+         write ? sizeof(req) : 16, buf, sizeof(buf), NULL, err);
+    return *err || write ? 0 : ldl_le_p(buf + 16);
+}
+
+static void set_mse(int fd, bool on)
+{
+    uint32_t err;
+
+    region_io(fd, VFIO_PCI_CONFIG_REGION_INDEX, true, PCI_COMMAND,
+              on ? PCI_COMMAND_MEMORY : 0, &err);
+    g_assert_cmpuint(err, ==, 0);
+}
+
+/* In a child, read the first byte of @p: true if that raised SIGBUS */
+static bool faults_sigbus(volatile uint8_t *p)
+{
+    int status;
+    pid_t pid = fork();
+
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0) {
+        (void)p[0];
+        _exit(0);
+    }
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS;
+}
+
+/* --uapi v5 over the wire, on a server of its own */
+static void test_v5_session(void)
+{
+    const uint64_t hdm = 2 * MiB - 64 * KiB + 0x1000 + ACCEL_HDM_OFFSET;
+    const uint64_t far = 128 * MiB;
+    struct vfio_region_info_cap_cxl_comp_regs *cr;
+    struct vfio_region_info_cap_type *t;
+    struct vfio_device_info info;
+    struct vfio_region_info *ri;
+    uint8_t buf[4096], req[32] = { 0 };
+    Fixture v2 = fx;
+    uint32_t err;
+    uint8_t *map;
+    int fd, rfd;
+    size_t n;
+
+    start_server(ACCEL_UAPI_V5);
+    fd = connect_server();
+    negotiate(fd);
+
+    /* The CXL flag, no capability chain */
+    stl_le_p(req, 4096);
+    n = call(fd, VFIO_USER_DEVICE_GET_INFO, req, sizeof(info), buf,
+             sizeof(buf), NULL, &err);
+    g_assert_cmpuint(err, ==, 0);
+    g_assert_cmpuint(n, ==, sizeof(info));
+    memcpy(&info, buf, sizeof(info));
+    g_assert_cmphex(info.flags, ==, VFIO_DEVICE_FLAGS_PCI |
+                    VFIO_DEVICE_FLAGS_RESET | VFIO_DEVICE_FLAGS_CXL);
+    g_assert_cmpuint(info.cap_offset, ==, 0);
+
+    /* COMP_REGS: type, then where the HDM Decoder Capability is */
+    memset(req, 0, sizeof(req));
+    stl_le_p(req, sizeof(buf));
+    stl_le_p(req + 8, ACCEL_COMP_REGS_REGION);
+    n = call(fd, VFIO_USER_DEVICE_GET_REGION_INFO, req, sizeof(req), buf,
+             sizeof(buf), NULL, &err);
+    g_assert_cmpuint(err, ==, 0);
+    ri = (struct vfio_region_info *)buf;
+    g_assert_cmpuint(n, ==, ri->argsz);
+    g_assert_cmpuint(ri->size, ==, CXL_HDM_DECODER_FIRST +
+                     CXL_HDM_DECODER_STRIDE);
+    t = (void *)(buf + ri->cap_offset);
+    g_assert_cmpuint(t->header.id, ==, VFIO_REGION_INFO_CAP_TYPE);
+    g_assert_cmpuint(t->subtype, ==, VFIO_REGION_SUBTYPE_CXL_COMP_REGS);
+    g_assert_cmpuint(t->header.next, !=, 0);
+    cr = (void *)(buf + t->header.next);
+    g_assert_cmpuint(cr->header.id, ==, VFIO_REGION_INFO_CAP_CXL_COMP_REGS);
+    g_assert_cmpuint(cr->header.version, ==, 1);
+    g_assert_cmpuint(cr->bar, ==, VFIO_PCI_BAR2_REGION_INDEX);
+    g_assert_cmphex(cr->offset, ==, hdm);
+
+    /* Live BASE (the host address); writes accepted, dropped */
+    g_assert_cmphex(region_io(fd, ACCEL_COMP_REGS_REGION, false,
+                              A_CXL_HDM_DEC_BASE_HI, 0, &err), ==,
+                    ACCEL_FW_HOST_BASE >> 32);
+    region_io(fd, ACCEL_COMP_REGS_REGION, true, A_CXL_HDM_DEC_BASE_HI, 0x10,
+              &err);
+    g_assert_cmpuint(err, ==, 0);
+    g_assert_cmphex(region_io(fd, ACCEL_COMP_REGS_REGION, false,
+                              A_CXL_HDM_DEC_BASE_HI, 0, &err), ==,
+                    ACCEL_FW_HOST_BASE >> 32);
+    /* The decoder block through the BAR: all ones */
+    g_assert_cmphex(region_io(fd, VFIO_PCI_BAR0_REGION_INDEX + ACCEL_REG_BAR,
+                              false, hdm, 0, &err), ==, UINT32_MAX);
+
+    /* The memory: mapped by the client, behind Memory Space Enable */
+    memset(req, 0, sizeof(req));
+    stl_le_p(req, sizeof(buf));
+    stl_le_p(req + 8, ACCEL_DPA_REGION);
+    call(fd, VFIO_USER_DEVICE_GET_REGION_INFO, req, sizeof(req), buf,
+         sizeof(buf), &rfd, &err);
+    g_assert_cmpuint(err, ==, 0);
+    g_assert_cmpint(rfd, >=, 0);
+    map = mmap(NULL, ACCEL_DEFAULT_MEM_SIZE, PROT_READ | PROT_WRITE,
+               MAP_SHARED, rfd, 0);
+    g_assert_true(map != MAP_FAILED);
+    close(rfd);
+    g_assert_true(faults_sigbus(map));
+    region_io(fd, ACCEL_DPA_REGION, false, 0, 0, &err);
+    g_assert_cmpuint(err, ==, EIO);
+
+    set_mse(fd, true);
+    stl_le_p(map + far, 0x7e57da7a);
+    set_mse(fd, false);
+    g_assert_true(faults_sigbus(map + far));
+    region_io(fd, ACCEL_DPA_REGION, false, far, 0, &err);
+    g_assert_cmpuint(err, ==, EIO);
+    set_mse(fd, true);
+    g_assert_cmphex(region_io(fd, ACCEL_DPA_REGION, false, far, 0, &err), ==,
+                    0x7e57da7a);
+    g_assert_cmphex(ldl_le_p(map + far), ==, 0x7e57da7a);
+
+    /* A reset clears it, and leaves it gated until MSE again */
+    call(fd, VFIO_USER_DEVICE_RESET, NULL, 0, buf, sizeof(buf), NULL, &err);
+    g_assert_cmpuint(err, ==, 0);
+    g_assert_true(faults_sigbus(map + far));
+    set_mse(fd, true);
+    g_assert_cmphex(ldl_le_p(map + far), ==, 0);
+    munmap(map, ACCEL_DEFAULT_MEM_SIZE);
+    close(fd);
+    stop_server();
+    fx = v2;
+}
+
 int main(int argc, char **argv)
 {
     int ret;
 
     g_test_init(&argc, &argv, NULL);
     signal(SIGPIPE, SIG_IGN);
-    start_server();
+    start_server(ACCEL_UAPI_V2);
     g_test_add_func("/cxl-accel/socket/session", test_session);
+    g_test_add_func("/cxl-accel/socket/v5-session", test_v5_session);
     ret = g_test_run();
     stop_server();
     return ret;
