@@ -1030,8 +1030,9 @@ static void fill(uint8_t *p, size_t len, uint8_t seed)
  * back, and within its memory, all through what QEMU DMA-mapped. Checked
  * in guest RAM and in the emulator's memory file.
  */
-static void test_dma_copy(void)
+static void test_dma_copy(const void *data)
 {
+    const char *accel_args = data;
     const size_t len = 200 * KiB;   /* several of the engine's pieces */
     g_autofree uint8_t *pattern = g_malloc(len);
     g_autofree uint8_t *got = g_malloc(len);
@@ -1043,7 +1044,7 @@ static void test_dma_copy(void)
     if (!cxl_accel_binary_or_skip()) {
         return;
     }
-    qts = vm_start(&a, "--mem-size 256M", NULL, NULL);
+    qts = vm_start(&a, accel_args, NULL, NULL);
     base = window_base(qts);
     page = regs_page(qts, map_bar(qts));
     enable_bus_master(qts);
@@ -1981,12 +1982,16 @@ static const FaultCase fault_cases[] = {
                            "subtype 2, expected type 0x80001e98 subtype 1" },
     { "comp-regs-no-hdm", "COMP_REGS has no HDM Decoder Capability" },
     { "hdm-offset-outside-bar", "lies outside BAR 2" },
-    { "cap-truncated", "CXL capability is truncated" },
+    /* A capability that is not v2's: read as v5, which it is not either */
+    { "cap-truncated", "v5 interface (a device capability that is not "
+                       "v2's (version or size)): CXL COMP_REGS (0x230 bytes) "
+                       "is not the HDM decoder block" },
     { "dpa-size-zero", "device memory region 9 has size zero" },
     /* Found by tests/fuzz/cxl-backend-fuzz.py: pci_register_bar() aborted */
     { "bar-size-odd", "BAR 2 region has size 0x300000, which is not a power "
                       "of two" },
-    { "cap-bad-version", "CXL capability version 2 is not supported" },
+    { "cap-bad-version", "v5 interface (a device capability that is not "
+                         "v2's (version or size)): CXL COMP_REGS" },
     /*
      * Found by tests/fuzz/cxl-backend-fuzz.py --seed 8, each of them; this
      * one allocated the 4 GiB (or aborted trying).
@@ -3262,6 +3267,230 @@ static void test_host_size(void)
     qtest_quit(qts);
 }
 
+/*
+ * The kernel series' v5 interface (vfio-user-cxl-accel --uapi v5): no
+ * device capability, COMP_REGS the decoder block read live with BASE the
+ * host's address, writes dropped, memory served only while Memory Space
+ * Enable is set, a reset that clears it.
+ */
+#define V5                      "--uapi v5 "
+/* Where the emulator's "firmware" committed decoder 0 on the host */
+#define ACCEL_FW_HOST_BASE      0x4000000000ULL
+
+static char *qom_get_str(QTestState *qts, const char *path,
+                         const char *prop)
+{
+    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'qom-get', 'arguments': "
+                           "{ 'path': %s, 'property': %s } }", path, prop);
+    char *val;
+
+    g_assert_true(qdict_haskey(rsp, "return"));
+    val = g_strdup(qdict_get_str(rsp, "return"));
+    qobject_unref(rsp);
+    return val;
+}
+
+static void check_uapi(const char *accel_args, const char *dev_extra,
+                       const char *want)
+{
+    g_autofree char *got = NULL;
+    QTestState *qts;
+    CXLAccel a;
+
+    qts = vm_start(&a, accel_args, NULL, dev_extra);
+    got = qom_get_str(qts, "/machine/peripheral/accel0", "cxl-uapi");
+    g_assert_cmpstr(got, ==, want);
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
+/* The read-only property cxl-uapi says what QEMU detected. */
+static void test_uapi_property(void)
+{
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    check_uapi("--mem-size 256M", NULL, "v2");
+    check_uapi(V5 "--mem-size 256M", NULL, "v5");
+    check_uapi(V5 "--mem-size 256M", ",\"bus\":\"rp0\",\"cxl\":\"off\"",
+               "none");
+}
+
+/*
+ * The host's physical address reaches neither the guest (decoder BASE,
+ * DVSEC Range Base) nor a trace; what QEMU decided is traced.
+ */
+static void test_v5_host_address_hidden(void)
+{
+    g_autofree char *log_path = NULL;
+    g_autofree char *log = NULL;
+    g_autofree char *extra = NULL;
+    uint64_t base, hdm;
+    QTestState *qts;
+    const char *line;
+    int dvsec;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    cxl_accel_start(&a, V5 "--mem-size 512M");
+    log_path = g_strdup_printf("%s/qemu.log", a.dir);
+    extra = cmdline(&a, NULL, NULL);
+    qts = qtest_initf("%s -trace 'vfio_cxl_*' -D %s", extra, log_path);
+    base = window_base(qts);
+    hdm = hdm_block(qts, map_bar(qts));
+    check_decoder(qts, hdm, base, 512 * MiB);
+    dvsec = device_dvsec(qts);
+    g_assert_cmphex(range1_base(qts, dvsec), ==, base);
+    /* A system reset reads the host's decoders again */
+    qtest_system_reset(qts);
+    check_decoder(qts, hdm_block(qts, map_bar(qts)), base, 512 * MiB);
+    qtest_quit(qts);
+
+    g_assert_true(g_file_get_contents(log_path, &log, NULL, NULL));
+    g_assert_nonnull(strstr(log, "CXL interface v5: VFIO_DEVICE_FLAGS_CXL "
+                            "without a device capability"));
+    g_assert_nonnull(strstr(log, "found by the COMP_REGS region capability "
+                            "and the device's registers"));
+    /* COMP_REGS was read (decoder 0 BASE_HI is at 0x14), its BASE not shown */
+    g_assert_nonnull(strstr(log, "COMP_REGS[0x14] -> 0x00000000"));
+    g_assert_null(strstr(log, "-> 0x00000040"));
+    g_assert_null(strstr(log, "4000000000"));
+    /* QEMU never wrote COMP_REGS */
+    for (line = strstr(log, "COMP_REGS["); line;
+         line = strstr(line + 1, "COMP_REGS[")) {
+        g_assert_false(g_str_has_prefix(strchr(line, ']'), "] <- "));
+    }
+    cxl_accel_stop(&a);
+}
+
+static void set_memory_space(QTestState *qts, bool on)
+{
+    cfg_writel(qts, DEV_BUS, PCI_COMMAND, on ? PCI_COMMAND_MEMORY : 0);
+}
+
+/*
+ * Memory Space Enable gates the memory: QEMU takes it out of the guest
+ * before the device sees the bit cleared (the emulator then faults any
+ * access of QEMU's mapping, as the kernel does), and puts it back when
+ * the bit is set; the contents stay.
+ */
+static void test_v5_gate(void)
+{
+    uint64_t base;
+    QTestState *qts;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start(&a, V5 "--mem-size 512M", NULL, NULL);
+    base = window_base(qts);
+    /* Nothing is served before the guest enables the function */
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 0);
+    map_bar(qts);
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 512 * MiB);
+    check_dpa(qts, &a, base + 0x3000, 0x3000, 0x6a7e0001);
+
+    set_memory_space(qts, false);
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 0);
+    /* A guest access meets the unmapped window: QEMU runs on */
+    g_assert_cmphex(qtest_readl(qts, base + 0x3000), !=, 0x6a7e0001);
+    qtest_writel(qts, base + 0x3000, 0xdeadbeef);
+    qtest_qmp_assert_success(qts, "{ 'execute': 'query-status' }");
+
+    set_memory_space(qts, true);
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 512 * MiB);
+    g_assert_cmphex(qtest_readl(qts, base + 0x3000), ==, 0x6a7e0001);
+
+    /* Hot-unplug with the gate closed releases cleanly */
+    set_memory_space(qts, false);
+    unplug(qts, "accel0");
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
+/*
+ * A reset on v5 is a CXL Reset: the device memory is cleared, and QEMU
+ * places the decoders again from the live registers and maps the memory
+ * again once Memory Space Enable is set. A guest FLR is the same.
+ */
+static void test_v5_reset_clears(void)
+{
+    uint64_t base, bar;
+    QTestState *qts;
+    CXLAccel a;
+    int pcie;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start(&a, V5 "--mem-size 256M", NULL, NULL);
+    base = window_base(qts);
+    map_bar(qts);
+    check_dpa(qts, &a, base + 0x5000, 0x5000, 0x0badf00d);
+
+    qtest_system_reset(qts);
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 0);
+    bar = map_bar(qts);
+    check_decoder(qts, hdm_block(qts, bar), base, 256 * MiB);
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 256 * MiB);
+    g_assert_cmphex(qtest_readl(qts, base + 0x5000), ==, 0);
+    check_dpa(qts, &a, base + 0x6000, 0x6000, 0x5eed0002);
+
+    /* The guest's FLR */
+    pcie = pcie_cap(qts, DEV_BUS);
+    cfg_writel(qts, DEV_BUS, pcie + PCI_EXP_DEVCTL,
+               cfg_readl(qts, DEV_BUS, pcie + PCI_EXP_DEVCTL) |
+               PCI_EXP_DEVCTL_BCR_FLR);
+    bar = map_bar(qts);
+    check_decoder(qts, hdm_block(qts, bar), base, 256 * MiB);
+    g_assert_cmphex(qtest_readl(qts, base + 0x6000), ==, 0);
+    check_dpa(qts, &a, base + 0x7000, 0x7000, 0x5eed0003);
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
+/*
+ * The series' fallback: a device the v5 kernel does not bind as CXL (two
+ * decoders) keeps its DVSECs but has no CXL flag. Plain PCI, one warning,
+ * and Range Base reads 0 instead of the host's address.
+ */
+static void test_v5_fallback_plain(void)
+{
+    g_autofree char *extra = NULL;
+    g_autofree char *args = NULL;
+    g_autofree char *err_out = NULL;
+    QTestState *qts;
+    int dvsec;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start(&a, V5 "--mem-size 512M --decoders 2", NULL, NULL);
+    map_bar(qts);
+    dvsec = device_dvsec(qts);
+    g_assert_cmphex(range1_base(qts, dvsec), ==, 0);
+    g_assert_cmpuint(mapped_bytes(qts, window_base(qts), 4 * GiB), ==, 0);
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+
+    /*
+     * The warning, on stderr: QEMU realizes the device, warns, then stops
+     * at a device whose bus does not exist.
+     */
+    cxl_accel_start(&a, V5 "--mem-size 512M --decoders 2");
+    extra = cmdline(&a, NULL, NULL);
+    args = g_strdup_printf("%s -device '{\"driver\":\"cxl-rp\","
+                           "\"bus\":\"no-such-bus\"}'", extra);
+    err_out = expect_startup_error(args, "no-such-bus");
+    g_assert_nonnull(strstr(err_out, "the device has a CXL Device DVSEC, but "
+                            "the host does not pass it through as CXL"));
+    cxl_accel_stop(&a);
+}
+
 static void register_host_tests(void)
 {
     qtest_add_func("vfio-user-cxl/host/memory", test_host_memory);
@@ -3298,8 +3527,29 @@ int main(int argc, char **argv)
                         "--mem-size 512M --cache-capable",
                         test_memory_and_registers);
     qtest_add_func("vfio-user-cxl/flexbus-dsn", test_flexbus_dsn);
+    qtest_add_data_func("vfio-user-cxl/v5/memory/block-at-end",
+                        V5 "--mem-size 512M --block-at end",
+                        test_memory_and_registers);
+    qtest_add_data_func("vfio-user-cxl/v5/memory/block-at-start",
+                        V5 "--mem-size 512M --block-at start",
+                        test_memory_and_registers);
+    qtest_add_data_func("vfio-user-cxl/v5/memory/block-at-middle",
+                        V5 "--mem-size 512M --block-at middle",
+                        test_memory_and_registers);
+    qtest_add_data_func("vfio-user-cxl/v5/memory/cache-capable",
+                        V5 "--mem-size 512M --cache-capable",
+                        test_memory_and_registers);
+    qtest_add_data_func("vfio-user-cxl/v5/dma-copy", V5 "--mem-size 256M",
+                        test_dma_copy);
+    qtest_add_func("vfio-user-cxl/v5/host-address-hidden",
+                   test_v5_host_address_hidden);
+    qtest_add_func("vfio-user-cxl/v5/gate", test_v5_gate);
+    qtest_add_func("vfio-user-cxl/v5/reset-clears", test_v5_reset_clears);
+    qtest_add_func("vfio-user-cxl/v5/fallback-plain", test_v5_fallback_plain);
+    qtest_add_func("vfio-user-cxl/uapi-property", test_uapi_property);
     qtest_add_func("vfio-user-cxl/dma-mapped", test_dma_mapped);
-    qtest_add_func("vfio-user-cxl/dma-copy", test_dma_copy);
+    qtest_add_data_func("vfio-user-cxl/dma-copy", "--mem-size 256M",
+                        test_dma_copy);
     qtest_add_func("vfio-user-cxl/dma-in-flight", test_dma_in_flight);
     if (arch() == &arch_x86) {
         qtest_add_func("vfio-user-cxl/dma-copy-viommu", test_dma_copy_viommu);
