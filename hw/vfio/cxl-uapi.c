@@ -514,20 +514,23 @@ bool vfio_cxl_place_host_decoder(const VFIOCXLDesc *desc, VFIOCXLRegRead read,
 }
 
 bool vfio_cxl_check_mem_dma(const VFIOCXLDesc *desc, const char *backend,
-                            bool accept_no_dma, Error **errp)
+                            bool accept_no_dma, int dmabuf, Error **errp)
 {
     if (!backend || strcmp(backend, "iommufd") || accept_no_dma) {
         return true;
     }
     if (desc->uapi == VFIO_CXL_UAPI_V5) {
-        error_setg(errp, "the iommufd backend can DMA map the device memory "
-                   "of a v5 host only through the dma-buf it exports "
-                   "(VFIO_DEVICE_FEATURE_DMA_BUF), which this QEMU does not "
-                   "import yet: the device could not DMA to its own memory "
-                   "at the addresses the guest gives it");
+        if (dmabuf >= 0) {
+            return true;
+        }
+        error_setg(errp, "the iommufd backend maps the device memory of a "
+                   "v5 host only through the dma-buf the kernel exports "
+                   "(VFIO_DEVICE_FEATURE_DMA_BUF), and this kernel exports "
+                   "none (%s): the device could not DMA to its own memory "
+                   "at the addresses the guest gives it", strerror(-dmabuf));
     } else {
         error_setg(errp, "the iommufd backend cannot DMA map the device "
-                   "memory (a VM_PFNMAP mapping) on this kernel: the device "
+                   "memory (a VM_PFNMAP mapping) of a v2 host: the device "
                    "could not DMA to its own memory at the addresses the "
                    "guest gives it");
     }

@@ -104,6 +104,7 @@ struct VFIOCXL {
     bool placed;                /* decoders placed, memory mapped */
     bool host_inactive;         /* the host's decoders are gone: map nothing */
     bool gate_closed;           /* v5: the host does not serve the memory */
+    int dmabuf_fd;              /* v5 with iommufd: what iommufd maps, or -1 */
     bool inactive_logged;       /* a refused commit logged this time */
     Error *migration_blocker;
     /* COMP_REGS dwords whose bits are write-1-to-clear */
@@ -513,6 +514,83 @@ static void vfio_cxl_set_reset_status(VFIOCXL *cxl, uint16_t bits)
 }
 
 /*
+ * iommufd on v5: iommufd cannot map the device memory's VM_PFNMAP mmap by
+ * address, but it maps a dma-buf of it (IOMMU_IOAS_MAP_FILE), which the
+ * kernel exports with VFIO_DEVICE_FEATURE_DMA_BUF. The kernel revokes the
+ * dma-buf at every reset: a new one is taken after each, while the memory
+ * is out of the address space (the gate is closed), so that the listener
+ * maps the new one when it comes back. Returns the fd or -errno.
+ */
+static int vfio_cxl_dmabuf_get(VFIOCXL *cxl)
+{
+    VFIODevice *vbasedev = &cxl->vdev->vbasedev;
+    g_autofree struct vfio_device_feature *feature = NULL;
+    struct vfio_device_feature_dma_buf *dma_buf;
+    size_t argsz = sizeof(*feature) + sizeof(*dma_buf) +
+                   sizeof(dma_buf->dma_ranges[0]);
+    int ret;
+
+    if (!vbasedev->io_ops->device_feature) {
+        return -ENOTTY;
+    }
+    feature = g_malloc0(argsz);
+    feature->argsz = argsz;
+    feature->flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF;
+    dma_buf = (struct vfio_device_feature_dma_buf *)feature->data;
+    dma_buf->region_index = cxl->desc.mem_index;
+    dma_buf->open_flags = O_RDWR | O_CLOEXEC;
+    dma_buf->nr_ranges = 1;
+    dma_buf->dma_ranges[0].offset = 0;
+    dma_buf->dma_ranges[0].length = cxl->desc.mem_size;
+    ret = vbasedev->io_ops->device_feature(vbasedev, feature);
+    trace_vfio_cxl_dmabuf(vfio_cxl_name(cxl), ret);
+    return ret;
+}
+
+static void vfio_cxl_dmabuf_put(VFIOCXL *cxl)
+{
+    if (cxl->dmabuf_fd >= 0) {
+        close(cxl->dmabuf_fd);
+        cxl->dmabuf_fd = -1;
+    }
+}
+
+/* After a reset, with the memory out of the address space */
+static void vfio_cxl_dmabuf_renew(VFIOCXL *cxl)
+{
+    int fd;
+
+    if (cxl->dmabuf_fd < 0) {
+        return;
+    }
+    vfio_cxl_dmabuf_put(cxl);
+    fd = vfio_cxl_dmabuf_get(cxl);
+    if (fd < 0) {
+        /* The memory then stays out of the IOMMU: the device cannot DMA */
+        error_report("vfio %s: CXL Type-2 passthrough after reset: no new "
+                     "dma-buf of the device memory for iommufd: %s",
+                     vfio_cxl_name(cxl), strerror(-fd));
+        return;
+    }
+    cxl->dmabuf_fd = fd;
+}
+
+bool vfio_pci_cxl_get_dma_file(VFIODevice *vbasedev, MemoryRegion *mr,
+                               int *fd, uint64_t *offset)
+{
+    VFIOPCIDevice *vdev = container_of(vbasedev, VFIOPCIDevice, vbasedev);
+    VFIOCXL *cxl = vdev->cxl;
+
+    if (!cxl || cxl->dmabuf_fd < 0 || cxl->mem.nr_mmaps != 1 ||
+        mr != &cxl->mem.mmaps[0].mem) {
+        return false;
+    }
+    *fd = cxl->dmabuf_fd;
+    *offset = cxl->mem.mmaps[0].offset;
+    return true;
+}
+
+/*
  * The memory gate (v5): the host serves the device memory only while the
  * function's Memory Space Enable is set, and faults (SIGBUS) a mapping of
  * it otherwise, or while a reset runs. So QEMU takes the memory out of the
@@ -780,6 +858,7 @@ void vfio_pci_cxl_reset(VFIOPCIDevice *vdev)
     /* Mapped again, from scratch, only once the host serves it again. */
     vfio_cxl_gate(cxl, false, "a reset");
     vfio_cxl_reset_decoders(cxl);
+    vfio_cxl_dmabuf_renew(cxl);
     vfio_cxl_gate_follow(cxl, "after a reset");
 }
 
@@ -1216,6 +1295,7 @@ static void vfio_cxl_teardown(VFIOCXL *cxl)
     if (cxl->mem.vbasedev) {
         vfio_region_exit(&cxl->mem);
     }
+    vfio_cxl_dmabuf_put(cxl);
 }
 
 /*
@@ -1312,6 +1392,7 @@ bool vfio_pci_cxl_setup(VFIOPCIDevice *vdev, Error **errp)
 
     cxl = g_new0(VFIOCXL, 1);
     cxl->vdev = vdev;
+    cxl->dmabuf_fd = -1;
     if (vdev->cxl_decoders && strcmp(vdev->cxl_decoders, "firmware")) {
         if (strcmp(vdev->cxl_decoders, "guest")) {
             error_setg(errp, "cxl-decoders=%s: expected 'firmware' or "
@@ -1328,9 +1409,13 @@ bool vfio_pci_cxl_setup(VFIOPCIDevice *vdev, Error **errp)
         return vfio_cxl_plain(cxl, errp);
     }
     backend = vbasedev->iommufd ? "iommufd" : NULL;
+    if (backend && cxl->desc.uapi == VFIO_CXL_UAPI_V5) {
+        cxl->dmabuf_fd = vfio_cxl_dmabuf_get(cxl);
+    }
     ok = vfio_cxl_check_mem_dma(&cxl->desc, backend, vdev->cxl_no_mem_dma,
-                                errp);
-    trace_vfio_cxl_mem_dma(vbasedev->name, backend ?: "container", !backend);
+                                cxl->dmabuf_fd, errp);
+    trace_vfio_cxl_mem_dma(vbasedev->name, backend ?: "container",
+                           !backend || cxl->dmabuf_fd >= 0);
     if (!ok) {
         goto fail;
     }

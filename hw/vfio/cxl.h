@@ -9,6 +9,7 @@
 #ifndef HW_VFIO_CXL_H
 #define HW_VFIO_CXL_H
 
+typedef struct VFIODevice VFIODevice;
 typedef struct VFIOPCIDevice VFIOPCIDevice;
 typedef struct VFIOCXL VFIOCXL;
 
@@ -39,6 +40,12 @@ void vfio_pci_cxl_exit(VFIOPCIDevice *vdev);
  * interface the device was passed through with, "v2" or "v5", or "none".
  */
 char *vfio_pci_cxl_get_uapi(Object *obj, Error **errp);
+/*
+ * VFIODeviceOps.vfio_get_dma_file: the dma-buf iommufd maps the device
+ * memory from (v5).
+ */
+bool vfio_pci_cxl_get_dma_file(VFIODevice *vbasedev, MemoryRegion *mr,
+                               int *fd, uint64_t *offset);
 /* When the device is freed. */
 void vfio_pci_cxl_finalize(VFIOPCIDevice *vdev);
 

@@ -880,19 +880,21 @@ static void test_regs_traceable(void)
 }
 
 /*
- * iommufd cannot DMA map the device memory: refused with why and what
- * works, unless x-cxl-no-mem-dma=on; the container and vfio-user can.
+ * iommufd cannot DMA map the device memory of a v2 host: refused with why
+ * and what works, unless x-cxl-no-mem-dma=on; the container and vfio-user
+ * can. A v5 host's dma-buf lets iommufd map it.
  */
 static void test_mem_dma(void)
 {
+    VFIOCXLDesc desc = { .uapi = VFIO_CXL_UAPI_V2 };
     Error *err = NULL;
 
-    VFIOCXLDesc desc = { .uapi = VFIO_CXL_UAPI_V2 };
-
-    g_assert_true(vfio_cxl_check_mem_dma(&desc, NULL, false, &error_abort));
-    g_assert_true(vfio_cxl_check_mem_dma(&desc, "iommufd", true,
+    g_assert_true(vfio_cxl_check_mem_dma(&desc, NULL, false, -ENOTTY,
                                          &error_abort));
-    g_assert_false(vfio_cxl_check_mem_dma(&desc, "iommufd", false, &err));
+    g_assert_true(vfio_cxl_check_mem_dma(&desc, "iommufd", true, -ENOTTY,
+                                         &error_abort));
+    g_assert_false(vfio_cxl_check_mem_dma(&desc, "iommufd", false, -ENOTTY,
+                                          &err));
     g_assert_nonnull(strstr(error_get_pretty(err), "could not DMA to its "
                             "own memory"));
     g_assert_nonnull(err->hint);
@@ -901,11 +903,15 @@ static void test_mem_dma(void)
     error_free(err);
     err = NULL;
 
-    /* v5 offers a dma-buf, which this QEMU does not import: it says so. */
+    /* v5: the dma-buf maps it; without one, the message says why */
     desc.uapi = VFIO_CXL_UAPI_V5;
-    g_assert_false(vfio_cxl_check_mem_dma(&desc, "iommufd", false, &err));
-    g_assert_nonnull(strstr(error_get_pretty(err), "VFIO_DEVICE_FEATURE_"
-                            "DMA_BUF"));
+    g_assert_true(vfio_cxl_check_mem_dma(&desc, "iommufd", false, 7,
+                                         &error_abort));
+    g_assert_false(vfio_cxl_check_mem_dma(&desc, "iommufd", false, -ENODEV,
+                                          &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "(VFIO_DEVICE_FEATURE_"
+                            "DMA_BUF), and this kernel exports none (No such "
+                            "device)"));
     g_assert_nonnull(strstr(err->hint->str, "drop iommufd="));
     error_free(err);
 }

@@ -209,12 +209,12 @@ uint32_t vfio_cxl_regs_traceable(const VFIOCXLDesc *desc, uint32_t offset,
  * the IOMMU backend @backend ("iommufd", or NULL for the legacy type1
  * container or a vfio-user server). The device reaches its own memory at
  * the addresses the guest gives it only through a DMA mapping of the
- * device memory region, which iommufd cannot make of its VM_PFNMAP
- * mapping: refused, unless @accept_no_dma says the guest can do without
- * (x-cxl-no-mem-dma=on). @desc says which revision is asked; v5 offers a
- * dma-buf for iommufd, which QEMU 10.2 does not import yet.
+ * device memory region. type1 maps its VM_PFNMAP mmap by address; iommufd
+ * cannot, and maps instead the dma-buf a v5 host exports (@dmabuf: its
+ * fd, or -errno of the attempt). Refused when neither works, unless
+ * @accept_no_dma says the guest can do without (x-cxl-no-mem-dma=on).
  */
 bool vfio_cxl_check_mem_dma(const VFIOCXLDesc *desc, const char *backend,
-                            bool accept_no_dma, Error **errp);
+                            bool accept_no_dma, int dmabuf, Error **errp);
 
 #endif /* HW_VFIO_CXL_UAPI_H */
