@@ -53,13 +53,17 @@ done
 guest_ops=$count count=0
 
 if [ "$realizes" -gt 0 ]; then
+    # Each machine, each revision of the kernel interface: a quarter each
     for arch in aarch64 x86_64; do
-        log="$out/backend-$arch.log"
-        python3 -B "$top/tests/fuzz/cxl-backend-fuzz.py" --bin "$top/build/bin-san" \
-            --arch "$arch" --realizes $((realizes / 2)) --seed "$seed" \
-            --report-dir "$out/reports" > "$log" 2>&1 || true
-        grep '^backend-fuzz: .*realizes in' "$log" || true
-        tally "$log" realizes crashes hangs
+        for uapi in v2 v5; do
+            log="$out/backend-$arch-$uapi.log"
+            python3 -B "$top/tests/fuzz/cxl-backend-fuzz.py" \
+                --bin "$top/build/bin-san" --arch "$arch" --uapi "$uapi" \
+                --realizes $((realizes / 4)) --seed "$seed" \
+                --report-dir "$out/reports" > "$log" 2>&1 || true
+            grep '^backend-fuzz: .*realizes in' "$log" || true
+            tally "$log" realizes crashes hangs
+        done
     done
 fi
 backend=$count

@@ -54,6 +54,7 @@ def start_accel(opts, workdir, env, seed):
     """The emulator in its fuzzing mode; client n gets seed + n."""
     return cxlfuzz.Accel(os.path.join(opts.bin, "vfio-user-cxl-accel"),
                          workdir, "accel", ["--mem-size", "256M", "--quiet",
+                                            "--uapi", opts.uapi,
                                             "--fuzz-seed", str(seed)], env)
 
 
@@ -87,6 +88,8 @@ def attempt(q, mach, accel_sock, guest):
 def main():
     p = cxlfuzz.arg_parser(__doc__)
     p.add_argument("--realizes", type=int, default=10000)
+    p.add_argument("--uapi", choices=("v2", "v5"), default="v2",
+                   help="the kernel interface the emulator serves")
     p.add_argument("--verbose", action="store_true",
                    help="print each attempt's time and outcome")
     opts = p.parse_args()
@@ -140,8 +143,9 @@ def main():
         accel.stop()
     reports = cxlfuzz.show_reports("backend-fuzz", report_dir)
     total = ok + refused + crashes + hangs
-    print("backend-fuzz: %s: %d realizes in %.0f s: %d worked, %d refused"
-          % (opts.arch, total, time.monotonic() - start, ok, refused))
+    print("backend-fuzz: %s %s: %d realizes in %.0f s: %d worked, "
+          "%d refused" % (opts.arch, opts.uapi, total,
+                          time.monotonic() - start, ok, refused))
     print("RESULT realizes=%d ok=%d refused=%d crashes=%d hangs=%d reports=%d"
           % (total, ok, refused, crashes, hangs, reports))
     return 0 if not (crashes or hangs or reports) else 1
