@@ -20,6 +20,7 @@ src="$top/tests/fuzz/libfuzzer"
 
 # TARGET: the files under test, besides fuzz-TARGET.c
 TARGETS='cxl-uapi: hw/vfio/cxl-uapi.c
+cxl-describe: hw/vfio/cxl-uapi.c
 cxl-hdm: hw/vfio/cxl-hdm.c'
 
 # QEMU's own language semantics (-fwrapv: shifts into the sign bit are

@@ -563,8 +563,12 @@ bool vfio_cxl_find_dvsec(const VFIOCXLIO *io, uint16_t id, uint32_t *offset,
     unsigned n;
 
     *offset = 0;
-    /* A chain that loops or leaves config space ends the walk. */
-    for (n = 0; off >= PCI_CFG_SPACE_SIZE && off < PCI_CFG_SPACE_EXP_SIZE &&
+    /*
+     * A chain that loops, or whose next DVSEC header would not fit in
+     * config space, ends the walk (found by fuzz-cxl-describe).
+     */
+    for (n = 0; off >= PCI_CFG_SPACE_SIZE && off % 4 == 0 &&
+                off + PCIE_DVSEC_ID_OFFSET + 2 <= PCI_CFG_SPACE_EXP_SIZE &&
                 n < PCI_CFG_SPACE_EXP_SIZE / 4; n++) {
         if (!io->config_read(io->opaque, off, 4, &hdr, errp) ||
             !io->config_read(io->opaque, off + PCIE_DVSEC_HEADER1_OFFSET, 4,

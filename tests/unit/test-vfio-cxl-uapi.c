@@ -801,6 +801,16 @@ static void test_v5_locate_errors(void)
     expect_v5_error(&d, "cannot find the HDM decoder block: no COMP_REGS "
                     "region capability (id 6), and no Register Locator");
 
+    /*
+     * A chain whose next DVSEC would not fit in config space ends there,
+     * without reading past it (found by fuzz-cxl-describe)
+     */
+    make_v5(&d);
+    d.region[REGS_INDEX].comp.header.id = 0x7f;
+    v5_ext_cap(&d, V5_DVSEC_OFF, PCIE_CXL_DEVICE_DVSEC,
+               PCIE_CXL_DEVICE_DVSEC_LENGTH, PCI_CFG_SPACE_EXP_SIZE - 4);
+    expect_v5_error(&d, "and no Register Locator DVSEC");
+
     /* The two disagree */
     make_v5(&d);
     d.region[REGS_INDEX].comp.offset = V5_HDM_BAR_OFF + 0x1000;

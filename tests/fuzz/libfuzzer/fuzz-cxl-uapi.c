@@ -22,34 +22,7 @@
 #include "qapi/error.h"
 #include "hw/vfio/cxl-uapi.h"
 #include "hw/vfio/vfio-info-cap.h"
-
-typedef struct FuzzInput {
-    const uint8_t *data;
-    size_t size;
-} FuzzInput;
-
-/* The next part: a u16 length, then that many bytes (or what is left). */
-static void *take_part(FuzzInput *in, size_t min, size_t *len)
-{
-    size_t want;
-    void *p;
-
-    if (in->size < 2) {
-        return NULL;
-    }
-    want = lduw_le_p(in->data);
-    in->data += 2;
-    in->size -= 2;
-    want = MIN(want, in->size);
-    if (want < min) {
-        return NULL;
-    }
-    p = g_memdup2(in->data, want);
-    in->data += want;
-    in->size -= want;
-    *len = want;
-    return p;
-}
+#include "fuzz-input.h"
 
 typedef struct CompRegs {
     const uint8_t *data;
