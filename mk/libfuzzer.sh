@@ -5,7 +5,7 @@
 # QEMU it needs comes uninstrumented from build/obj's libqemuutil.a), then
 # run for a fixed time from its seed corpus in the tree.
 #   mk/libfuzzer.sh SEED OUT    OUT: build/fuzz (logs; findings in reports/)
-#   LIBFUZZER_SECONDS           time per target (default 90)
+#   LIBFUZZER_SECONDS           time per target (default 60)
 # Prints a line per target and, last,
 #   libfuzzer: N targets, N executions, N findings
 # Exits non-zero if a target could not be built or run.
@@ -13,7 +13,7 @@ set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 seed=$1 out=$2
-secs=${LIBFUZZER_SECONDS:-90}
+secs=${LIBFUZZER_SECONDS:-60}
 tree="$top/build/qemu" obj="$top/build/obj"
 bin="$top/build/libfuzzer"
 src="$top/tests/fuzz/libfuzzer"
