@@ -3453,6 +3453,48 @@ static void test_v5_reset_clears(void)
 }
 
 /*
+ * cxl-decoders=guest on v5: the guest's decoder state is QEMU's alone (the
+ * host drops COMP_REGS writes). The gate unmaps a committed decoder's
+ * range and maps it again; it never uncommits anything. (Registers cannot
+ * be read meanwhile: Memory Space Enable off disables the BAR too.)
+ */
+static void test_v5_guest_decoders(void)
+{
+    uint64_t win, hdm;
+    QTestState *qts;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start_guest(&a, V5 "--mem-size 512M", NULL);
+    win = window_base(qts);
+    hdm = hdm_block(qts, map_bar(qts));
+    g_assert_cmphex(hdm_ctrl(qts, hdm, 0), ==, 0);
+    hdm_enable(qts, hdm, true);
+    g_assert_cmphex(hdm_commit(qts, hdm, 0, win + GiB, 512 * MiB, 0, 0), ==,
+                    CTRL_COMMIT | CTRL_COMMITTED);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 512 * MiB);
+    check_dpa(qts, &a, win + GiB + 0x1000, 0x1000, 0x600d0005);
+
+    set_memory_space(qts, false);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 0);
+    set_memory_space(qts, true);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 512 * MiB);
+    g_assert_cmphex(hdm_ctrl(qts, hdm, 0), ==, CTRL_COMMIT | CTRL_COMMITTED);
+    g_assert_cmphex(qtest_readl(qts, win + GiB + 0x1000), ==, 0x600d0005);
+
+    /* Uncommitted: unmapped, and the gate does not bring it back */
+    qtest_writel(qts, hdm + A_CXL_HDM_DEC_CTRL, 0);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 0);
+    set_memory_space(qts, false);
+    set_memory_space(qts, true);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 0);
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
+/*
  * The series' fallback: a device the v5 kernel does not bind as CXL (two
  * decoders) keeps its DVSECs but has no CXL flag. Plain PCI, one warning,
  * and Range Base reads 0 instead of the host's address.
@@ -3544,6 +3586,8 @@ int main(int argc, char **argv)
     qtest_add_func("vfio-user-cxl/v5/host-address-hidden",
                    test_v5_host_address_hidden);
     qtest_add_func("vfio-user-cxl/v5/gate", test_v5_gate);
+    qtest_add_func("vfio-user-cxl/v5/guest-decoders",
+                   test_v5_guest_decoders);
     qtest_add_func("vfio-user-cxl/v5/reset-clears", test_v5_reset_clears);
     qtest_add_func("vfio-user-cxl/v5/fallback-plain", test_v5_fallback_plain);
     qtest_add_func("vfio-user-cxl/uapi-property", test_uapi_property);
