@@ -298,6 +298,24 @@ static unsigned vfio_cxl_decoder_count(unsigned enc)
     return 0;
 }
 
+/* The HDM Decoder Capability register at @at, and the decoders it counts */
+static bool vfio_cxl_read_hdm_cap(VFIOCXLRegRead read, void *opaque,
+                                  uint32_t at, uint32_t *cap,
+                                  unsigned *count, Error **errp)
+{
+    if (!read(opaque, at + A_CXL_HDM_CAP, cap, errp)) {
+        return false;
+    }
+    *count = vfio_cxl_decoder_count(FIELD_EX32(*cap, CXL_HDM_CAP,
+                                               DECODER_COUNT));
+    if (!*count) {
+        error_setg(errp, "CXL HDM Decoder Capability 0x%08x has a reserved "
+                   "decoder count encoding", *cap);
+        return false;
+    }
+    return true;
+}
+
 /*
  * v5: COMP_REGS is the HDM Decoder Capability structure itself, its
  * Capability register at offset 0, and just as big as its decoders need.
@@ -314,14 +332,7 @@ static bool vfio_cxl_parse_comp_regs_v5(VFIOCXLDesc *desc,
                    "for an HDM Decoder Capability", desc->regs_size);
         return false;
     }
-    if (!read(opaque, A_CXL_HDM_CAP, &cap, errp)) {
-        return false;
-    }
-    count = vfio_cxl_decoder_count(FIELD_EX32(cap, CXL_HDM_CAP,
-                                              DECODER_COUNT));
-    if (!count) {
-        error_setg(errp, "CXL HDM Decoder Capability 0x%08x has a reserved "
-                   "decoder count encoding", cap);
+    if (!vfio_cxl_read_hdm_cap(read, opaque, 0, &cap, &count, errp)) {
         return false;
     }
     size = CXL_HDM_DECODER_FIRST + count * CXL_HDM_DECODER_STRIDE;
@@ -392,14 +403,7 @@ bool vfio_cxl_parse_comp_regs(VFIOCXLDesc *desc, VFIOCXLRegRead read,
         return false;
     }
 
-    if (!read(opaque, hdm + A_CXL_HDM_CAP, &cap, errp)) {
-        return false;
-    }
-    count = vfio_cxl_decoder_count(FIELD_EX32(cap, CXL_HDM_CAP,
-                                              DECODER_COUNT));
-    if (!count) {
-        error_setg(errp, "CXL HDM Decoder Capability 0x%08x has a reserved "
-                   "decoder count encoding", cap);
+    if (!vfio_cxl_read_hdm_cap(read, opaque, hdm, &cap, &count, errp)) {
         return false;
     }
     last = hdm + CXL_HDM_DECODER_FIRST +

@@ -45,37 +45,6 @@ static bool regs_read(void *opaque, uint32_t offset, uint32_t *val,
     return true;
 }
 
-static void check_desc(const VFIOCXLDesc *d, uint64_t bar_size)
-{
-    unsigned n;
-
-    assert(d->bar <= VFIO_PCI_BAR5_REGION_INDEX);
-    assert(d->mem_size && d->mem_size % CXL_HDM_GRANULE == 0);
-    if (d->uapi == VFIO_CXL_UAPI_V5) {
-        /* COMP_REGS is the decoder block, at regs_offset in the BAR */
-        assert(d->regs_size % 4 == 0 &&
-               d->regs_size <= VFIO_CXL_V5_COMP_REGS_MAX_SIZE);
-        assert(d->regs_offset + d->regs_size <= bar_size);
-        assert(d->hdm_offset == 0);
-        assert(d->regs_size == CXL_HDM_DECODER_FIRST +
-               d->hdm_count * CXL_HDM_DECODER_STRIDE);
-    } else {
-        assert(d->uapi == VFIO_CXL_UAPI_V2);
-        assert(d->regs_size % 4 == 0 &&
-               d->regs_size <= VFIO_CXL_COMP_REGS_MAX_SIZE);
-        assert(d->block_offset + CXL_COMPONENT_BLOCK_SIZE <= bar_size);
-        assert(d->cachemem_offset == d->block_offset + CXL_CACHEMEM_OFFSET);
-        assert(d->regs_offset == d->cachemem_offset);
-        assert(d->mem_index != d->regs_index);
-    }
-    assert(d->hdm_count >= 1 && d->hdm_count <= CXL_HDM_MAX_DECODERS);
-    assert(d->hdm_offset % 4 == 0);
-    for (n = 0; n < d->hdm_count; n++) {
-        assert(vfio_cxl_hdm_reg(d, n, A_CXL_HDM_DEC_DPA_SKIP_HI) + 4 <=
-               d->regs_size);
-    }
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     FuzzInput in = { data, size };
@@ -124,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!vfio_cxl_parse_comp_regs(&desc, regs_read, &comp, NULL)) {
         return 0;
     }
-    check_desc(&desc, bar->size);
+    check_cxl_desc(&desc, bar->size);
     for (n = 0; n < desc.hdm_count; n++) {
         if (!vfio_cxl_read_host_decoder(&desc, regs_read, &comp, n, &dec,
                                         NULL)) {
