@@ -87,6 +87,12 @@ CONFIGS = [
      ',"cxl-decoders":"guest"', True),
     ("guest-cache-start", "--mem-size 256M --decoders 2 --cache-capable "
      "--block-at start", ',"cxl-decoders":"guest"', True),
+    # The kernel series' v5 interface: one decoder, memory gated on Memory
+    # Space Enable and cleared by every reset
+    ("v5-firmware-middle", "--uapi v5 --mem-size 512M --block-at middle",
+     "", False),
+    ("v5-guest-cache", "--uapi v5 --mem-size 256M --cache-capable",
+     ',"cxl-decoders":"guest"', True),
 ]
 
 
@@ -104,6 +110,7 @@ class Run:
         self.opts, self.m, self.r = opts, mach, rnd
         self.workdir, self.env = workdir, env
         self.name, accel_args, self.dev_extra, self.guest = config
+        self.v5 = "--uapi v5" in accel_args
         self.accel = cxlfuzz.Accel(os.path.join(opts.bin, "vfio-user-cxl-accel"),
                                    workdir, "accel", accel_args.split(), env)
         self.q = cxlfuzz.Qemu(
@@ -426,6 +433,10 @@ class Run:
         input."""
         self.model.reset(kind)
         self.last_reset = "%s at operation %d" % (kind, self.i)
+        if self.v5:
+            # v5 serves the memory, and the emulator's file has its size,
+            # only while Memory Space Enable is set
+            self.setup()
         self.model.host_active = os.path.getsize(self.accel.mem) > 0
         self.bar_lost = True
 
