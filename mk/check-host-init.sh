@@ -39,8 +39,14 @@ echo
 result init_uptime "$(uptime_s)"
 say "init at $(uptime_s) s of guest time, kernel $(uname -r)"
 say "loading $(tr '\n' ' ' < /lib/modules/order)"
+# The driver under test may have parameters: hostbed.modargs=A=1,B=2
+module=$(arg hostbed.module)
+modargs=$(arg hostbed.modargs | tr , ' ')
 for m in $(cat /lib/modules/order); do
-    err=$(insmod "/lib/modules/$m.ko" 2>&1) || {
+    margs=""
+    [ "$m" != "$module" ] || margs=$modargs
+    # shellcheck disable=SC2086
+    err=$(insmod "/lib/modules/$m.ko" $margs 2>&1) || {
         say "insmod $m failed: $err"
         result insmod_failed "$m"
     }
@@ -49,7 +55,12 @@ done
 # The driver under test: the module's own PCI driver (the outer script
 # names it when it knows, else the driver whose module is the one loaded).
 driver=$(arg hostbed.driver)
-module=$(arg hostbed.module)
+# The vfio-cxl interface it serves (its uapi parameter), for the programs
+uapi=""
+if [ -n "$module" ] && [ -r "/sys/module/$module/parameters/uapi" ]; then
+    uapi=$(cat "/sys/module/$module/parameters/uapi")
+    result module_uapi "$uapi"
+fi
 if [ -z "$driver" ] && [ -n "$module" ]; then
     for d in /sys/bus/pci/drivers/*; do
         [ "$(basename "$(readlink "$d/module" 2>/dev/null)")" = "$module" ] &&
@@ -115,8 +126,11 @@ say "image mounted: $(cat /img/etc/hostbed-release 2>/dev/null)"
 
 # A program that hangs is stopped after hostbed.timeout seconds
 ptimeout=$(arg hostbed.timeout)
+# The inner QEMU behind iommufd rather than the type1 container
+iommufd=$(arg hostbed.iommufd)
 # Each program: env CXL_HOST_BDF, the inner QEMU and its data directory,
-# and the pattern the outer script put in device memory; TAP on stdout.
+# the pattern the outer script put in device memory, and CXL_HOST_UAPI
+# (v2 or v5) when the driver says which interface it serves; TAP on stdout.
 while read -r name args; do
     [ -n "$name" ] || continue
     args=$(echo "$args" | sed "s/@BDF@/$bdf/g")
@@ -127,6 +141,8 @@ while read -r name args; do
         HOME=/tmp TMPDIR=/tmp LD_LIBRARY_PATH=/hostbed/lib \
         CXL_HOST_BDF="$bdf" CXL_HOST_GROUP="$group" CXL_HOST_DRIVER="$driver" \
         CXL_HOST_WINDOW="$window" CXL_HOST_PATTERN="$(arg hostbed.pattern)" \
+        ${uapi:+CXL_HOST_UAPI=$uapi} \
+        ${iommufd:+CXL_HOST_IOMMUFD=1} \
         QTEST_QEMU_BINARY=/usr/local/bin/qemu-system-x86_64 \
         QEMU_DATA_DIR=/usr/local/share/qemu \
         "/hostbed/tests/$name" $args < /dev/null > /tmp/out 2>&1

@@ -6,17 +6,27 @@
 # the nested host of mk/check-host.sh once per configuration:
 #   default  the driver's checker and the qtest's host/ tests
 #   refused  a device without a committed decoder, and one that is no CXL
-#            device: refused at probe, the reason logged, the host goes on
+#            device: refused at probe, the reason logged, the host goes on;
+#            with uapi=v5 both served as plain vfio-pci
 #   64g      64 GiB of device memory, realized and used, never populated
+#   v5       the driver loaded with uapi=v5: the checker in v5 mode, the
+#            inner QEMU smoke and the qtest's host/ tests
+#   iommufd  v5 on the test kernel (mk/nested-kernel/build.sh: IOMMUFD and
+#            the dma-buf of a variant's region), the qtest's host/ tests
+#            with the inner QEMU behind iommufd. Only where the test
+#            kernel was built (about 30 minutes, once): said and skipped
+#            otherwise
+# CHECK_HOST_CONFIGS="NAME..." runs only those (e.g. CHECK_HOST_CONFIGS=v5).
 # Each run's output is in build/check-host/runs/. Ends with
 # "N passed, N failed".
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+configs=${CHECK_HOST_CONFIGS:-default refused 64g v5 iommufd}
 runs="$top/build/check-host/runs"
 rm -rf "$runs"
 mkdir -p "$runs"
-passed=0 failed=0 failures=""
+passed=0 failed=0 skipped=0 failures=""
 start=$(date +%s)
 
 # NAME STATUS: one check of this script's own
@@ -43,9 +53,20 @@ ninja -C "$top/build/obj" tests/qtest/vfio-user-cxl-test > "$runs/ninja.log" 2>&
 own "the qtest builds" $?
 
 if [ -f "$ko" ] && [ -x "$qtest" ]; then
-    for config in default refused 64g; do
+    for config in $configs; do
         echo "== nested host: $config"
-        HOST_DRIVER=$ko CHECK_HOST_PROGRAMS=$qtest \
+        driver=$ko
+        if [ "$config" = iommufd ]; then
+            if [ ! -f "$top/build/nested-kernel/default/vmlinuz" ]; then
+                echo "skip iommufd: no test kernel (mk/nested-kernel/build.sh)"
+                skipped=$((skipped + 1))
+                continue
+            fi
+            driver=$("$top/mk/nested-kernel/kmod.sh" vfio_cxl_pci \
+                     2> "$runs/kmod-test.log")
+            own "vfio_cxl_pci.ko builds for the test kernel" $?
+        fi
+        HOST_DRIVER=$driver CHECK_HOST_PROGRAMS=$qtest \
             "$top/mk/check-host.sh" --config "$config" > "$runs/$config.log" 2>&1
         rc=$?
         # Keep this run's logs: the next run starts afresh
@@ -70,5 +91,5 @@ fi
 echo
 echo "check-host: $(($(date +%s) - start)) s in all"
 [ "$failed" = 0 ] || echo "failed:$failures (logs in build/check-host/runs/)"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

@@ -25,6 +25,8 @@
 #                          it replaces the smoke program by default)
 #   CHECK_HOST_CFLAGS      more gcc options for vfio-cxl-check.c (e.g. an
 #                          -I for a vfio.h with the CXL UAPI)
+#   HOST_DRIVER_ARGS       module parameters for the host driver's insmod
+#                          (--config v5 sets uapi=v5)
 #   CHECK_HOST_TIMEOUT     seconds the outer QEMU may run (default 900)
 #   CHECK_HOST_PROGRAM_TIMEOUT  seconds one test program may run in the
 #                          nested host before it is killed (default 600)
@@ -43,6 +45,7 @@ now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
 driver=${HOST_DRIVER:-} driver_name=${HOST_DRIVER_NAME:-}
+driver_args=${HOST_DRIVER_ARGS:-}
 programs=${CHECK_HOST_PROGRAMS:-}
 timeout=${CHECK_HOST_TIMEOUT:-900}
 config=default
@@ -53,7 +56,7 @@ while [ $# -gt 0 ]; do
     --driver-name) driver_name=${2:?}; shift ;;
     --program) programs="$programs ${2:?}"; shift ;;
     --timeout) timeout=${2:?}; shift ;;
-    *) echo "usage: mk/check-host.sh [--config default|refused|64g]" \
+    *) echo "usage: mk/check-host.sh [--config default|refused|64g|v5]" \
             "[--driver MODULE.ko] [--driver-name NAME]" \
             "[--program PATH]... [--timeout SECONDS]" >&2
        exit 2 ;;
@@ -64,10 +67,16 @@ done
 #   default  256 MiB, decoder committed by the outer QEMU's firmware mode
 #   refused  the outer QEMU leaves the decoder to the nested host (guest
 #            mode): nothing is committed, a host driver must refuse it; and
-#            a PCI device that is no CXL device at all (edu)
+#            a PCI device that is no CXL device at all (edu); then the
+#            driver again with uapi=v5, which serves both as plain vfio-pci
 #   64g      64 GiB of sparse device memory: nothing may touch all of it
+#   v5       the default hardware; the host driver serves the v5 interface
+#            (uapi=v5) and the checker checks that
+#   iommufd  v5 on the test kernel of mk/nested-kernel/build.sh (IOMMUFD,
+#            the dma-buf of a variant's region), the inner QEMU behind
+#            iommufd: device memory DMA-mapped from its dma-buf
 MEM_SIZE=256M WINDOW=4G expect_bound=1 accel_members="" extra_devices=""
-glib_args=""
+glib_args="" check_args="" expect_uapi="" test_kernel=""
 case "$config" in
 default) ;;
 refused)
@@ -79,7 +88,15 @@ refused)
     # and memory, which the default run does not cover at this size.
     MEM_SIZE=64G WINDOW=128G
     glib_args="-p /x86_64/vfio-user-cxl/host/memory -p /x86_64/vfio-user-cxl/host/size" ;;
-*) die "unknown configuration '$config' (default, refused or 64g)" ;;
+v5)
+    driver_args="${driver_args:+$driver_args }uapi=v5" check_args="--v5 "
+    expect_uapi=v5 ;;
+iommufd)
+    driver_args="${driver_args:+$driver_args }uapi=v5" check_args="--v5 "
+    expect_uapi=v5 test_kernel="$top/build/nested-kernel/default"
+    [ -f "$test_kernel/vmlinuz" ] ||
+        die "no test kernel: mk/nested-kernel/build.sh builds it" ;;
+*) die "unknown configuration '$config' (default, refused, 64g, v5 or iommufd)" ;;
 esac
 [ -z "$driver" ] || [ -f "$driver" ] || die "no host driver $driver"
 for p in $programs; do
@@ -88,6 +105,7 @@ done
 
 out="$top/build/check-host"
 nested="$out/nested"
+[ -z "$test_kernel" ] || nested="$out/nested-test"
 obj="$top/build/obj"
 t_start=$(now)
 mkdir -p "$out"
@@ -118,6 +136,8 @@ trap 'exit 143' TERM
 MODULES='libnvdimm cxl_pmem cxl_mem cxl_acpi cxl_pci
 vfio vfio_iommu_type1 irqbypass vfio_pci_core vfio_pci
 virtio_blk ext4'
+# The test kernel has all of them built in
+[ -z "$test_kernel" ] || MODULES=''
 # The pc-bios files our QEMU opens for -M q35 under qtest: bios-256k.bin
 # only (strace; kvmvapic.bin is optional and Debian's +ds has none); the
 # other ROMs are small and a test may add a device that wants one.
@@ -147,6 +167,7 @@ data_files() {
 }
 # shellcheck disable=SC2046
 stamp=$(sha256sum "$(kdeb linux-binary)" "$(kdeb linux-modules)" "$busybox_deb" \
+        ${test_kernel:+"$test_kernel/vmlinuz"} \
         "$qemu_bin" $(libs "$qemu_bin") $(data_files) "$top/mk/check-host.sh" \
         "$top/mk/check-host-init.sh" | sha256sum | cut -d' ' -f1)
 
@@ -159,8 +180,13 @@ build_nested() {
         dpkg-deb -x "$d" "$pkg"
     done
     moddir=$(ls -d "$pkg"/usr/lib/modules/* | head -n1)
-    cp "$moddir/vmlinuz" "$nested/vmlinuz"
-    echo "${moddir##*/}" > "$nested/release"
+    if [ -n "$test_kernel" ]; then
+        cp "$test_kernel/vmlinuz" "$nested/vmlinuz"
+        cp "$test_kernel/release" "$nested/release"
+    else
+        cp "$moddir/vmlinuz" "$nested/vmlinuz"
+        echo "${moddir##*/}" > "$nested/release"
+    fi
 
     root="$tmp/initramfs"
     mkdir -p "$root/bin" "$root/lib/modules" "$root/hostbed"
@@ -260,11 +286,20 @@ if [ "$config" = refused ]; then
     chmod +x "$tmp/check-host-refused"
     add_program "$tmp/check-host-refused" ""
     programs=""
+    # For its v5 part: the driver to load again, and the checker
+    [ -z "$driver" ] || cp "$driver" "$run/hostbed/tests/host-driver.ko"
+    if [ -f "$check_c" ]; then
+        gcc -static -O2 -Wall -I"$top/contrib/vfio-cxl-pci" \
+            -I"$top/contrib/vfio-cxl-pci/user" -I"$top/include/hw/vfio" \
+            -o "$run/hostbed/tests/vfio-cxl-check" \
+            "$check_c" "$top/contrib/vfio-cxl-pci/cxl_shadow.c" ${CHECK_HOST_CFLAGS:-}
+    fi
 elif [ -f "$check_c" ]; then
     gcc -static -O2 -Wall -I"$top/contrib/vfio-cxl-pci" \
-        -I"$top/contrib/vfio-cxl-pci/user" -o "$tmp/vfio-cxl-check" \
+        -I"$top/contrib/vfio-cxl-pci/user" -I"$top/include/hw/vfio" \
+        -o "$tmp/vfio-cxl-check" \
         "$check_c" "$top/contrib/vfio-cxl-pci/cxl_shadow.c" ${CHECK_HOST_CFLAGS:-}
-    add_program "$tmp/vfio-cxl-check" @BDF@
+    add_program "$tmp/vfio-cxl-check" "$check_args@BDF@"
 fi
 if [ "$config" != refused ] &&
    { [ ! -f "$check_c" ] || [ "${CHECK_HOST_SMOKE:-}" = 1 ]; }; then
@@ -293,6 +328,9 @@ if [ -n "$driver" ]; then
     gzip -dc "$nested/initramfs.cpio.gz" | (cd "$run" && cpio -id --quiet '*lib/modules/order')
     echo "$mod" >> "$run/lib/modules/order"
     append_driver="hostbed.module=$mod"
+    # Its parameters: NAME=VALUE words, joined by commas on the command line
+    [ -z "$driver_args" ] ||
+        append_driver="$append_driver hostbed.modargs=$(echo $driver_args | tr ' ' ,)"
 fi
 [ -z "$driver_name" ] || append_driver="$append_driver hostbed.driver=$driver_name"
 (cd "$run" && find hostbed lib | cpio -o -H newc --quiet) | gzip -1 > "$tmp/run.cpio.gz"
@@ -326,6 +364,8 @@ done | dd of="$tmp/devmem" bs=1 seek=$((PATTERN_OFF)) conv=notrunc status=none
 append="intel_iommu=on no_timer_check panic=1 hostbed.pattern=$PATTERN_OFF:$pattern"
 [ -n "$driver" ] || append="$append intel_iommu=sp_off"
 append="$append hostbed.timeout=${CHECK_HOST_PROGRAM_TIMEOUT:-600} $append_driver"
+# The inner QEMU behind iommufd (the qtest's $CXL_HOST_IOMMUFD)
+[ "$config" != iommufd ] || append="$append hostbed.iommufd=1"
 set -- -no-reboot -device intel-iommu,caching-mode=on \
     -M "$machine,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=$WINDOW" \
     -device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1,hdm_for_passthrough=off \
@@ -410,6 +450,10 @@ outer_checks() {
     else
         check "$(res driver) refused the accelerator at probe" \
             test -z "$(res bound)"
+    fi
+    if [ -n "$expect_uapi" ]; then
+        check "the host driver serves the $expect_uapi interface (uapi=$(res module_uapi))" \
+            test "$(res module_uapi)" = "$expect_uapi"
     fi
     check "the nested host finished and printed its kernel log" \
         test "$(res "done")" = 1

@@ -111,13 +111,15 @@ if [ -z "$list_only" ]; then
     log="$logs/check-host.log"
     "$top/mk/check-host-suite.sh" > "$log" 2>&1
     rc=$?
-    grep -E '^(ok  |FAIL|== |       not ok|check-host: )' "$log"
-    p=$(tail -n1 "$log" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
-    f=$(tail -n1 "$log" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+    grep -E '^(ok  |FAIL|== |skip |       not ok|check-host: )' "$log"
+    last='^\([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$'
+    p=$(tail -n1 "$log" | sed -n "s/$last/\\1/p")
+    f=$(tail -n1 "$log" | sed -n "s/$last/\\2/p")
+    s=$(tail -n1 "$log" | sed -n "s/$last/\\3/p")
     if [ -z "$p" ] || { [ $rc != 0 ] && [ "$f" = 0 ]; }; then
         p=${p:-0} f=1
     fi
-    passed=$((passed + p)) failed=$((failed + f))
+    passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + ${s:-0}))
     [ "$f" = 0 ] || failures="$failures check-host"
 fi
 

@@ -12,6 +12,14 @@
  * Device DVSEC's control registers virtualized. The device's own decoders
  * are never written: the host keeps its region whatever the guest does.
  *
+ * With uapi=v5 it serves the interface the series posts since v4 instead:
+ * no device-info capability, a COMP_REGS region of the HDM decoder block
+ * alone whose reads are live and whose writes are dropped, the decoder
+ * block (only) left out of the component BAR, the memory gated on Memory
+ * Space Enable, a CXL reset at the VFIO reset points, and the DVSEC's
+ * Initiate bits never sent to the device. A device v5 does not take is
+ * served as plain vfio-pci.
+ *
  * Copyright (c) 2026 QEMU CXL Type-2 team
  */
 #include <linux/bitfield.h>
@@ -21,6 +29,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/pci-p2pdma.h>
 #include <linux/range.h>
 #include <linux/rwsem.h>
 #include <linux/slab.h>
@@ -31,6 +40,18 @@
 #include <cxl/pci.h>
 
 #include "cxl_shadow.h"
+/*
+ * The v5 numbers are provisional and kept in one header shared with QEMU
+ * and the emulator. It comes first: v2's COMP_REGS subtype has the same
+ * name in vfio_cxl_uapi.h, and v2 keeps its own value.
+ */
+#include "cxl-uapi-v5.h"
+enum {
+	VCXL_V5_SUBTYPE_MEM = VFIO_REGION_SUBTYPE_CXL_MEM,
+	VCXL_V5_SUBTYPE_COMP_REGS = VFIO_REGION_SUBTYPE_CXL_COMP_REGS,
+};
+
+#undef VFIO_REGION_SUBTYPE_CXL_COMP_REGS
 #include "vfio_cxl_uapi.h"
 
 /* CXL Device DVSEC registers (CXL r3.1 8.1.3) the kernel has no name for */
@@ -44,6 +65,9 @@
 #define   VCXL_DVSEC_CTRL2_DESIRED_VOLATILE	BIT(4)
 #define   VCXL_DVSEC_CTRL2_MOD_COMPLETION	BIT(5)
 #define VCXL_DVSEC_STATUS2		0x12
+#define   VCXL_DVSEC_STATUS2_CACHE_INVALID	BIT(0)
+#define   VCXL_DVSEC_STATUS2_RESET_COMPLETE	BIT(1)
+#define   VCXL_DVSEC_STATUS2_RESET_ERROR	BIT(2)
 #define   VCXL_DVSEC_STATUS2_VOLATILE_ERR	BIT(3)
 #define VCXL_DVSEC_LOCK			0x14
 #define   VCXL_DVSEC_LOCK_CONFIG	BIT(0)
@@ -56,6 +80,8 @@
 #define VCXL_DVSEC_CTRL_P2P_MEM		BIT(12)
 #define VCXL_DVSEC_CTRL_RSVDP		(BIT(13) | BIT(15))
 #define VCXL_DVSEC_CAP_CXL_RESET	BIT(7)
+#define VCXL_DVSEC_CAP_RESET_TIMEOUT	GENMASK(10, 8)
+#define VCXL_DVSEC_CAP_RESET_MEM_CLR	BIT(11)
 /* The part of the DVSEC this driver virtualizes: Control to Range 2 */
 #define VCXL_DVSEC_VIRT_START		PCI_DVSEC_CXL_CTRL
 #define VCXL_DVSEC_VIRT_END		VCXL_DVSEC_CAP3
@@ -64,6 +90,45 @@
 #define VCXL_INFO_VALID_MS		1000
 /* Decoder 0's Interleave Ways field: 0 is one way */
 #define VCXL_HDM_CTRL_IW		GENMASK(7, 4)
+/* How long a v5 cache write-back and a decoder's re-commit may take */
+#define VCXL_WBI_MS			1000
+#define VCXL_COMMIT_MS			100
+
+/*
+ * Which vfio-cxl UAPI the driver serves, for every device it binds from
+ * its load on: the kernel series' v2 (the default) or v5.
+ */
+enum vcxl_uapi {
+	VCXL_UAPI_V2,
+	VCXL_UAPI_V5,
+};
+
+static enum vcxl_uapi vcxl_uapi = VCXL_UAPI_V2;
+
+static int vcxl_uapi_set(const char *val, const struct kernel_param *kp)
+{
+	if (sysfs_streq(val, "v2"))
+		vcxl_uapi = VCXL_UAPI_V2;
+	else if (sysfs_streq(val, "v5"))
+		vcxl_uapi = VCXL_UAPI_V5;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int vcxl_uapi_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", vcxl_uapi == VCXL_UAPI_V5 ? "v5" : "v2");
+}
+
+static const struct kernel_param_ops vcxl_uapi_ops = {
+	.set = vcxl_uapi_set,
+	.get = vcxl_uapi_get,
+};
+
+module_param_cb(uapi, &vcxl_uapi_ops, NULL, 0444);
+MODULE_PARM_DESC(uapi,
+		 "vfio-cxl UAPI to serve: v2 (default: device capability, HDM shadow) or v5 (the series since v4: live HDM reads, memory gate, CXL reset)");
 
 /**
  * struct vfio_cxl_pci - a bound CXL Type-2 device
@@ -89,6 +154,16 @@
  * @mem_index: absolute region index of the device memory region
  * @comp_index: absolute region index of COMP_REGS
  * @own_barmap: the component BAR is mapped by this driver, not the core
+ * @v5: serves the v5 UAPI (uapi=v5 when it was bound)
+ * @cxl: served as a CXL device; v5 serves a device it does not take as
+ *	 plain vfio-pci (v2 refuses it at probe)
+ * @dvsec_cap: the CXL Device DVSEC's Capability register
+ * @hdm_bar: v5: BAR offset of the HDM Decoder Capability
+ * @hdm_size: v5: bytes of the HDM decoder block (COMP_REGS's size)
+ * @media_ready: v5: DVSEC Range 1 Memory_Active when last sampled
+ * @fw_hdm: v5: the HDM Decoder Capability's registers and decoder 0's as
+ *	    firmware left them, what a CXL reset that clears them gets back
+ * @fw_dvsec_ctrl: v5: the DVSEC's Control register as firmware left it
  */
 struct vfio_cxl_pci {
 	struct vfio_pci_core_device core;
@@ -111,6 +186,14 @@ struct vfio_cxl_pci {
 	u32 mem_index;
 	u32 comp_index;
 	bool own_barmap;
+	bool v5;
+	bool cxl;
+	u16 dvsec_cap;
+	u64 hdm_bar;
+	u32 hdm_size;
+	bool media_ready;
+	u32 fw_hdm[CXL_SHADOW_HDM_DEC_CTRL / 4 + 1];
+	u16 fw_dvsec_ctrl;
 };
 
 /* Holds the CXL core's state; devm_cxl_dev_state_create() wants a struct */
@@ -132,8 +215,13 @@ static __printf(3, 4) int vcxl_refuse(struct pci_dev *pdev, int rc,
 	va_start(args, fmt);
 	vaf.fmt = fmt;
 	vaf.va = &args;
-	pci_err(pdev, "not served as a CXL Type-2 device: %pV (%pe)\n", &vaf,
-		ERR_PTR(rc));
+	/* v5 falls back to plain vfio-pci: not an error */
+	if (vcxl_uapi == VCXL_UAPI_V5)
+		pci_info(pdev, "served as plain vfio-pci, not as CXL Type-2: %pV (%pe)\n",
+			 &vaf, ERR_PTR(rc));
+	else
+		pci_err(pdev, "not served as a CXL Type-2 device: %pV (%pe)\n",
+			&vaf, ERR_PTR(rc));
 	va_end(args);
 	return rc;
 }
@@ -161,6 +249,57 @@ static void vcxl_read_hw(struct vfio_cxl_pci *v)
 	if (!(cmd & PCI_COMMAND_MEMORY))
 		pci_write_config_word(pdev, PCI_COMMAND, cmd);
 	up_write(&v->core.memory_lock);
+}
+
+/*
+ * v5: one dword of the HDM Decoder Capability (@off from its start), read
+ * or written live, with memory decoding on as in vcxl_read_hw().
+ */
+static u32 vcxl_hdm_io(struct vfio_cxl_pci *v, u32 off, u32 val, bool write)
+{
+	struct pci_dev *pdev = v->core.pdev;
+	void __iomem *reg = v->cachemem + v->shadow.hdm + off;
+	u16 cmd;
+
+	down_write(&v->core.memory_lock);
+	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
+	if (!(cmd & PCI_COMMAND_MEMORY))
+		pci_write_config_word(pdev, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY);
+	if (write)
+		writel(val, reg);
+	else
+		val = readl(reg);
+	if (!(cmd & PCI_COMMAND_MEMORY))
+		pci_write_config_word(pdev, PCI_COMMAND, cmd);
+	up_write(&v->core.memory_lock);
+	return val;
+}
+
+/*
+ * v5: whether the device backs the region: decoder 0 committed over it,
+ * DVSEC Range 1 Memory_Active (media ready). Taken at open and after every
+ * reset; Memory Space Enable is checked at each access instead.
+ */
+static void vcxl_v5_sample(struct vfio_cxl_pci *v)
+{
+	const u32 *d0 = &v->hw_regs[(v->shadow.hdm + CXL_SHADOW_HDM_DEC_BASE_LO) / 4];
+	struct pci_dev *pdev = v->core.pdev;
+	u64 base, size;
+	u32 lo = 0;
+
+	lockdep_assert_held_write(&v->lock);
+	vcxl_read_hw(v);
+	base = (u64)d0[1] << 32 | (d0[0] & CXL_SHADOW_HDM_ADDR_LO_MASK);
+	size = (u64)d0[3] << 32 | (d0[2] & CXL_SHADOW_HDM_ADDR_LO_MASK);
+	v->active = (d0[4] & CXL_SHADOW_HDM_CTRL_COMMITTED) &&
+		    base == v->range.start && size >= range_len(&v->range);
+	pci_read_config_dword(pdev, v->dvsec + PCI_DVSEC_CXL_RANGE_SIZE_LOW(0), &lo);
+	v->media_ready = lo & PCI_DVSEC_CXL_MEM_ACTIVE;
+	if (!v->active)
+		pci_warn(pdev, "HDM decoder 0 is not committed over %pra (control %#x, base %#llx): device memory is not served\n",
+			 &v->range, d0[4], base);
+	else if (!v->media_ready)
+		pci_warn(pdev, "DVSEC Range 1 says the media is not ready: device memory is not served\n");
 }
 
 static void vcxl_dvsec_init(struct vfio_cxl_pci *v)
@@ -214,6 +353,10 @@ static void vcxl_dvsec_init(struct vfio_cxl_pci *v)
 static void vcxl_snapshot(struct vfio_cxl_pci *v)
 {
 	lockdep_assert_held_write(&v->lock);
+	if (v->v5) {
+		vcxl_v5_sample(v);
+		return;
+	}
 	vcxl_read_hw(v);
 	memcpy(v->shadow_regs, v->hw_regs, sizeof(v->shadow_regs));
 	cxl_shadow_snapshot(&v->shadow);
@@ -239,10 +382,164 @@ static void vcxl_reset_prepare(struct vfio_cxl_pci *v)
 	vcxl_zap_mem(v);
 }
 
+/*
+ * v5: after a CXL reset the device's decoders may be back at their
+ * defaults (CXL r3.1 9.7). What firmware committed is put back -- base and
+ * size, then Commit -- so that the region Linux's CXL core assembled is
+ * backed again, and CXL.mem is enabled again if the reset disabled it.
+ */
+static void vcxl_v5_restore(struct vfio_cxl_pci *v)
+{
+	struct pci_dev *pdev = v->core.pdev;
+	unsigned long deadline;
+	unsigned int r;
+	u16 dctrl;
+	u32 ctrl;
+
+	pci_read_config_word(pdev, v->dvsec + PCI_DVSEC_CXL_CTRL, &dctrl);
+	if ((v->fw_dvsec_ctrl & PCI_DVSEC_CXL_MEM_ENABLE) &&
+	    !(dctrl & PCI_DVSEC_CXL_MEM_ENABLE))
+		pci_write_config_word(pdev, v->dvsec + PCI_DVSEC_CXL_CTRL,
+				      v->fw_dvsec_ctrl);
+	if (vcxl_hdm_io(v, CXL_SHADOW_HDM_DEC_CTRL, 0, false) &
+	    CXL_SHADOW_HDM_CTRL_COMMITTED)
+		return;
+
+	vcxl_hdm_io(v, CXL_SHADOW_HDM_GLOBAL_CTRL,
+		    v->fw_hdm[CXL_SHADOW_HDM_GLOBAL_CTRL / 4], true);
+	for (r = CXL_SHADOW_HDM_DEC_BASE_LO; r < CXL_SHADOW_HDM_DEC_CTRL; r += 4)
+		vcxl_hdm_io(v, r, v->fw_hdm[r / 4], true);
+	ctrl = v->fw_hdm[CXL_SHADOW_HDM_DEC_CTRL / 4] &
+	       ~(CXL_SHADOW_HDM_CTRL_COMMITTED | CXL_SHADOW_HDM_CTRL_ERR);
+	vcxl_hdm_io(v, CXL_SHADOW_HDM_DEC_CTRL,
+		    ctrl | CXL_SHADOW_HDM_CTRL_COMMIT, true);
+	deadline = jiffies + msecs_to_jiffies(VCXL_COMMIT_MS);
+	do {
+		ctrl = vcxl_hdm_io(v, CXL_SHADOW_HDM_DEC_CTRL, 0, false);
+		if (ctrl & (CXL_SHADOW_HDM_CTRL_COMMITTED | CXL_SHADOW_HDM_CTRL_ERR))
+			break;
+		msleep(20);
+	} while (!time_after(jiffies, deadline));
+	pci_info(pdev, "HDM decoder 0 committed again after the reset: control %#x\n",
+		 ctrl);
+}
+
 static void vcxl_reset_done(struct vfio_cxl_pci *v)
 {
+	if (v->v5)
+		vcxl_v5_restore(v);
 	vcxl_snapshot(v);
 	up_write(&v->lock);
+}
+
+/* CXL r3.1 8.1.3.1: the CXL Reset Timeout field, 10 ms to 100 s */
+static unsigned int vcxl_reset_timeout_ms(u16 cap)
+{
+	static const unsigned int ms[] = { 10, 100, 1000, 10000, 100000 };
+
+	return ms[min_t(u32, FIELD_GET(VCXL_DVSEC_CAP_RESET_TIMEOUT, cap),
+			ARRAY_SIZE(ms) - 1)];
+}
+
+/* Polls DVSEC Status2 until one of @bits is set or @ms have passed */
+static int vcxl_wait_status2(struct vfio_cxl_pci *v, u16 bits,
+			     unsigned int ms, u16 *st2)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(ms);
+
+	for (;;) {
+		pci_read_config_word(v->core.pdev,
+				     v->dvsec + VCXL_DVSEC_STATUS2, st2);
+		if (*st2 & bits)
+			return 0;
+		if (time_after(jiffies, deadline))
+			return -ETIMEDOUT;
+		msleep(20);
+	}
+}
+
+/*
+ * v5: a CXL Reset of the device (CXL r3.1 9.7), as the VFIO reset points
+ * run it: a cache, if there is one, written back and disabled first;
+ * volatile memory cleared by the device where it can (Reset Mem Clr);
+ * then Status2 says how it ended. The caller holds @lock and unmapped the
+ * memory.
+ */
+static int vcxl_cxl_reset(struct vfio_cxl_pci *v)
+{
+	struct pci_dev *pdev = v->core.pdev;
+	u16 pos = v->dvsec + VCXL_DVSEC_CTRL2;
+	u16 ctrl2, st2 = 0, off = 0;
+	int rc;
+
+	pci_read_config_word(pdev, pos, &ctrl2);
+	ctrl2 &= ~(VCXL_DVSEC_CTRL2_INITIATE_WBI |
+		   VCXL_DVSEC_CTRL2_INITIATE_CXL_RESET |
+		   VCXL_DVSEC_CTRL2_RESET_MEM_CLR);
+	if (v->cache_capable) {
+		off = VCXL_DVSEC_CTRL2_DISABLE_CACHING;
+		pci_write_config_word(pdev, pos, ctrl2 | off);
+		pci_write_config_word(pdev, pos, ctrl2 | off |
+				      VCXL_DVSEC_CTRL2_INITIATE_WBI);
+		if (vcxl_wait_status2(v, VCXL_DVSEC_STATUS2_CACHE_INVALID,
+				      VCXL_WBI_MS, &st2))
+			pci_warn(pdev, "the cache write-back before the CXL reset did not finish\n");
+	}
+	if (v->dvsec_cap & VCXL_DVSEC_CAP_RESET_MEM_CLR)
+		off |= VCXL_DVSEC_CTRL2_RESET_MEM_CLR;
+	/* What an earlier reset left in Status2 must not end the wait */
+	pci_write_config_word(pdev, v->dvsec + VCXL_DVSEC_STATUS2,
+			      VCXL_DVSEC_STATUS2_RESET_COMPLETE |
+			      VCXL_DVSEC_STATUS2_RESET_ERROR);
+	pci_write_config_word(pdev, pos, ctrl2 | off |
+			      VCXL_DVSEC_CTRL2_INITIATE_CXL_RESET);
+	rc = vcxl_wait_status2(v, VCXL_DVSEC_STATUS2_RESET_COMPLETE |
+			       VCXL_DVSEC_STATUS2_RESET_ERROR,
+			       vcxl_reset_timeout_ms(v->dvsec_cap), &st2);
+	if (!rc && (st2 & VCXL_DVSEC_STATUS2_RESET_ERROR))
+		rc = -EIO;
+	/* Caching as it was */
+	pci_write_config_word(pdev, pos, ctrl2);
+	if (rc)
+		pci_warn(pdev, "CXL reset failed (Status2 %#x): %pe\n", st2,
+			 ERR_PTR(rc));
+	return rc;
+}
+
+/*
+ * v5's VFIO_DEVICE_RESET: the memory unmapped, a CXL reset where the
+ * device has one (else vfio-pci-core's reset), the decoder put back and
+ * sampled again. The user rebuilds its mappings.
+ */
+static long vcxl_v5_reset(struct vfio_cxl_pci *v)
+{
+	long rc;
+
+	vcxl_reset_prepare(v);
+	if (v->dvsec_cap & VCXL_DVSEC_CAP_CXL_RESET)
+		rc = vcxl_cxl_reset(v);
+	else
+		rc = vfio_pci_core_ioctl(&v->core.vdev, VFIO_DEVICE_RESET, 0);
+	vcxl_reset_done(v);
+	return rc;
+}
+
+/*
+ * Whether the memory is served now. v5 also wants the media ready, the
+ * user's Memory Space Enable (vfio-pci-core's view of the Command
+ * register) and D0, as for a BAR.
+ */
+static bool vcxl_mem_served(struct vfio_cxl_pci *v)
+{
+	u16 cmd;
+
+	if (!v->active)
+		return false;
+	if (!v->v5)
+		return true;
+	cmd = get_unaligned_le16(&v->core.vconfig[PCI_COMMAND]);
+	return v->media_ready && (cmd & PCI_COMMAND_MEMORY) &&
+	       v->core.pdev->current_state < PCI_D3hot;
 }
 
 /* --- The device memory region -------------------------------------------- */
@@ -279,7 +576,7 @@ static vm_fault_t vcxl_mem_huge_fault(struct vm_fault *vmf, unsigned int order)
 		return VM_FAULT_SIGBUS;
 
 	down_read(&v->lock);
-	if (!v->active)
+	if (!vcxl_mem_served(v))
 		ret = VM_FAULT_SIGBUS;
 	else if (!order)
 		ret = vmf_insert_pfn(vma, addr, pfn);
@@ -346,7 +643,7 @@ static ssize_t vcxl_mem_rw(struct vfio_pci_core_device *core,
 	count = min_t(u64, count, size - off);
 
 	down_read(&v->lock);
-	if (!v->active)
+	if (!vcxl_mem_served(v))
 		ret = -EIO;
 	else if (iswrite && copy_from_user(v->mem + off, buf, count))
 		ret = -EFAULT;
@@ -449,12 +746,131 @@ static ssize_t vcxl_block_rw(struct vfio_cxl_pci *v, char __user *buf,
 	return ret;
 }
 
+/*
+ * v5's COMP_REGS: the HDM decoder block, read live from the device in
+ * aligned dwords (BASE is the host's address); writes are dropped, as the
+ * VMM owns the decoder state its guest sees.
+ */
+static ssize_t vcxl_v5_comp_regs_rw(struct vfio_pci_core_device *core,
+				    char __user *buf, size_t count,
+				    loff_t *ppos, bool iswrite)
+{
+	struct vfio_cxl_pci *v = container_of(core, struct vfio_cxl_pci, core);
+	u64 off = *ppos & VFIO_PCI_OFFSET_MASK;
+	__le32 le;
+
+	if (count != sizeof(le) || off % sizeof(le) || off >= v->hdm_size)
+		return -EINVAL;
+	if (!iswrite) {
+		down_read(&v->lock);
+		le = cpu_to_le32(vcxl_hdm_io(v, off, 0, false));
+		up_read(&v->lock);
+		if (copy_to_user(buf, &le, sizeof(le)))
+			return -EFAULT;
+	}
+	*ppos += sizeof(le);
+	return sizeof(le);
+}
+
+/* v5: where the decoder block is, a region info capability of COMP_REGS */
+static int vcxl_v5_comp_regs_add_cap(struct vfio_pci_core_device *core,
+				     struct vfio_pci_region *region,
+				     struct vfio_info_cap *caps)
+{
+	struct vfio_cxl_pci *v = container_of(core, struct vfio_cxl_pci, core);
+	struct vfio_region_info_cap_cxl_comp_regs cap = {
+		.header.id = VFIO_REGION_INFO_CAP_CXL_COMP_REGS,
+		.header.version = VFIO_REGION_INFO_CAP_CXL_COMP_REGS_VERSION,
+		.bar = v->comp_bar,
+		.offset = v->hdm_bar,
+	};
+
+	return vfio_info_add_capability(caps, &cap.header, sizeof(cap));
+}
+
+static const struct vfio_pci_regops vcxl_v5_comp_regs_ops = {
+	.rw = vcxl_v5_comp_regs_rw,
+	.release = vcxl_region_release,
+	.add_capability = vcxl_v5_comp_regs_add_cap,
+};
+
+static bool vcxl_in_hdm(struct vfio_cxl_pci *v, u64 off, size_t count)
+{
+	return off < v->hdm_bar + v->hdm_size && v->hdm_bar < off + count;
+}
+
+/*
+ * v5: a BAR access that touches the HDM decoder block. The block reads
+ * all ones and drops writes; the bytes around it are the device's.
+ */
+static ssize_t vcxl_v5_bar_rw(struct vfio_cxl_pci *v, char __user *buf,
+			      size_t count, loff_t *ppos, bool iswrite)
+{
+	static const u8 ones[64] = { [0 ... 63] = 0xff };
+	struct vfio_device *core_vdev = &v->core.vdev;
+	u64 off = *ppos & VFIO_PCI_OFFSET_MASK;
+	u64 start = max_t(u64, off, v->hdm_bar);
+	u64 end = min_t(u64, off + count, v->hdm_bar + v->hdm_size);
+	size_t done = 0, n;
+	ssize_t ret;
+	loff_t p;
+
+	while (done < count) {
+		u64 at = off + done;
+
+		if (at >= start && at < end) {
+			n = min_t(u64, end - at, sizeof(ones));
+			if (!iswrite && copy_to_user(buf + done, ones, n))
+				return done ? done : -EFAULT;
+			done += n;
+			continue;
+		}
+		n = at < start ? start - at : count - done;
+		p = *ppos + done;
+		if (iswrite)
+			ret = vfio_pci_core_write(core_vdev, buf + done, n, &p);
+		else
+			ret = vfio_pci_core_read(core_vdev, buf + done, n, &p);
+		if (ret <= 0) {
+			if (!done)
+				return ret;
+			break;
+		}
+		done += ret;
+		if (ret < n)
+			break;
+	}
+	*ppos += done;
+	return done;
+}
+
 /* --- The CXL Device DVSEC in config space -------------------------------- */
 
 static bool vcxl_dvsec_byte(struct vfio_cxl_pci *v, u64 pos)
 {
 	return pos >= v->dvsec + VCXL_DVSEC_VIRT_START &&
 	       pos < v->dvsec + VCXL_DVSEC_VIRT_END;
+}
+
+/*
+ * v5: the Initiate bits never reach the device; their completion is
+ * synthesized in Status2. The real CXL reset runs at the VFIO reset
+ * points, and the cache is written back before it.
+ */
+static void vcxl_v5_status2(struct vfio_cxl_pci *v, u16 ctrl2)
+{
+	u8 *p = &v->dvsec_virt[VCXL_DVSEC_STATUS2 - VCXL_DVSEC_VIRT_START];
+	u16 st2 = get_unaligned_le16(p);
+
+	if (ctrl2 & VCXL_DVSEC_CTRL2_INITIATE_CXL_RESET) {
+		st2 &= ~VCXL_DVSEC_STATUS2_RESET_ERROR;
+		st2 |= VCXL_DVSEC_STATUS2_RESET_COMPLETE;
+	}
+	if (!(ctrl2 & VCXL_DVSEC_CTRL2_DISABLE_CACHING))
+		st2 &= ~VCXL_DVSEC_STATUS2_CACHE_INVALID;
+	else if (ctrl2 & VCXL_DVSEC_CTRL2_INITIATE_WBI)
+		st2 |= VCXL_DVSEC_STATUS2_CACHE_INVALID;
+	put_unaligned_le16(st2, p);
 }
 
 /* Control2's actions, once the written bytes are in place */
@@ -469,8 +885,11 @@ static void vcxl_dvsec_actions(struct vfio_cxl_pci *v, bool ctrl2_written)
 	 * Disable Caching, Initiate WBI and Initiate CXL Reset go to the
 	 * device, as in v2; the Initiate bits read back 0. The device
 	 * reports completion in Status2, which is read from the device.
+	 * v5 sends nothing to the device.
 	 */
-	if (ctrl2_written)
+	if (ctrl2_written && v->v5)
+		vcxl_v5_status2(v, val);
+	else if (ctrl2_written)
 		pci_write_config_word(v->core.pdev, v->dvsec + VCXL_DVSEC_CTRL2,
 				      val & (initiate |
 					     VCXL_DVSEC_CTRL2_DISABLE_CACHING));
@@ -533,12 +952,26 @@ static bool vcxl_flr_write(struct vfio_cxl_pci *v, const char __user *buf,
 	return (val << 8) & PCI_EXP_DEVCTL_BCR_FLR;
 }
 
+/*
+ * v5: whether a config write touches the Command register or the PM
+ * Control/Status register, which open and close the memory gate.
+ */
+static bool vcxl_gate_write(struct vfio_cxl_pci *v, u64 pos, size_t count)
+{
+	u64 pm = v->core.pdev->pm_cap;
+
+	if (!v->v5)
+		return false;
+	return (pos < PCI_COMMAND + 2 && PCI_COMMAND < pos + count) ||
+	       (pm && pos < pm + PCI_PM_CTRL + 2 && pm + PCI_PM_CTRL < pos + count);
+}
+
 static ssize_t vcxl_config_rw(struct vfio_cxl_pci *v, char __user *buf,
 			      size_t count, loff_t *ppos, bool iswrite)
 {
 	struct vfio_device *core_vdev = &v->core.vdev;
 	u64 pos = *ppos & VFIO_PCI_OFFSET_MASK;
-	bool flr = false, cxl_reset = false;
+	bool flr = false, cxl_reset = false, gate;
 	ssize_t ret;
 	size_t i;
 
@@ -563,8 +996,11 @@ static ssize_t vcxl_config_rw(struct vfio_cxl_pci *v, char __user *buf,
 
 	/* The bytes outside the virtualized ones go to vfio-pci-core */
 	flr = vcxl_flr_write(v, buf, pos, count);
+	gate = !flr && vcxl_gate_write(v, pos, count);
 	if (flr)
 		vcxl_reset_prepare(v);
+	else if (gate)
+		down_write(&v->lock);
 	for (i = 0; i < count; ) {
 		size_t n = 0;
 		loff_t p = *ppos + i;
@@ -580,10 +1016,10 @@ static ssize_t vcxl_config_rw(struct vfio_cxl_pci *v, char __user *buf,
 		}
 		while (i + n < count && vcxl_dvsec_byte(v, pos + i + n))
 			n++;
-		if (!flr)
+		if (!flr && !gate)
 			down_write(&v->lock);
 		ret = vcxl_dvsec_write(v, buf + i, pos + i, n, &cxl_reset);
-		if (!flr)
+		if (!flr && !gate)
 			up_write(&v->lock);
 		if (ret)
 			goto out;
@@ -592,9 +1028,18 @@ static ssize_t vcxl_config_rw(struct vfio_cxl_pci *v, char __user *buf,
 	ret = count;
 	*ppos += count;
 out:
+	/* v5: a user's FLR is a VFIO reset point: the CXL reset runs too */
+	if (flr && v->v5 && (v->dvsec_cap & VCXL_DVSEC_CAP_CXL_RESET))
+		vcxl_cxl_reset(v);
 	if (flr)
 		vcxl_reset_done(v);
-	if (cxl_reset) {
+	if (gate) {
+		/* v5: the memory gate closed: no user mapping may stay */
+		if (!vcxl_mem_served(v))
+			vcxl_zap_mem(v);
+		up_write(&v->lock);
+	}
+	if (cxl_reset && !v->v5) {
 		/* CXL r3.1 9.7: the decoders reset; take the device's view */
 		down_write(&v->lock);
 		v->active = false;
@@ -615,9 +1060,12 @@ static ssize_t vcxl_rw(struct vfio_device *core_vdev, char __user *buf,
 	unsigned int index = VFIO_PCI_OFFSET_TO_INDEX(*ppos);
 	u64 off = *ppos & VFIO_PCI_OFFSET_MASK;
 
-	if (index == VFIO_PCI_CONFIG_REGION_INDEX)
+	/* v5's plain vfio-pci (!cxl) is vfio-pci-core's alone */
+	if (v->cxl && index == VFIO_PCI_CONFIG_REGION_INDEX)
 		return vcxl_config_rw(v, buf, count, ppos, iswrite);
-	if (index == v->comp_bar && vcxl_in_block(v, off, count))
+	if (v->cxl && v->v5 && index == v->comp_bar && vcxl_in_hdm(v, off, count))
+		return vcxl_v5_bar_rw(v, buf, count, ppos, iswrite);
+	if (v->cxl && !v->v5 && index == v->comp_bar && vcxl_in_block(v, off, count))
 		return vcxl_block_rw(v, buf, count, ppos, iswrite);
 	if (iswrite)
 		return vfio_pci_core_write(core_vdev, buf, count, ppos);
@@ -636,16 +1084,33 @@ static ssize_t vcxl_write(struct vfio_device *core_vdev,
 	return vcxl_rw(core_vdev, (char __user *)buf, count, ppos, true);
 }
 
+/*
+ * The part of the component BAR no mapping may cover: v2 traps the whole
+ * component block, v5 the page(s) of the HDM decoder block.
+ */
+static void vcxl_mmap_hole(struct vfio_cxl_pci *v, u64 *start, u64 *end)
+{
+	if (v->v5) {
+		*start = ALIGN_DOWN(v->hdm_bar, PAGE_SIZE);
+		*end = ALIGN(v->hdm_bar + v->hdm_size, PAGE_SIZE);
+	} else {
+		*start = v->block;
+		*end = v->block + CXL_SHADOW_BLOCK_SIZE;
+	}
+}
+
 static int vcxl_mmap(struct vfio_device *core_vdev, struct vm_area_struct *vma)
 {
 	struct vfio_cxl_pci *v = to_vcxl(core_vdev);
 	unsigned int index = vma->vm_pgoff >>
 			     (VFIO_PCI_OFFSET_SHIFT - PAGE_SHIFT);
 	u64 start = vcxl_mem_pgoff(vma, vma->vm_start) << PAGE_SHIFT;
+	u64 hole, hole_end;
 
 	/* The component block is trapped: no mapping may cover it */
-	if (index == v->comp_bar &&
-	    vcxl_in_block(v, start, vma->vm_end - vma->vm_start))
+	vcxl_mmap_hole(v, &hole, &hole_end);
+	if (v->cxl && index == v->comp_bar && start < hole_end &&
+	    hole < start + (vma->vm_end - vma->vm_start))
 		return -EINVAL;
 	return vfio_pci_core_mmap(core_vdev, vma);
 }
@@ -655,18 +1120,19 @@ static int vcxl_add_sparse(struct vfio_cxl_pci *v, struct vfio_region_info *info
 			   struct vfio_info_cap *caps)
 {
 	struct vfio_region_info_cap_sparse_mmap *sparse;
-	u64 end = v->block + CXL_SHADOW_BLOCK_SIZE;
 	unsigned int n = 0;
+	u64 start, end;
 	size_t size;
 	int rc;
 
+	vcxl_mmap_hole(v, &start, &end);
 	size = struct_size(sparse, areas, 2);
 	sparse = kzalloc(size, GFP_KERNEL);
 	if (!sparse)
 		return -ENOMEM;
-	if (v->block) {
+	if (start) {
 		sparse->areas[n].offset = 0;
-		sparse->areas[n].size = v->block;
+		sparse->areas[n].size = start;
 		n++;
 	}
 	if (end < info->size) {
@@ -697,7 +1163,7 @@ static int vcxl_get_region_info(struct vfio_device *core_vdev,
 	int rc;
 
 	rc = vfio_pci_ioctl_get_region_info(core_vdev, info, caps);
-	if (rc || info->index != v->comp_bar ||
+	if (rc || !v->cxl || info->index != v->comp_bar ||
 	    !(info->flags & VFIO_REGION_INFO_FLAG_MMAP))
 		return rc;
 	return vcxl_add_sparse(v, info, caps);
@@ -758,12 +1224,61 @@ static long vcxl_ioctl_get_info(struct vfio_cxl_pci *v,
 	return rc;
 }
 
+/*
+ * v5's VFIO_DEVICE_GET_INFO: vfio-pci-core's reply (its capabilities, the
+ * region count with ours) with the CXL flag, and no CXL capability.
+ */
+static long vcxl_v5_get_info(struct vfio_cxl_pci *v,
+			     struct vfio_device_info __user *arg)
+{
+	long rc;
+	u32 flags;
+
+	rc = vfio_pci_core_ioctl(&v->core.vdev, VFIO_DEVICE_GET_INFO,
+				 (unsigned long)arg);
+	if (rc)
+		return rc;
+	if (get_user(flags, &arg->flags))
+		return -EFAULT;
+	return put_user(flags | VFIO_DEVICE_FLAGS_CXL, &arg->flags);
+}
+
+/* v5's ioctls: its device info, its resets */
+static long vcxl_v5_ioctl(struct vfio_cxl_pci *v, unsigned int cmd,
+			  unsigned long arg)
+{
+	long rc;
+
+	switch (cmd) {
+	case VFIO_DEVICE_GET_INFO:
+		return vcxl_v5_get_info(v, (void __user *)arg);
+	case VFIO_DEVICE_RESET:
+		return vcxl_v5_reset(v);
+	case VFIO_DEVICE_PCI_HOT_RESET:
+		/*
+		 * A bus reset may clear the decoders behind the CXL core's
+		 * back: the memory stays unmapped and gated until a
+		 * VFIO_DEVICE_RESET puts them back and samples them.
+		 */
+		vcxl_reset_prepare(v);
+		rc = vfio_pci_core_ioctl(&v->core.vdev, cmd, arg);
+		up_write(&v->lock);
+		return rc;
+	default:
+		return vfio_pci_core_ioctl(&v->core.vdev, cmd, arg);
+	}
+}
+
 static long vcxl_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 		       unsigned long arg)
 {
 	struct vfio_cxl_pci *v = to_vcxl(core_vdev);
 	long rc;
 
+	if (!v->cxl)
+		return vfio_pci_core_ioctl(core_vdev, cmd, arg);
+	if (v->v5)
+		return vcxl_v5_ioctl(v, cmd, arg);
 	switch (cmd) {
 	case VFIO_DEVICE_GET_INFO:
 		return vcxl_ioctl_get_info(v, (void __user *)arg);
@@ -777,11 +1292,38 @@ static long vcxl_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 	}
 }
 
+/* v5: the same memory region, and COMP_REGS the HDM decoder block alone */
+static int vcxl_v5_register_regions(struct vfio_cxl_pci *v)
+{
+	struct vfio_pci_core_device *core = &v->core;
+	const u32 type = VFIO_REGION_TYPE_PCI_VENDOR_TYPE | PCI_VENDOR_ID_CXL;
+	int rc;
+
+	v->mem_index = VFIO_PCI_NUM_REGIONS + core->num_regions;
+	rc = vfio_pci_core_register_dev_region(core, type, VCXL_V5_SUBTYPE_MEM,
+					       &vcxl_mem_ops,
+					       range_len(&v->range),
+					       VFIO_REGION_INFO_FLAG_READ |
+					       VFIO_REGION_INFO_FLAG_WRITE |
+					       VFIO_REGION_INFO_FLAG_MMAP, v);
+	if (rc)
+		return rc;
+	v->comp_index = VFIO_PCI_NUM_REGIONS + core->num_regions;
+	return vfio_pci_core_register_dev_region(core, type,
+						 VCXL_V5_SUBTYPE_COMP_REGS,
+						 &vcxl_v5_comp_regs_ops,
+						 v->hdm_size,
+						 VFIO_REGION_INFO_FLAG_READ |
+						 VFIO_REGION_INFO_FLAG_WRITE, v);
+}
+
 static int vcxl_register_regions(struct vfio_cxl_pci *v)
 {
 	struct vfio_pci_core_device *core = &v->core;
 	int rc;
 
+	if (v->v5)
+		return vcxl_v5_register_regions(v);
 	v->mem_index = VFIO_PCI_NUM_REGIONS + core->num_regions;
 	rc = vfio_pci_core_register_dev_region(core, VFIO_REGION_TYPE_CXL,
 					       VFIO_REGION_SUBTYPE_CXL,
@@ -810,6 +1352,10 @@ static int vcxl_open_device(struct vfio_device *core_vdev)
 	rc = vfio_pci_core_enable(core);
 	if (rc)
 		return rc;
+	if (!v->cxl) {
+		vfio_pci_core_finish_enable(core);
+		return 0;
+	}
 
 	/*
 	 * The CXL core's endpoint port holds the HDM decoder registers, a
@@ -833,6 +1379,9 @@ static int vcxl_open_device(struct vfio_device *core_vdev)
 
 	down_write(&v->lock);
 	vcxl_snapshot(v);
+	/* v5: the DVSEC's shadow is per open; v2 takes it at every reset */
+	if (v->v5)
+		vcxl_dvsec_init(v);
 	up_write(&v->lock);
 
 	vfio_pci_core_finish_enable(core);
@@ -863,6 +1412,41 @@ static void vcxl_close_device(struct vfio_device *core_vdev)
 	vfio_pci_core_close_device(core_vdev);
 }
 
+/*
+ * v5: the device memory region as a dma-buf (VFIO_DEVICE_FEATURE_DMA_BUF),
+ * which iommufd maps with IOMMU_IOAS_MAP_FILE where it cannot map the
+ * VM_PFNMAP mmap by address. Stock 7.3's core refuses a dma-buf of a
+ * region that is not a BAR before asking; the nested bed's test kernel
+ * (mk/nested-kernel/patches) asks. The memory is no BAR and has no P2P
+ * provider of its own: iommufd's import takes the physical ranges, and
+ * the component BAR's provider stands in. The core revokes BAR dma-bufs
+ * only; QEMU takes a new one after every reset.
+ */
+static int vcxl_get_dmabuf_phys(struct vfio_pci_core_device *core,
+				struct p2pdma_provider **provider,
+				unsigned int region_index,
+				struct phys_vec *phys_vec,
+				struct vfio_region_dma_range *dma_ranges,
+				size_t nr_ranges)
+{
+	struct vfio_cxl_pci *v = container_of(core, struct vfio_cxl_pci, core);
+
+	if (!v->cxl || !v->v5 || region_index != v->mem_index)
+		return vfio_pci_core_get_dmabuf_phys(core, provider,
+						     region_index, phys_vec,
+						     dma_ranges, nr_ranges);
+	*provider = pcim_p2pdma_provider(core->pdev, v->comp_bar);
+	if (!*provider)
+		return -EINVAL;
+	return vfio_pci_core_fill_phys_vec(phys_vec, dma_ranges, nr_ranges,
+					   v->range.start,
+					   range_len(&v->range));
+}
+
+static const struct vfio_pci_device_ops vcxl_pci_ops = {
+	.get_dmabuf_phys = vcxl_get_dmabuf_phys,
+};
+
 static int vcxl_init_dev(struct vfio_device *core_vdev)
 {
 	struct vfio_cxl_pci *v = to_vcxl(core_vdev);
@@ -876,6 +1460,7 @@ static int vcxl_init_dev(struct vfio_device *core_vdev)
 	 * committed and decoded while the device is bound.
 	 */
 	v->core.disable_idle_d3 = true;
+	v->core.pci_ops = &vcxl_pci_ops;
 	init_rwsem(&v->lock);
 	return 0;
 }
@@ -895,6 +1480,11 @@ static const struct vfio_device_ops vcxl_ops = {
 	.request	= vfio_pci_core_request,
 	.match		= vfio_pci_core_match,
 	.match_token_uuid = vfio_pci_core_match_token_uuid,
+	/* NULL on a kernel without IOMMUFD, such as Debian's */
+	.bind_iommufd	= vfio_iommufd_physical_bind,
+	.unbind_iommufd	= vfio_iommufd_physical_unbind,
+	.attach_ioas	= vfio_iommufd_physical_attach_ioas,
+	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
 };
 
 /* --- Probe ---------------------------------------------------------------- */
@@ -990,6 +1580,10 @@ static int vcxl_check_decoders(struct vfio_cxl_pci *v, resource_size_t phys)
 				 &v->shadow.hdm, &v->shadow.count);
 	if (rc)
 		return vcxl_refuse(pdev, rc, "no HDM Decoder Capability in CXL.cachemem");
+	if (v->v5 && v->shadow.count != 1)
+		return vcxl_refuse(pdev, -EOPNOTSUPP,
+				   "%u HDM decoders: v5 takes a device with exactly one",
+				   v->shadow.count);
 	v->shadow.regs = v->shadow_regs;
 	v->shadow.size = cxl_shadow_size(v->shadow.hdm, v->shadow.count);
 	v->shadow.cache_capable = v->cache_capable;
@@ -1003,6 +1597,12 @@ static int vcxl_check_decoders(struct vfio_cxl_pci *v, resource_size_t phys)
 		return vcxl_refuse(pdev, -EOPNOTSUPP,
 				   "decoder 0 is interleaved (IW %lu)",
 				   FIELD_GET(VCXL_HDM_CTRL_IW, ctrl));
+
+	/* v5: where COMP_REGS is, and what a CXL reset must get back */
+	v->hdm_bar = v->block + CXL_SHADOW_CACHEMEM_OFFSET + v->shadow.hdm;
+	v->hdm_size = CXL_SHADOW_HDM_DECODER_FIRST +
+		      CXL_SHADOW_HDM_DECODER_STRIDE * v->shadow.count;
+	memcpy(v->fw_hdm, &v->hw_regs[v->shadow.hdm / 4], sizeof(v->fw_hdm));
 	return 0;
 }
 
@@ -1027,6 +1627,12 @@ static int vcxl_probe_cxl(struct vfio_cxl_pci *v)
 		return vcxl_refuse(pdev, pcibios_err_to_errno(rc), "DVSEC Capability");
 	if (!(cap & PCI_DVSEC_CXL_MEM_CAPABLE))
 		return vcxl_refuse(pdev, -ENODEV, "not Mem_Capable");
+	if (v->v5 && !(cap & VCXL_DVSEC_CAP_CXL_RESET))
+		return vcxl_refuse(pdev, -EOPNOTSUPP,
+				   "not CXL Reset Capable, which v5 requires");
+	v->dvsec_cap = cap;
+	pci_read_config_word(pdev, v->dvsec + PCI_DVSEC_CXL_CTRL,
+			     &v->fw_dvsec_ctrl);
 	if ((pdev->class >> 8) == PCI_CLASS_MEMORY_CXL)
 		return vcxl_refuse(pdev, -ENODEV,
 				   "a class 0502 memory device is cxl_pci's");
@@ -1079,12 +1685,23 @@ static int vcxl_probe_cxl(struct vfio_cxl_pci *v)
 static int vcxl_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct vfio_cxl_pci *v;
+	void *group = NULL;
 	int rc;
 
 	v = vfio_alloc_device(vfio_cxl_pci, core.vdev, &pdev->dev, &vcxl_ops);
 	if (IS_ERR(v))
 		return PTR_ERR(v);
+	v->v5 = vcxl_uapi == VCXL_UAPI_V5;
+	v->cxl = true;
 
+	/* v5: what the CXL probe set up goes again if it does not take it */
+	if (v->v5) {
+		group = devres_open_group(&pdev->dev, NULL, GFP_KERNEL);
+		if (!group) {
+			rc = -ENOMEM;
+			goto out_put;
+		}
+	}
 	/* The component registers must decode while they are read */
 	rc = pci_enable_device_mem(pdev);
 	if (rc) {
@@ -1093,6 +1710,14 @@ static int vcxl_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	}
 	rc = vcxl_probe_cxl(v);
 	pci_disable_device(pdev);
+	if (rc && v->v5) {
+		/* v5: a device it does not take is served as plain vfio-pci */
+		devres_release_group(&pdev->dev, group);
+		v->cxl = false;
+		rc = 0;
+	} else if (v->v5) {
+		devres_remove_group(&pdev->dev, group);
+	}
 	if (rc)
 		goto out_put;
 
@@ -1100,9 +1725,11 @@ static int vcxl_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	rc = vfio_pci_core_register_device(&v->core);
 	if (rc)
 		goto out_put;
-	pci_info(pdev, "CXL Type-2: memory %pra write-back, component block at BAR %d + %#llx, %u HDM decoder(s)%s\n",
-		 &v->range, v->comp_bar, (u64)v->block, v->shadow.count,
-		 v->cache_capable ? ", Cache_Capable" : "");
+	if (v->cxl)
+		pci_info(pdev, "CXL Type-2%s: memory %pra write-back, component block at BAR %d + %#llx, %u HDM decoder(s)%s\n",
+			 v->v5 ? " (vfio-cxl v5)" : "", &v->range, v->comp_bar,
+			 (u64)v->block, v->shadow.count,
+			 v->cache_capable ? ", Cache_Capable" : "");
 	return 0;
 
 out_put:
@@ -1135,7 +1762,7 @@ static struct pci_driver vcxl_driver = {
 };
 module_pci_driver(vcxl_driver);
 
-MODULE_DESCRIPTION("vfio-pci variant driver for CXL Type-2 devices (vfio-cxl UAPI v2)");
+MODULE_DESCRIPTION("vfio-pci variant driver for CXL Type-2 devices (vfio-cxl UAPI v2 or v5)");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS("CXL");
 MODULE_SOFTDEP("pre: cxl_acpi cxl_mem");

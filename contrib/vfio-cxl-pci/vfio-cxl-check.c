@@ -1,9 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vfio-cxl-check: checks a device bound to vfio_cxl_pci through the VFIO
- * ioctls alone, no QEMU: what the v2 vfio-cxl UAPI promises a VMM.
+ * ioctls alone, no QEMU: what the v2 vfio-cxl UAPI promises a VMM, or the
+ * v5 one (the series as posted since v4).
  *
- *   vfio-cxl-check BDF
+ *   vfio-cxl-check [--v2 | --v5 | --plain] BDF
+ *
+ * Without an option the device says which: a CXL device info capability
+ * is v2, none is v5. An option makes the other one a failure. --plain
+ * checks a device the driver serves as plain vfio-pci (v5's fallback).
+ * $CXL_HOST_WINDOW: the host address of the CXL window the device memory
+ * sits at, which v5's live decoder 0 BASE must read.
  *
  * $CXL_HOST_PATTERN ("OFFSET:HEX"): bytes someone else wrote into the
  * device memory at that offset (the test bed's outer host), which the
@@ -18,6 +25,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +36,17 @@
 #include <unistd.h>
 
 #include "cxl_shadow.h"
+/*
+ * The v5 numbers (provisional, shared with QEMU) first: v2's COMP_REGS
+ * subtype has the same name in vfio_cxl_uapi.h.
+ */
+#include "cxl-uapi-v5.h"
+enum {
+	V5_SUBTYPE_MEM = VFIO_REGION_SUBTYPE_CXL_MEM,
+	V5_SUBTYPE_COMP_REGS = VFIO_REGION_SUBTYPE_CXL_COMP_REGS,
+};
+
+#undef VFIO_REGION_SUBTYPE_CXL_COMP_REGS
 #include "vfio_cxl_uapi.h"
 
 #define OFFSET(index)		((uint64_t)(index) << 40)
@@ -47,6 +67,9 @@ static struct vfio_device_info_cap_cxl cxl;
 static struct vfio_device_info dev_info;
 static uint64_t mem_size, comp_size, bar_size;
 static struct cxl_shadow layout;
+/* v5: the device serves the v5 interface; COMP_REGS's region capability */
+static int v5;
+static struct vfio_region_info_cap_cxl_comp_regs comp_cap;
 
 static void ok(int cond, const char *fmt, ...)
 {
@@ -433,7 +456,9 @@ static void check_memory(const char *pattern)
 	   !memcmp(p + OWN_PATTERN_OFF + 16, own, sizeof(own)),
 	   "hdm_mem_mmap_rw: what write() wrote, mmap reads");
 	hex(h, p + OWN_PATTERN_OFF, 32);
-	printf("check-host: expect-devmem %#lx %s\n", OWN_PATTERN_OFF, h);
+	/* v5 clears the memory in its reset: it says so after that */
+	if (!v5)
+		printf("check-host: expect-devmem %#lx %s\n", OWN_PATTERN_OFF, h);
 	ok(pread(device, got, 4, mem + mem_size) < 0 && errno == EINVAL,
 	   "hdm_mem_mmap_rw: read() past the end is refused");
 
@@ -554,16 +579,620 @@ static void check_reset(void)
 	}
 }
 
+/* --- v5 ------------------------------------------------------------------ */
+
+#define PCI_COMMAND_OFF		0x04
+#define PCI_COMMAND_MEM		0x2
+#define DVSEC_CAP		0x0a
+#define DVSEC_CAP_MEM_CLR	CXL_SHADOW_BIT(11)
+#define DVSEC_CTRL2		0x10
+#define DVSEC_CTRL2_DISABLE_CACHING	CXL_SHADOW_BIT(0)
+#define DVSEC_CTRL2_INITIATE_WBI	CXL_SHADOW_BIT(1)
+#define DVSEC_CTRL2_INITIATE_RESET	CXL_SHADOW_BIT(2)
+#define DVSEC_STATUS2		0x12
+#define DVSEC_STATUS2_CACHE_INVALID	CXL_SHADOW_BIT(0)
+#define DVSEC_STATUS2_RESET_COMPLETE	CXL_SHADOW_BIT(1)
+#define DVSEC_ID_REGLOC		8
+#define PCI_EXP_DEVCTL_OFF	0x08
+#define PCI_EXP_DEVCTL_FLR	0x8000
+/* The emulated accelerator's registers at the start of BAR 2 */
+#define ACCEL_BAR		2
+#define ACCEL_ID		0x43584c32	/* "CXL2" */
+#define ACCEL_SCRATCH		0x08
+/* An IOVA for a second type1 map, while the memory is gated */
+#define GATED_IOVA		(DEVMEM_IOVA * 16)
+
+static int mem_clr_capable;
+
+static uint16_t cfg16(uint32_t off)
+{
+	uint16_t v = 0xffff;
+
+	cfg_read(off, &v, 2);
+	return v;
+}
+
+static void cfg16_set(uint32_t off, uint16_t v)
+{
+	cfg_write(off, &v, 2);
+}
+
+static uint32_t bar_read(unsigned int bar, uint64_t off)
+{
+	uint32_t v = 0xdeadbeef;
+
+	if (pread(device, &v, 4, OFFSET(bar) + off) != 4)
+		return 0xdeadbeef;
+	return v;
+}
+
+/* The CXL DVSEC with @id: its config offset, or 0 */
+static uint32_t find_cxl_dvsec(uint16_t want)
+{
+	uint32_t off = 0x100, hdr, h1;
+	uint16_t id;
+	int hops = 0;
+
+	while (off && hops++ < 64 && !cfg_read(off, &hdr, 4)) {
+		if ((hdr & 0xffff) == PCI_EXT_CAP_ID_DVSEC &&
+		    !cfg_read(off + 4, &h1, 4) && !cfg_read(off + 8, &id, 2) &&
+		    (h1 & 0xffff) == DVSEC_VENDOR_CXL && id == want)
+			return off;
+		off = hdr >> 20;
+	}
+	return 0;
+}
+
+static sigjmp_buf fault_jmp;
+
+static void on_sigbus(int sig)
+{
+	siglongjmp(fault_jmp, 1);
+}
+
+/* Reads a byte at @p into @out: 1 if that got SIGBUS */
+static int faults(unsigned char *p, unsigned char *out)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	int hit = 0;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(fault_jmp, 1))
+		hit = 1;
+	else
+		*out = __atomic_load_n(p, __ATOMIC_RELAXED);
+	sigaction(SIGBUS, &old, NULL);
+	return hit;
+}
+
+static int type1_map(void *p, uint64_t iova, uint64_t size)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)p,
+		.iova = iova,
+		.size = size,
+	};
+
+	return ioctl(container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
+}
+
+/* Unmaps @iova: the bytes type1 says it unmapped, or -errno */
+static int64_t type1_unmap(uint64_t iova, uint64_t size)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = iova,
+		.size = size,
+	};
+
+	if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap))
+		return -errno;
+	return unmap.size;
+}
+
+/* Whether the device says CXL and has no CXL device info capability */
+static int v5_device_info(int quiet)
+{
+	size_t len = 4096;
+	struct vfio_device_info *info = calloc(1, len);
+	struct vfio_info_cap_header *h = NULL;
+	int rc;
+
+	info->argsz = len;
+	rc = ioctl(device, VFIO_DEVICE_GET_INFO, info);
+	if (!rc && (info->flags & VFIO_DEVICE_FLAGS_CAPS))
+		h = find_cap(info, len, info->cap_offset, VFIO_DEVICE_INFO_CAP_CXL);
+	if (!quiet) {
+		ok(!rc, "device_is_cxl: VFIO_DEVICE_GET_INFO");
+		ok((info->flags & (VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_CXL |
+				   VFIO_DEVICE_FLAGS_RESET)) ==
+		   (VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_CXL |
+		    VFIO_DEVICE_FLAGS_RESET),
+		   "device_is_cxl: flags %#x have PCI, CXL and RESET", info->flags);
+		ok(!h, "device_is_cxl: no CXL device info capability (v5)");
+	}
+	dev_info = *info;
+	free(info);
+	return !rc && !h;
+}
+
+/* The v5 regions, found by their type */
+static void v5_regions(void)
+{
+	const uint32_t type = VFIO_REGION_TYPE_PCI_VENDOR_TYPE | DVSEC_VENDOR_CXL;
+	unsigned int i, nmem = 0, ncomp = 0;
+
+	for (i = VFIO_PCI_NUM_REGIONS; i < dev_info.num_regions; i++) {
+		struct vfio_region_info *info = region_info(i);
+		struct vfio_region_info_cap_type *t = NULL;
+
+		if (info && (info->flags & VFIO_REGION_INFO_FLAG_CAPS))
+			t = (void *)find_cap(info, info->argsz, info->cap_offset,
+					     VFIO_REGION_INFO_CAP_TYPE);
+		if (t && t->type == type && t->subtype == V5_SUBTYPE_MEM) {
+			cxl.dpa_region_index = i;
+			nmem++;
+		}
+		if (t && t->type == type && t->subtype == V5_SUBTYPE_COMP_REGS) {
+			cxl.comp_regs_region_index = i;
+			ncomp++;
+		}
+		free(info);
+	}
+	ok(nmem == 1 && ncomp == 1,
+	   "region_scan: one memory region (%u) and one COMP_REGS region (%u) of type %#x among %u",
+	   cxl.dpa_region_index, cxl.comp_regs_region_index, type,
+	   dev_info.num_regions);
+	check_region(cxl.dpa_region_index, V5_SUBTYPE_MEM,
+		     VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
+		     VFIO_REGION_INFO_FLAG_MMAP, &mem_size, "memory");
+	check_region(cxl.comp_regs_region_index, V5_SUBTYPE_COMP_REGS,
+		     VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE,
+		     &comp_size, "COMP_REGS");
+}
+
+/*
+ * The COMP_REGS region capability, and where the Register Locator DVSEC
+ * and the CXL capability array (read through the BAR, which v5 does not
+ * hide) put the HDM Decoder Capability
+ */
+static void v5_comp_regs_cap(void)
+{
+	struct vfio_region_info *info = region_info(cxl.comp_regs_region_index);
+	struct vfio_info_cap_header *h = NULL;
+	uint32_t rl = find_cxl_dvsec(DVSEC_ID_REGLOC), len = 0, lo, hi, i;
+	uint64_t block = ~0ULL, hdm = ~0ULL;
+	unsigned int bir = ~0U, n;
+
+	if (info && (info->flags & VFIO_REGION_INFO_FLAG_CAPS))
+		h = find_cap(info, info->argsz, info->cap_offset,
+			     VFIO_REGION_INFO_CAP_CXL_COMP_REGS);
+	ok(h && h->version == VFIO_REGION_INFO_CAP_CXL_COMP_REGS_VERSION,
+	   "comp_regs_cap: COMP_REGS region info capability %d version %d",
+	   VFIO_REGION_INFO_CAP_CXL_COMP_REGS,
+	   VFIO_REGION_INFO_CAP_CXL_COMP_REGS_VERSION);
+	if (h)
+		memcpy(&comp_cap, h, sizeof(comp_cap));
+	free(info);
+	cxl.hdm_regs_bar_index = comp_cap.bar;
+
+	if (rl && !cfg_read(rl + 4, &len, 4))
+		len >>= 20;
+	for (i = 0x0c; rl && i + 8 <= len; i += 8) {
+		if (cfg_read(rl + i, &lo, 4) || cfg_read(rl + i + 4, &hi, 4))
+			break;
+		if (((lo >> 8) & 0xff) == 1) {
+			bir = lo & 7;
+			block = (uint64_t)hi << 32 | (lo & 0xffff0000);
+		}
+	}
+	if (block != ~0ULL) {
+		uint32_t hdr = bar_read(bir, block + CXL_SHADOW_CACHEMEM_OFFSET);
+
+		n = hdr >> CXL_SHADOW_CAP_ARRAY_SIZE_SHIFT;
+		for (i = 1; (hdr & CXL_SHADOW_CAP_ID_MASK) == CXL_SHADOW_CAP_ARRAY_ID &&
+		     i <= n && i < 64; i++) {
+			uint32_t e = bar_read(bir, block + CXL_SHADOW_CACHEMEM_OFFSET + 4 * i);
+
+			if ((e & CXL_SHADOW_CAP_ID_MASK) == CXL_SHADOW_CAP_ID_HDM)
+				hdm = block + CXL_SHADOW_CACHEMEM_OFFSET +
+				      (e >> CXL_SHADOW_CAP_PTR_SHIFT);
+		}
+	}
+	ok(h && comp_cap.bar == bir && comp_cap.offset == hdm,
+	   "comp_regs_cap: BAR %u + %#" PRIx64 " is the HDM Decoder Capability the Register Locator (BAR %u, block %#" PRIx64 ") and the capability array read through the BAR give (%#" PRIx64 ")",
+	   comp_cap.bar, (uint64_t)comp_cap.offset, bir, block, hdm);
+}
+
+/* COMP_REGS: the HDM decoder block, live, writes dropped */
+static void v5_comp_regs(void)
+{
+	static const uint32_t regs[] = {
+		CXL_SHADOW_HDM_CAP, CXL_SHADOW_HDM_GLOBAL_CTRL,
+		CXL_SHADOW_HDM_DEC_BASE_LO, CXL_SHADOW_HDM_DEC_BASE_HI,
+		CXL_SHADOW_HDM_DEC_SIZE_LO, CXL_SHADOW_HDM_DEC_SIZE_HI,
+		CXL_SHADOW_HDM_DEC_CTRL,
+	};
+	const char *window = getenv("CXL_HOST_WINDOW");
+	uint32_t cap, ctrl, v = 0, two = 0, field;
+	uint64_t base, size, eight = 0;
+	const unsigned int nregs = sizeof(regs) / sizeof(*regs);
+	unsigned int i, count, kept = 0, accepted = 0;
+
+	/* v5's COMP_REGS starts at the HDM Decoder Capability */
+	layout.hdm = 0;
+	cap = comp(CXL_SHADOW_HDM_CAP);
+	field = cap & CXL_SHADOW_HDM_CAP_COUNT_MASK;
+	count = field ? field * 2 : 1;
+	ok(count == 1 && comp_size == CXL_SHADOW_HDM_DECODER_FIRST +
+	   CXL_SHADOW_HDM_DECODER_STRIDE * count,
+	   "comp_regs_hdm_read: COMP_REGS is the HDM decoder block: %#" PRIx64 " bytes, %u decoder (capability %#x)",
+	   comp_size, count, cap);
+	ctrl = comp(dec(0, CXL_SHADOW_HDM_DEC_CTRL));
+	ok((ctrl & CXL_SHADOW_HDM_CTRL_COMMITTED) && (ctrl & CXL_SHADOW_HDM_CTRL_LOCK),
+	   "comp_regs_live: decoder 0 reads COMMITTED and LOCK from the device (control %#x)",
+	   ctrl);
+	base = (uint64_t)comp(dec(0, CXL_SHADOW_HDM_DEC_BASE_HI)) << 32 |
+	       (comp(dec(0, CXL_SHADOW_HDM_DEC_BASE_LO)) & CXL_SHADOW_HDM_ADDR_LO_MASK);
+	size = (uint64_t)comp(dec(0, CXL_SHADOW_HDM_DEC_SIZE_HI)) << 32 |
+	       (comp(dec(0, CXL_SHADOW_HDM_DEC_SIZE_LO)) & CXL_SHADOW_HDM_ADDR_LO_MASK);
+	ok(base && (!window || !*window || base == strtoull(window, NULL, 0)),
+	   "comp_regs_live: decoder 0 BASE is the host address %#" PRIx64 " (the CXL window at %s)",
+	   base, window && *window ? window : "?");
+	ok(size == mem_size,
+	   "comp_regs_live: decoder 0 SIZE is the memory region's size (%#" PRIx64 ")",
+	   size);
+
+	ok(pread(device, &two, 2, OFFSET(cxl.comp_regs_region_index)) < 0 &&
+	   errno == EINVAL, "comp_regs_reject_unaligned: 2-byte read");
+	ok(pread(device, &v, 4, OFFSET(cxl.comp_regs_region_index) + 2) < 0 &&
+	   errno == EINVAL, "comp_regs_reject_unaligned: unaligned dword read");
+	ok(pread(device, &eight, 8, OFFSET(cxl.comp_regs_region_index)) < 0 &&
+	   errno == EINVAL, "comp_regs_reject_unaligned: 8-byte read");
+	ok(comp_read(comp_size, &v) == -EINVAL,
+	   "comp_regs_reject_out_of_range: read at the region's end");
+	ok(comp_write(comp_size + 0x100, 0) == -EINVAL,
+	   "comp_regs_reject_out_of_range: write past the end");
+
+	for (i = 0; i < nregs; i++) {
+		v = comp(regs[i]);
+		accepted += !comp_write(regs[i], regs[i] == CXL_SHADOW_HDM_DEC_CTRL ?
+					v & ~CXL_SHADOW_HDM_CTRL_COMMIT : ~v);
+		kept += comp(regs[i]) == v;
+	}
+	ok(accepted == i && kept == i,
+	   "hdm_base_write_absorbed: writes to the capability, Global Control, BASE, SIZE and an uncommit return success and change nothing (%u of %u)",
+	   kept, i);
+}
+
+/*
+ * The component BAR: the page(s) of the decoder block are out of the mmap,
+ * the block reads all ones and drops writes, the rest is the device's
+ */
+static void v5_bar(void)
+{
+	struct vfio_region_info *info = region_info(comp_cap.bar);
+	struct vfio_region_info_cap_sparse_mmap *sp = NULL;
+	uint64_t hdm = comp_cap.offset, hole = hdm & ~(PAGE - 1);
+	uint64_t hole_end = (hdm + comp_size + PAGE - 1) & ~(PAGE - 1);
+	uint64_t covered = 0, block = hdm & ~(uint64_t)(CXL_SHADOW_BLOCK_SIZE - 1);
+	uint32_t v, w, before, split[2] = { 0 };
+	unsigned int i, ones = 0;
+	int overlap = 0;
+	ssize_t n;
+	void *p;
+
+	if (info && (info->flags & VFIO_REGION_INFO_FLAG_CAPS))
+		sp = (void *)find_cap(info, info->argsz, info->cap_offset,
+				      VFIO_REGION_INFO_CAP_SPARSE_MMAP);
+	bar_size = info ? info->size : 0;
+	for (i = 0; sp && i < sp->nr_areas; i++) {
+		covered += sp->areas[i].size;
+		if (sp->areas[i].offset < hole_end &&
+		    hole < sp->areas[i].offset + sp->areas[i].size)
+			overlap = 1;
+	}
+	ok(sp && !overlap && covered == bar_size - (hole_end - hole),
+	   "comp_bar_sparse_mmap: %u area(s) cover BAR %u (%#" PRIx64 " bytes) but the decoder block's page(s) [%#" PRIx64 ", %#" PRIx64 ")",
+	   sp ? sp->nr_areas : 0, comp_cap.bar, bar_size, hole, hole_end);
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, device, OFFSET(comp_cap.bar) + hole);
+	ok(p == MAP_FAILED && errno == EINVAL,
+	   "comp_bar_sparse_mmap: mmap of the decoder block's page is refused");
+	if (p != MAP_FAILED)
+		munmap(p, PAGE);
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, device, OFFSET(comp_cap.bar) + block);
+	ok(p != MAP_FAILED || block == hole,
+	   "comp_bar_sparse_mmap: the component block's first page maps (%s)",
+	   p == MAP_FAILED ? strerror(errno) : "mapped");
+	if (p != MAP_FAILED)
+		munmap(p, PAGE);
+	free(info);
+
+	for (i = 0; i < comp_size / 4; i++)
+		ones += bar_read(comp_cap.bar, hdm + 4 * i) == 0xffffffff;
+	ok(ones == comp_size / 4,
+	   "comp_bar_rdwr_split: a BAR read of the decoder block gives all ones (%u of %" PRIu64 " dwords)",
+	   ones, comp_size / 4);
+	v = bar_read(comp_cap.bar, block + CXL_SHADOW_CACHEMEM_OFFSET);
+	ok((v & CXL_SHADOW_CAP_ID_MASK) == CXL_SHADOW_CAP_ARRAY_ID,
+	   "comp_bar_rdwr_split: the capability array reads through the BAR (header %#x)", v);
+	before = bar_read(comp_cap.bar, hdm - 4);
+	n = pread(device, split, 8, OFFSET(comp_cap.bar) + hdm - 4);
+	ok(n == 8 && split[0] == before && split[1] == 0xffffffff,
+	   "comp_bar_rdwr_split: a read across the block's start is split (%#x %#x)",
+	   split[0], split[1]);
+	before = comp(dec(0, CXL_SHADOW_HDM_DEC_BASE_HI));
+	w = ~before;
+	ok(pwrite(device, &w, 4, OFFSET(comp_cap.bar) + hdm +
+		  dec(0, CXL_SHADOW_HDM_DEC_BASE_HI)) == 4 &&
+	   comp(dec(0, CXL_SHADOW_HDM_DEC_BASE_HI)) == before,
+	   "comp_bar_rdwr_split: a BAR write of decoder 0 BASE is dropped");
+}
+
+/*
+ * The memory gate: Memory Space Enable off unmaps the memory and fails
+ * read()/write(); on again, it is all there.
+ */
+static void v5_gate(void)
+{
+	uint64_t mem = OFFSET(cxl.dpa_region_index);
+	uint16_t cmd = cfg16(PCI_COMMAND_OFF);
+	unsigned char *p, b = 0, got[16], want[16];
+	int64_t kept;
+	int rc;
+
+	p = map_mem(PROT_READ | PROT_WRITE);
+	if (p == MAP_FAILED) {
+		ok(0, "memory_gate: mmap of the memory region");
+		return;
+	}
+	pread(device, want, sizeof(want), mem + OWN_PATTERN_OFF);
+	ok(!faults(p + OWN_PATTERN_OFF, &b) && b == want[0],
+	   "memory_gate: Memory Space on (command %#x): the mapping reads", cmd);
+	rc = type1_map(p, DEVMEM_IOVA, mem_size);
+	diag("type1 VFIO_IOMMU_MAP_DMA of the mapping with the gate open: %s",
+	     strerror(-rc));
+
+	cfg16_set(PCI_COMMAND_OFF, cmd & ~PCI_COMMAND_MEM);
+	ok(faults(p + OWN_PATTERN_OFF, &b),
+	   "memory_gate: Memory Space off: a read through the mapping gets SIGBUS");
+	ok(pread(device, got, sizeof(got), mem + OWN_PATTERN_OFF) < 0 && errno == EIO,
+	   "memory_gate: Memory Space off: read() gives EIO");
+	ok(pwrite(device, got, sizeof(got), mem + OWN_PATTERN_OFF) < 0 && errno == EIO,
+	   "memory_gate: Memory Space off: write() gives EIO");
+	rc = type1_map(p, GATED_IOVA, mem_size);
+	ok(rc != 0, "memory_gate: type1 cannot map the gated memory (%s)",
+	   rc ? strerror(-rc) : "mapped");
+	if (!rc)
+		type1_unmap(GATED_IOVA, mem_size);
+	kept = type1_unmap(DEVMEM_IOVA, mem_size);
+	diag("type1: the mapping made with the gate open, after the zap: UNMAP_DMA says %" PRId64,
+	     kept);
+
+	cfg16_set(PCI_COMMAND_OFF, cmd | PCI_COMMAND_MEM);
+	ok(!faults(p + OWN_PATTERN_OFF, &b) && !memcmp(p + OWN_PATTERN_OFF, want, sizeof(want)),
+	   "memory_gate: Memory Space on again: the mapping faults in, contents kept");
+	ok(pread(device, got, sizeof(got), mem + OWN_PATTERN_OFF) == sizeof(got) &&
+	   !memcmp(got, want, sizeof(want)), "memory_gate: and read() reads them");
+	munmap(p, mem_size);
+}
+
+/* The DVSEC: a per-open shadow; Initiate CXL Reset / WBI never reach the device */
+static void v5_dvsec(void)
+{
+	uint32_t d = find_dvsec();
+	uint16_t cap, ctrl, c2, st2, w, lock = 1;
+	uint32_t scratch = 0x5a5aa5a5, got = 0;
+	int accel;
+
+	ok(d, "dvsec_body_read: CXL Device DVSEC at %#x", d);
+	if (!d)
+		return;
+	cap = cfg16(d + DVSEC_CAP);
+	mem_clr_capable = !!(cap & DVSEC_CAP_MEM_CLR);
+	cfg16_set(d + DVSEC_CAP, ~cap);
+	ok(cfg16(d + DVSEC_CAP) == cap,
+	   "dvsec_write_virtualized: the Capability register absorbs writes (%#x)", cap);
+	ctrl = cfg16(d + DVSEC_CTRL);
+	cfg16_set(d + DVSEC_CTRL, (ctrl & ~0x2) ^ 0x4000);
+	w = cfg16(d + DVSEC_CTRL);
+	ok(w == (ctrl ^ 0x4000) && (w & 0x2),
+	   "dvsec_write_virtualized: a Control write reads back, IO_Enable stays 1 (%#x)", w);
+	cfg16_set(d + DVSEC_CTRL, ctrl);
+
+	/* The accelerator's scratch register tells whether the device reset */
+	accel = bar_read(ACCEL_BAR, 0) == ACCEL_ID;
+	if (accel)
+		pwrite(device, &scratch, 4, OFFSET(ACCEL_BAR) + ACCEL_SCRATCH);
+	c2 = cfg16(d + DVSEC_CTRL2);
+	cfg16_set(d + DVSEC_CTRL2, c2 | DVSEC_CTRL2_INITIATE_RESET);
+	st2 = cfg16(d + DVSEC_STATUS2);
+	ok(!(cfg16(d + DVSEC_CTRL2) & DVSEC_CTRL2_INITIATE_RESET) &&
+	   (st2 & DVSEC_STATUS2_RESET_COMPLETE),
+	   "guest_cxl_reset: Initiate CXL Reset reads back 0, Status2 says CXL Reset Complete (%#x)",
+	   st2);
+	if (accel)
+		got = bar_read(ACCEL_BAR, ACCEL_SCRATCH);
+	ok((comp(dec(0, CXL_SHADOW_HDM_DEC_CTRL)) & CXL_SHADOW_HDM_CTRL_COMMITTED) &&
+	   (!accel || got == scratch),
+	   "guest_cxl_reset: it never reached the device: decoder 0 committed, scratch %s",
+	   !accel ? "(not the emulated accelerator)" :
+	   got == scratch ? "kept" : "reset");
+	cfg16_set(d + DVSEC_CTRL2, c2 | DVSEC_CTRL2_DISABLE_CACHING | DVSEC_CTRL2_INITIATE_WBI);
+	st2 = cfg16(d + DVSEC_STATUS2);
+	w = cfg16(d + DVSEC_CTRL2);
+	cfg16_set(d + DVSEC_CTRL2, c2);
+	ok((st2 & DVSEC_STATUS2_CACHE_INVALID) && !(w & DVSEC_CTRL2_INITIATE_WBI) &&
+	   !(cfg16(d + DVSEC_STATUS2) & DVSEC_STATUS2_CACHE_INVALID),
+	   "guest_cxl_reset: Initiate WBI is synthesized: Cache Invalid with Disable Caching (%#x), clear without",
+	   st2);
+
+	cfg_write(d + DVSEC_LOCK, &lock, 2);
+	w = ctrl ^ 0x4;
+	cfg_write(d + DVSEC_CTRL, &w, 2);
+	ok(cfg16(d + DVSEC_CTRL) == ctrl,
+	   "dvsec_write_virtualized: CONFIG_LOCK makes Control read-only");
+	lock = 0;
+	cfg_write(d + DVSEC_LOCK, &lock, 2);
+	ok(cfg16(d + DVSEC_LOCK) == 1, "dvsec_write_virtualized: CONFIG_LOCK is write-once");
+}
+
+/* The PCI Express capability's config offset, or 0 */
+static uint32_t pcie_cap(void)
+{
+	uint8_t off = 0, id = 0;
+	int hops = 0;
+
+	cfg_read(0x34, &off, 1);
+	while (off && hops++ < 48 && !cfg_read(off, &id, 1)) {
+		if (id == 0x10)
+			return off;
+		cfg_read(off + 1, &off, 1);
+	}
+	return 0;
+}
+
+/* VFIO_DEVICE_RESET: a CXL reset; the decoder back, the mapping revoked */
+static void v5_reset(void)
+{
+	uint64_t mem = OFFSET(cxl.dpa_region_index);
+	unsigned char own[16] = "vfio-cxl-check\n", got[16], zero[16] = { 0 }, b = 0;
+	uint32_t base_hi = comp(dec(0, CXL_SHADOW_HDM_DEC_BASE_HI));
+	uint32_t base_lo = comp(dec(0, CXL_SHADOW_HDM_DEC_BASE_LO));
+	char h[2 * 32 + 1];
+	unsigned char *p;
+	uint32_t pcie;
+	uint16_t devctl;
+	int64_t kept;
+	int rc, cleared;
+
+	pwrite(device, own, sizeof(own), mem + OWN_PATTERN_OFF);
+	p = map_mem(PROT_READ | PROT_WRITE);
+	if (p == MAP_FAILED) {
+		ok(0, "device_reset: mmap of the memory region");
+		return;
+	}
+	faults(p + OWN_PATTERN_OFF, &b);
+	rc = type1_map(p, DEVMEM_IOVA, mem_size);
+	ok(!ioctl(device, VFIO_DEVICE_RESET), "device_reset: VFIO_DEVICE_RESET");
+	ok((comp(dec(0, CXL_SHADOW_HDM_DEC_CTRL)) & CXL_SHADOW_HDM_CTRL_COMMITTED) &&
+	   comp(dec(0, CXL_SHADOW_HDM_DEC_BASE_HI)) == base_hi &&
+	   comp(dec(0, CXL_SHADOW_HDM_DEC_BASE_LO)) == base_lo,
+	   "device_reset: decoder 0 reads committed again, at the same BASE (control %#x)",
+	   comp(dec(0, CXL_SHADOW_HDM_DEC_CTRL)));
+	ok(pread(device, got, sizeof(got), mem + OWN_PATTERN_OFF) == sizeof(got),
+	   "device_reset: device memory is served again");
+	cleared = !memcmp(got, zero, sizeof(zero));
+	if (cleared || mem_clr_capable)
+		ok(cleared, "device_reset: the CXL reset cleared the device memory");
+	else
+		ok(1, "# SKIP device_reset: not Reset Mem Clr Capable, memory kept (%.14s)",
+		   got);
+	ok(!faults(p + OWN_PATTERN_OFF, &b) && b == got[0],
+	   "device_reset: the old mapping faults in again and reads what read() reads");
+	kept = rc ? rc : type1_unmap(DEVMEM_IOVA, mem_size);
+	diag("type1: the mapping made before the reset (%s), after it: UNMAP_DMA says %" PRId64,
+	     rc ? strerror(-rc) : "mapped", kept);
+	munmap(p, mem_size);
+
+	/* A user's FLR is a reset point too */
+	pcie = pcie_cap();
+	if (pcie) {
+		devctl = cfg16(pcie + PCI_EXP_DEVCTL_OFF) | PCI_EXP_DEVCTL_FLR;
+		cfg16_set(pcie + PCI_EXP_DEVCTL_OFF, devctl);
+		ok((comp(dec(0, CXL_SHADOW_HDM_DEC_CTRL)) & CXL_SHADOW_HDM_CTRL_COMMITTED) &&
+		   pread(device, got, sizeof(got), mem + OWN_PATTERN_OFF) == sizeof(got),
+		   "device_reset: after an FLR through config space decoder 0 is committed and the memory served");
+	}
+
+	/* What the outer host checks in the device's memory */
+	own[0] = 'W';
+	pwrite(device, own, sizeof(own), mem + OWN_PATTERN_OFF);
+	pread(device, got, sizeof(got), mem + OWN_PATTERN_OFF);
+	hex(h, got, sizeof(got));
+	printf("check-host: expect-devmem %#lx %s\n", OWN_PATTERN_OFF, h);
+}
+
+/*
+ * A device v5 does not take: plain vfio-pci, no CXL flag, capability or
+ * region
+ */
+static void run_plain(void)
+{
+	const uint32_t type = VFIO_REGION_TYPE_PCI_VENDOR_TYPE | DVSEC_VENDOR_CXL;
+	unsigned int i, ncxl = 0;
+
+	v5_device_info(1);
+	ok(!(dev_info.flags & VFIO_DEVICE_FLAGS_CXL) &&
+	   (dev_info.flags & VFIO_DEVICE_FLAGS_PCI),
+	   "plain: flags %#x have PCI and not CXL", dev_info.flags);
+	for (i = VFIO_PCI_NUM_REGIONS; i < dev_info.num_regions; i++) {
+		struct vfio_region_info *info = region_info(i);
+		struct vfio_region_info_cap_type *t = NULL;
+
+		if (info && (info->flags & VFIO_REGION_INFO_FLAG_CAPS))
+			t = (void *)find_cap(info, info->argsz, info->cap_offset,
+					     VFIO_REGION_INFO_CAP_TYPE);
+		ncxl += t && t->type == type;
+		free(info);
+	}
+	ok(!ncxl, "plain: no region of type %#x among %u", type, dev_info.num_regions);
+}
+
+static void run_v5(const char *pattern)
+{
+	uint16_t cmd;
+
+	v5_device_info(0);
+	/* The memory is gated on Memory Space Enable: turn it on */
+	cmd = cfg16(PCI_COMMAND_OFF);
+	cfg16_set(PCI_COMMAND_OFF, cmd | PCI_COMMAND_MEM);
+	v5_regions();
+	v5_comp_regs_cap();
+	v5_bar();
+	v5_comp_regs();
+	check_memory(pattern);
+	v5_gate();
+	v5_dvsec();
+	v5_reset();
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s BDF\n", argv[0]);
+	int want = 0;
+
+	if (argc == 3 && !strcmp(argv[1], "--v2")) {
+		want = 2;
+	} else if (argc == 3 && !strcmp(argv[1], "--v5")) {
+		want = 5;
+	} else if (argc == 3 && !strcmp(argv[1], "--plain")) {
+		want = 1;
+	} else if (argc != 2) {
+		fprintf(stderr, "usage: %s [--v2 | --v5 | --plain] BDF\n", argv[0]);
 		return 2;
 	}
-	ok(open_device(argv[1]) >= 0, "open %s through a type1 container", argv[1]);
+	ok(open_device(argv[argc - 1]) >= 0, "open %s through a type1 container",
+	   argv[argc - 1]);
 	if (device < 0) {
 		printf("1..%d\n", tests);
 		return 1;
+	}
+	v5 = v5_device_info(1);
+	if (want == 1) {
+		run_plain();
+		printf("1..%d\n", tests);
+		return failures != 0;
+	}
+	if (want)
+		ok(v5 == (want == 5),
+		   "the device serves the v%d interface (no CXL device capability: %s)",
+		   want, v5 ? "yes" : "no");
+	if (v5) {
+		run_v5(getenv("CXL_HOST_PATTERN"));
+		printf("1..%d\n", tests);
+		return failures != 0;
 	}
 	check_device_info();
 	check_region(cxl.dpa_region_index, VFIO_REGION_SUBTYPE_CXL,

@@ -3136,16 +3136,13 @@ static void test_host_memory(void)
     map_bar(qts);
     check_decoder(qts, hdm, base, size);
     g_assert_cmpuint(mapped_bytes(qts, base, HOST_WINDOW), ==, size);
+    /*
+     * v2 keeps the memory across a reset. A v5 host's reset is a CXL Reset,
+     * which clears the memory only where the device is Reset Mem Clr
+     * Capable; the bed's device is not, so it holds the bytes here too.
+     */
     qtest_memread(qts, base + HOST_OWN_DPA, got, sizeof(got));
-    if (host_v5()) {
-        static const uint8_t zero[sizeof(own)];
-
-        g_assert_cmpmem(got, sizeof(got), zero, sizeof(zero));
-        /* What the bed finds in the device memory at the end */
-        qtest_memwrite(qts, base + HOST_OWN_DPA, own, sizeof(own));
-    } else {
-        g_assert_cmpmem(got, sizeof(got), own, sizeof(own));
-    }
+    g_assert_cmpmem(got, sizeof(got), own, sizeof(own));
     qtest_quit(qts);
 }
 
@@ -3235,9 +3232,9 @@ static void test_host_replug(void)
                              "{ 'driver': 'vfio-pci', 'id': 'accel1', "
                              "'bus': 'rp0', 'host': %s } }",
                              g_getenv("CXL_HOST_BDF"));
+    check_decoder(qts, hdm_block(qts, map_bar(qts)), base, size);
     mtree = qtest_hmp(qts, "info mtree");
     g_assert_nonnull(strstr(mtree, "cxl-memory"));
-    check_decoder(qts, hdm_block(qts, map_bar(qts)), base, size);
     g_assert_cmpuint(mapped_bytes(qts, base, HOST_WINDOW), ==, size);
     qtest_quit(qts);
 }
