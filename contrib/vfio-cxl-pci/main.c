@@ -1292,55 +1292,35 @@ static long vcxl_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 	}
 }
 
-/* v5: the same memory region, and COMP_REGS the HDM decoder block alone */
-static int vcxl_v5_register_regions(struct vfio_cxl_pci *v)
-{
-	struct vfio_pci_core_device *core = &v->core;
-	const u32 type = VFIO_REGION_TYPE_PCI_VENDOR_TYPE | PCI_VENDOR_ID_CXL;
-	int rc;
-
-	v->mem_index = VFIO_PCI_NUM_REGIONS + core->num_regions;
-	rc = vfio_pci_core_register_dev_region(core, type, VCXL_V5_SUBTYPE_MEM,
-					       &vcxl_mem_ops,
-					       range_len(&v->range),
-					       VFIO_REGION_INFO_FLAG_READ |
-					       VFIO_REGION_INFO_FLAG_WRITE |
-					       VFIO_REGION_INFO_FLAG_MMAP, v);
-	if (rc)
-		return rc;
-	v->comp_index = VFIO_PCI_NUM_REGIONS + core->num_regions;
-	return vfio_pci_core_register_dev_region(core, type,
-						 VCXL_V5_SUBTYPE_COMP_REGS,
-						 &vcxl_v5_comp_regs_ops,
-						 v->hdm_size,
-						 VFIO_REGION_INFO_FLAG_READ |
-						 VFIO_REGION_INFO_FLAG_WRITE, v);
-}
-
+/*
+ * The device memory region, then COMP_REGS: v2's shadow of CXL.cachemem,
+ * or v5's HDM decoder block alone (the same type, v5's subtype names)
+ */
 static int vcxl_register_regions(struct vfio_cxl_pci *v)
 {
 	struct vfio_pci_core_device *core = &v->core;
+	const u32 rw = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
 	int rc;
 
-	if (v->v5)
-		return vcxl_v5_register_regions(v);
 	v->mem_index = VFIO_PCI_NUM_REGIONS + core->num_regions;
 	rc = vfio_pci_core_register_dev_region(core, VFIO_REGION_TYPE_CXL,
-					       VFIO_REGION_SUBTYPE_CXL,
+					       v->v5 ? VCXL_V5_SUBTYPE_MEM :
+						       VFIO_REGION_SUBTYPE_CXL,
 					       &vcxl_mem_ops,
 					       range_len(&v->range),
-					       VFIO_REGION_INFO_FLAG_READ |
-					       VFIO_REGION_INFO_FLAG_WRITE |
-					       VFIO_REGION_INFO_FLAG_MMAP, v);
+					       rw | VFIO_REGION_INFO_FLAG_MMAP,
+					       v);
 	if (rc)
 		return rc;
 	v->comp_index = VFIO_PCI_NUM_REGIONS + core->num_regions;
 	return vfio_pci_core_register_dev_region(core, VFIO_REGION_TYPE_CXL,
+						 v->v5 ? VCXL_V5_SUBTYPE_COMP_REGS :
 						 VFIO_REGION_SUBTYPE_CXL_COMP_REGS,
-						 &vcxl_comp_regs_ops,
-						 v->shadow.size,
-						 VFIO_REGION_INFO_FLAG_READ |
-						 VFIO_REGION_INFO_FLAG_WRITE, v);
+						 v->v5 ? &vcxl_v5_comp_regs_ops :
+							 &vcxl_comp_regs_ops,
+						 v->v5 ? v->hdm_size :
+							 v->shadow.size,
+						 rw, v);
 }
 
 static int vcxl_open_device(struct vfio_device *core_vdev)
