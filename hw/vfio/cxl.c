@@ -103,7 +103,6 @@ struct VFIOCXL {
     bool machine_done_pending;
     bool placed;                /* decoders placed, memory mapped */
     bool host_inactive;         /* the host's decoders are gone: map nothing */
-    bool gate_closed;           /* v5: the host does not serve the memory */
     int dmabuf_fd;              /* v5 with iommufd: what iommufd maps, or -1 */
     bool inactive_logged;       /* a refused commit logged this time */
     Error *migration_blocker;
@@ -601,11 +600,10 @@ bool vfio_pci_cxl_get_dma_file(VFIODevice *vbasedev, MemoryRegion *mr,
  */
 static void vfio_cxl_gate(VFIOCXL *cxl, bool open, const char *why)
 {
-    if (!cxl->desc.mem_gated || cxl->gate_closed == !open) {
+    if (!cxl->desc.mem_gated || cxl->hdm.gated == !open) {
         return;
     }
     trace_vfio_cxl_gate(vfio_cxl_name(cxl), open ? "open" : "closed", why);
-    cxl->gate_closed = !open;
     vfio_cxl_hdm_set_gated(&cxl->hdm, !open);
 }
 
@@ -618,7 +616,10 @@ static bool vfio_cxl_memory_enabled(VFIOCXL *cxl)
 
 static void vfio_cxl_gate_follow(VFIOCXL *cxl, const char *why)
 {
-    vfio_cxl_gate(cxl, vfio_cxl_memory_enabled(cxl), why);
+    /* A host that does not gate costs no config read */
+    if (cxl->desc.mem_gated) {
+        vfio_cxl_gate(cxl, vfio_cxl_memory_enabled(cxl), why);
+    }
 }
 
 /* Placement: decoders, host bridge and window, at machine_done and reset */
@@ -1298,24 +1299,30 @@ static void vfio_cxl_teardown(VFIOCXL *cxl)
     vfio_cxl_dmabuf_put(cxl);
 }
 
+/* The CXL Device DVSEC of a device QEMU passes through as plain PCI, or 0 */
+static uint32_t vfio_cxl_plain_dvsec(VFIOPCIDevice *vdev)
+{
+    VFIOCXL probe = { .vdev = vdev };
+    uint32_t off;
+    VFIOCXLIO io;
+
+    vfio_cxl_io(&probe, &io);
+    return vfio_cxl_find_dvsec(&io, PCIE_CXL_DEVICE_DVSEC, &off, NULL) ?
+           off : 0;
+}
+
 /*
  * A device that is passed through as plain PCI keeps its CXL DVSECs in
  * config space, where Range Base holds the host's physical address: the
  * guest reads 0 there instead (emulated, writes ignored).
  */
-static void vfio_cxl_hide_range_base(VFIOPCIDevice *vdev)
+static void vfio_cxl_hide_range_base(VFIOPCIDevice *vdev, uint32_t off)
 {
     PCIDevice *pdev = PCI_DEVICE(vdev);
-    VFIOCXL probe = { .vdev = vdev };
-    Error *err = NULL;
-    uint32_t off, at;
-    VFIOCXLIO io;
+    uint32_t at;
     unsigned r;
 
-    vfio_cxl_io(&probe, &io);
-    if (!vfio_cxl_find_dvsec(&io, PCIE_CXL_DEVICE_DVSEC, &off, &err) ||
-        !off || off + PCIE_CXL_DEVICE_DVSEC_LENGTH > pci_config_size(pdev)) {
-        error_free(err);
+    if (!off || off + PCIE_CXL_DEVICE_DVSEC_LENGTH > pci_config_size(pdev)) {
         return;
     }
     for (r = 0; r < VFIO_CXL_DVSEC_RANGES; r++) {
@@ -1333,17 +1340,10 @@ static void vfio_cxl_hide_range_base(VFIOPCIDevice *vdev)
  * bind it as CXL (a kernel without the series, or the series' silent
  * fallback for a device it does not support): say so once.
  */
-static bool vfio_cxl_plain(VFIOCXL *cxl, Error **errp)
+static bool vfio_cxl_plain(VFIOPCIDevice *vdev, Error **errp)
 {
-    VFIOPCIDevice *vdev = cxl->vdev;
-    uint32_t dvsec = 0;
-    VFIOCXLIO io;
+    uint32_t dvsec = vfio_cxl_plain_dvsec(vdev);
 
-    vfio_cxl_io(cxl, &io);
-    if (!vfio_cxl_find_dvsec(&io, PCIE_CXL_DEVICE_DVSEC, &dvsec, NULL)) {
-        dvsec = 0;
-    }
-    g_free(cxl);
     if (vdev->cxl_mode == ON_OFF_AUTO_ON) {
         error_setg(errp, "CXL Type-2 passthrough: cxl=on, but the device is "
                    "not a CXL Type-2 device (no VFIO_DEVICE_FLAGS_CXL)");
@@ -1362,7 +1362,7 @@ static bool vfio_cxl_plain(VFIOCXL *cxl, Error **errp)
                     "support, or a device it does not support): plain PCI "
                     "passthrough, without its device memory",
                     vdev->vbasedev.name);
-        vfio_cxl_hide_range_base(vdev);
+        vfio_cxl_hide_range_base(vdev, dvsec);
     }
     trace_vfio_cxl_not_cxl(vdev->vbasedev.name);
     return true;
@@ -1379,7 +1379,7 @@ bool vfio_pci_cxl_setup(VFIOPCIDevice *vdev, Error **errp)
 
     if (vdev->cxl_mode == ON_OFF_AUTO_OFF) {
         trace_vfio_cxl_disabled(vbasedev->name);
-        vfio_cxl_hide_range_base(vdev);
+        vfio_cxl_hide_range_base(vdev, vfio_cxl_plain_dvsec(vdev));
         return true;
     }
 
@@ -1406,7 +1406,8 @@ bool vfio_pci_cxl_setup(VFIOPCIDevice *vdev, Error **errp)
         goto fail;
     }
     if (cxl->desc.uapi == VFIO_CXL_UAPI_NONE) {
-        return vfio_cxl_plain(cxl, errp);
+        g_free(cxl);
+        return vfio_cxl_plain(vdev, errp);
     }
     backend = vbasedev->iommufd ? "iommufd" : NULL;
     if (backend && cxl->desc.uapi == VFIO_CXL_UAPI_V5) {
