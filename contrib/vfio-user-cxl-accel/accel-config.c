@@ -1,7 +1,9 @@
 /*
  * Emulated CXL Type-2 accelerator: PCI configuration space
  *
- * A PCIe endpoint with a PCI Express capability, the CXL Device DVSEC, the
+ * A PCIe endpoint with a PCI Express capability, a PCI Power Management
+ * capability (D0 and D3hot; see ACCEL_PM_CAP_OFFSET), the CXL Device DVSEC,
+ * the
  * Register Locator DVSEC, the Flex Bus Port DVSEC and a Device Serial
  * Number. Writes follow a per-byte writable mask and
  * write-1-to-clear mask, like PCI hardware; on top of that the CXL Device
@@ -108,6 +110,43 @@ static void init_pcie_cap(CXLAccel *a)
           a->opts.fault == ACCEL_FAULT_NO_FLR ? 0 : PCI_EXP_DEVCAP_FLR);
     set_w(a->cfg_wmask, cap + PCI_EXP_DEVCTL, ACCEL_DEVCTL_WMASK);
     set_w(a->cfg_w1cmask, cap + PCI_EXP_DEVSTA, ACCEL_DEVSTA_W1CMASK);
+    a->cfg[cap + PCI_CAP_LIST_NEXT] = ACCEL_PM_CAP_OFFSET;
+}
+
+/*
+ * PowerState is written through pm_write(), not the wmask: a write of a
+ * state the function does not support must be ignored whole.
+ */
+static void init_pm_cap(CXLAccel *a)
+{
+    unsigned cap = ACCEL_PM_CAP_OFFSET;
+
+    a->cfg[cap + PCI_CAP_LIST_ID] = PCI_CAP_ID_PM;
+    a->cfg[cap + PCI_CAP_LIST_NEXT] = 0;
+    set_w(a->cfg, cap + PCI_PM_PMC, ACCEL_PM_CAP_VERSION);
+    set_w(a->cfg, cap + PCI_PM_CTRL,
+          PCI_PM_CTRL_NO_SOFT_RESET | ACCEL_PM_D0);
+}
+
+unsigned accel_power_state(const CXLAccel *a)
+{
+    return get_w(a->cfg, ACCEL_PM_CAP_OFFSET + PCI_PM_CTRL) &
+           PCI_PM_CTRL_STATE_MASK;
+}
+
+/*
+ * PMCSR's low byte: only PowerState is writable; D1 and D2, which PMC
+ * does not offer, are ignored as PCI PM 1.2 7.3 asks.
+ */
+static void pm_write(CXLAccel *a, uint8_t val)
+{
+    unsigned at = ACCEL_PM_CAP_OFFSET + PCI_PM_CTRL;
+    unsigned state = val & PCI_PM_CTRL_STATE_MASK;
+
+    if (state != ACCEL_PM_D0 && state != ACCEL_PM_D3HOT) {
+        return;
+    }
+    a->cfg[at] = (a->cfg[at] & ~PCI_PM_CTRL_STATE_MASK) | state;
 }
 
 static uint32_t ext_cap_header(unsigned id, unsigned ver, unsigned next)
@@ -286,6 +325,7 @@ void accel_config_init(CXLAccel *a)
     memset(a->cfg_w1cmask, 0, sizeof(a->cfg_w1cmask));
     init_header(a);
     init_pcie_cap(a);
+    init_pm_cap(a);
     init_device_dvsec(a);
     init_regloc_dvsec(a);
     init_flexbus_dvsec(a);
@@ -383,12 +423,12 @@ static void config_actions(CXLAccel *a, bool flr)
         set_w(a->cfg_wmask, DVSEC(CXL_DVSEC_LOCK), 0);
     }
 
-    /* v5: Memory Space Enable opens and closes the device memory */
+    /* D3hot, and v5's Memory Space Enable, close the device memory */
     accel_mem_update_gate(a);
 
     /* Initiate Function Level Reset, as the kernel's vfio-pci does */
     if (flr) {
-        accel_reset(a);
+        accel_flr(a);
     }
 }
 
@@ -408,6 +448,10 @@ int accel_config_write(CXLAccel *a, uint64_t off, const void *buf,
         uint8_t wmask = a->cfg_wmask[addr];
         uint8_t w1c = a->cfg_w1cmask[addr];
 
+        if (addr == ACCEL_PM_CAP_OFFSET + PCI_PM_CTRL) {
+            pm_write(a, val[i]);
+            continue;
+        }
         /* After CONFIG_LOCK, Control is read-only until the next open */
         if (in_reg(addr, DVSEC(CXL_DVSEC_CTRL), 2) && dvsec_locked(a)) {
             continue;

@@ -248,12 +248,17 @@ static void dma_status_set(CXLAccel *a, uint32_t status)
 bool accel_dma_run(CXLAccel *a, const AccelDMAIO *io, GString *log)
 {
     uint64_t src, dst, done = 0;
-    uint32_t len, doorbell = dma_doorbell_take(a);
+    uint32_t len, doorbell;
     bool cached;
     AccelDMAError err, busy = ACCEL_DMA_OK;
     unsigned reset_at = a->reset_count;
     g_autofree uint8_t *buf = NULL;
 
+    /* In D3hot the function does not master the bus: the request waits */
+    if (accel_power_state(a) == ACCEL_PM_D3HOT) {
+        return false;
+    }
+    doorbell = dma_doorbell_take(a);
     if (!doorbell) {
         return false;
     }

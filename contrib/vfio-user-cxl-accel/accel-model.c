@@ -252,13 +252,22 @@ void accel_mem_update_active(CXLAccel *a)
     mem_apply(a, accel_hdm_decoder0_committed(a), a->mem_gated);
 }
 
+/*
+ * The gate: v5's kernel serves the memory only while Memory Space Enable
+ * is set (9.3); and a function in D3hot serves nothing but config space
+ * (PCIe r6 5.3.1.4), in either revision. What the emulator can enforce is
+ * its own side: the memory file is truncated, so that the client's
+ * mappings fault (SIGBUS) and REGION_READ/WRITE of it fail (EIO), and the
+ * copy engine does not run; the register BAR's sparse areas are the
+ * client's shared memory and stay reachable. D3hot -> D0 keeps the
+ * contents (No_Soft_Reset).
+ */
 void accel_mem_update_gate(CXLAccel *a)
 {
     bool mse = lduw_le_p(a->cfg + PCI_COMMAND) & PCI_COMMAND_MEMORY;
+    bool d3hot = accel_power_state(a) == ACCEL_PM_D3HOT;
 
-    if (accel_v5(a)) {
-        mem_apply(a, !a->mem_inactive, !mse);
-    }
+    mem_apply(a, !a->mem_inactive, d3hot || (accel_v5(a) && !mse));
 }
 
 /*
@@ -394,14 +403,19 @@ void accel_open(CXLAccel *a)
     a->dma_count = 0;
 }
 
-void accel_reset(CXLAccel *a)
+/*
+ * What a reset of the function leaves: @keep_cxl_mem (an FLR, CXL r3.1
+ * 9.5) keeps the HDM decoders as they are, the v2 shadow included.
+ */
+static void reset_function(CXLAccel *a, bool keep_cxl_mem)
 {
     /*
-     * An FLR leaves the CXL Device DVSEC alone (CXL r4.0 8.1.3: its
+     * A reset leaves the CXL Device DVSEC alone (CXL r4.0 8.1.3: its
      * registers are reset by a conventional reset only), so keep it while
-     * the rest of config space returns to its reset values. Then re-take
-     * the HDM snapshot as the v2 kernel does after reset: decoder 0 reads
-     * unlocked with BASE 0 again. The device memory is kept.
+     * the rest of config space returns to its reset values. Then, but for
+     * an FLR, re-take the HDM snapshot as the v2 kernel does after
+     * VFIO_DEVICE_RESET: decoder 0 reads unlocked with BASE 0 again. The
+     * device memory is kept.
      */
     uint8_t dvsec[PCIE_CXL_DEVICE_DVSEC_LENGTH];
     uint8_t dvsec_wmask[PCIE_CXL_DEVICE_DVSEC_LENGTH];
@@ -414,7 +428,8 @@ void accel_reset(CXLAccel *a)
     memcpy(a->cfg_wmask + ACCEL_DVSEC_DEV_OFFSET, dvsec_wmask,
            sizeof(dvsec_wmask));
 
-    if (a->opts.fault == ACCEL_FAULT_RESET_UNCOMMITS) {
+    /* The fault is the host losing its decoders: not at an FLR, 9.5 */
+    if (a->opts.fault == ACCEL_FAULT_RESET_UNCOMMITS && !keep_cxl_mem) {
         /* Lost, or committed again as firmware had it (the host did it) */
         if (FIELD_EX32(a->hw_cachemem[(ACCEL_HDM_OFFSET +
                                        A_CXL_HDM_DEC_CTRL) / 4],
@@ -436,13 +451,27 @@ void accel_reset(CXLAccel *a)
         mem_clear(a);
         a->cxl_reset_count++;
     }
-    accel_hdm_snapshot(a);
+    if (!keep_cxl_mem) {
+        accel_hdm_snapshot(a);
+    }
     accel_mem_update_active(a);
+    /* Config space is back in D0 with Memory Space Enable clear */
     accel_mem_update_gate(a);
     bar_init(a);
     /* What the cache held is lost: only a write-back before keeps it. */
     accel_cache_discard(a);
     a->reset_count++;
+}
+
+void accel_reset(CXLAccel *a)
+{
+    reset_function(a, false);
+}
+
+void accel_flr(CXLAccel *a)
+{
+    /* v5: the kernel turns an FLR into a CXL reset (9.4) */
+    reset_function(a, !accel_v5(a));
 }
 
 static bool range_ok(uint64_t off, size_t len, uint64_t size)

@@ -103,6 +103,18 @@ typedef struct AccelFuzz AccelFuzz;
 #define ACCEL_ODD_ROM_WMASK     0xfffa0000u /* --fault rom-size-odd */
 #define ACCEL_CHANGED_PIN       1           /* --fault pin-changes: INTA */
 #define ACCEL_PCIE_CAP_OFFSET   0x40
+/*
+ * PCI Power Management capability (PCI PM 1.2, PCIe r6 7.5.2), after the
+ * PCIe capability: version 3, D0 and D3hot only (no D1, D2 or PME), and
+ * No_Soft_Reset set, so that D3hot -> D0 keeps the function's state:
+ * its device memory, its decoders and its configuration survive a trip
+ * through D3hot, which is what a device with coherent memory a host has
+ * mapped must do. A write of an unsupported state (D1, D2) is ignored.
+ */
+#define ACCEL_PM_CAP_OFFSET     0x80
+#define ACCEL_PM_CAP_VERSION    3
+#define ACCEL_PM_D0             0
+#define ACCEL_PM_D3HOT          3
 #define ACCEL_DVSEC_DEV_OFFSET  0x100   /* CXL Device DVSEC */
 #define ACCEL_DVSEC_REGLOC_OFFSET 0x140 /* Register Locator DVSEC */
 #define ACCEL_REGLOC_LENGTH     (CXL_REGLOC_ENTRIES_OFFSET + \
@@ -193,10 +205,11 @@ typedef struct CXLAccel {
      */
     bool mem_inactive;
     /*
-     * v5: PCI Memory Space Enable is clear (the v5 kernel's gate): the
+     * The memory is gated: v5 with PCI Memory Space Enable clear (the v5
+     * kernel's gate), or the function in D3hot (either revision). The
      * file is truncated as for mem_inactive, but what the memory held is
      * kept in mem_saved_fd (its data extents only) and written back when
-     * the client sets Memory Space Enable again.
+     * the gate opens again.
      */
     bool mem_gated;
     int mem_saved_fd;           /* -1: nothing saved */
@@ -241,11 +254,19 @@ void accel_free(CXLAccel *a);
 /* A client connected: take the open-time snapshot. */
 void accel_open(CXLAccel *a);
 /*
- * VFIO_DEVICE_RESET (FLR). v2: re-take the snapshot, keep device memory.
+ * VFIO_DEVICE_RESET. v2: re-take the snapshot, keep device memory.
  * v5 (exposed as CXL): a CXL reset that clears the device memory and
  * closes the Memory Space gate.
  */
 void accel_reset(CXLAccel *a);
+/*
+ * A Function Level Reset the client wrote through config space. CXL r3.1
+ * 9.5: it leaves CXL.mem state (the HDM decoders, the v2 shadow of them)
+ * and the CXL Device DVSEC alone and keeps the device memory; the rest of
+ * config space and the accelerator registers are reset. v5: the kernel
+ * turns it into a CXL reset (9.4), as accel_reset().
+ */
+void accel_flr(CXLAccel *a);
 /*
  * Whether the device is exposed as CXL. v2: a firmware-committed decoder.
  * v5: that, exactly one HDM decoder and CXL Reset Capable (9.2).
@@ -276,7 +297,10 @@ int accel_mem_read(CXLAccel *a, uint64_t off, void *buf, size_t len);
 int accel_mem_write(CXLAccel *a, uint64_t off, const void *buf, size_t len);
 /* Whether the device memory can be accessed (neither inactive nor gated) */
 bool accel_mem_live(const CXLAccel *a);
-/* v5: open or close the Memory Space gate from the Command register */
+/*
+ * Open or close the memory gate from config space: closed in D3hot, and
+ * on v5 while Memory Space Enable is clear.
+ */
 void accel_mem_update_gate(CXLAccel *a);
 
 /*
@@ -333,6 +357,8 @@ int accel_config_write(CXLAccel *a, uint64_t off, const void *buf,
                        size_t len);
 /* Hardware raising Viral (for tests of the RW1C status bit) */
 void accel_config_raise_viral(CXLAccel *a);
+/* PMCSR PowerState: ACCEL_PM_D0 or ACCEL_PM_D3HOT */
+unsigned accel_power_state(const CXLAccel *a);
 
 /* accel-hdm.c: CXL.cachemem registers and the HDM shadow rules */
 void accel_hdm_hw_init(CXLAccel *a);

@@ -30,6 +30,8 @@ static CXLAccel *new_accel_opts(const AccelOptions *o)
     return a;
 }
 
+static CXLAccel *new_accel_fault(AccelFault f);
+
 static CXLAccel *new_accel(void)
 {
     AccelOptions o;
@@ -729,17 +731,153 @@ static void test_dvsec_range_base(void)
     accel_free(a);
 }
 
+/*
+ * CXL r3.1 9.5: an FLR through config space leaves the HDM decoders (here
+ * the v2 shadow the client programmed) and the CXL Device DVSEC alone, and
+ * keeps the device memory; VFIO_DEVICE_RESET re-takes the snapshot.
+ */
 static void test_config_flr(void)
 {
     CXLAccel *a = new_accel();
     unsigned devctl = ACCEL_PCIE_CAP_OFFSET + PCI_EXP_DEVCTL;
+    uint32_t v = 0x0f1e2d3c, w = 0;
 
     comp_wr(a, DEC(0, A_CXL_HDM_DEC_BASE_HI), 0x10);
+    cfg_wr(a, DVSEC(CXL_DVSEC_R1_BASE_HI), 4, 0x22);
+    g_assert_cmpint(accel_mem_write(a, 0x4000, &v, 4), ==, 0);
     cfg_wr(a, devctl, 2, PCI_EXP_DEVCTL_BCR_FLR);
     g_assert_cmpuint(a->reset_count, ==, 1);
     g_assert_cmpuint(cfg_rd(a, devctl, 2) & PCI_EXP_DEVCTL_BCR_FLR, ==, 0);
+    g_assert_cmpuint(comp_rd(a, DEC(0, A_CXL_HDM_DEC_BASE_HI)), ==, 0x10);
+    g_assert_true(FIELD_EX32(comp_rd(a, DEC(0, A_CXL_HDM_DEC_CTRL)),
+                             CXL_HDM_DEC_CTRL, COMMITTED));
+    g_assert_cmphex(cfg_rd(a, DVSEC(CXL_DVSEC_R1_BASE_HI), 4), ==, 0x22);
+    g_assert_cmpint(accel_mem_read(a, 0x4000, &w, 4), ==, 0);
+    g_assert_cmphex(w, ==, v);
+
+    accel_reset(a);
     g_assert_cmpuint(comp_rd(a, DEC(0, A_CXL_HDM_DEC_BASE_HI)), ==, 0);
     accel_free(a);
+}
+
+/* An FLR is not where the host loses its decoders (reset-uncommits) */
+static void test_config_flr_keeps_host_decoders(void)
+{
+    CXLAccel *a = new_accel_fault(ACCEL_FAULT_RESET_UNCOMMITS);
+
+    cfg_wr(a, ACCEL_PCIE_CAP_OFFSET + PCI_EXP_DEVCTL, 2,
+           PCI_EXP_DEVCTL_BCR_FLR);
+    g_assert_true(accel_hdm_decoder0_committed(a));
+    g_assert_false(a->mem_inactive);
+    accel_reset(a);
+    g_assert_false(accel_hdm_decoder0_committed(a));
+    accel_free(a);
+}
+
+/* The standard capability list, from Capabilities Pointer: offset of @id */
+static unsigned find_std_cap(CXLAccel *a, unsigned id)
+{
+    unsigned at = cfg_rd(a, PCI_CAPABILITY_LIST, 1), n;
+
+    for (n = 0; at && n < 48; n++) {
+        if (cfg_rd(a, at + PCI_CAP_LIST_ID, 1) == id) {
+            return at;
+        }
+        at = cfg_rd(a, at + PCI_CAP_LIST_NEXT, 1);
+    }
+    return 0;
+}
+
+/*
+ * PCI Power Management: version 3, D3hot only beside D0, No_Soft_Reset;
+ * PowerState moves between D0 and D3hot, D1 and D2 are ignored.
+ */
+static void test_config_pm(void)
+{
+    CXLAccel *a = new_accel();
+    unsigned pm = find_std_cap(a, PCI_CAP_ID_PM), pmcsr;
+    uint16_t pmc;
+
+    g_assert_cmpuint(pm, ==, ACCEL_PM_CAP_OFFSET);
+    g_assert_cmpuint(find_std_cap(a, PCI_CAP_ID_EXP), ==, ACCEL_PCIE_CAP_OFFSET);
+    pmc = cfg_rd(a, pm + PCI_PM_PMC, 2);
+    g_assert_cmpuint(pmc & PCI_PM_CAP_VER_MASK, ==, 3);
+    g_assert_cmpuint(pmc & (PCI_PM_CAP_D1 | PCI_PM_CAP_D2 |
+                            PCI_PM_CAP_PME_MASK), ==, 0);
+    pmcsr = pm + PCI_PM_CTRL;
+    g_assert_cmphex(cfg_rd(a, pmcsr, 2), ==, PCI_PM_CTRL_NO_SOFT_RESET);
+    g_assert_cmpuint(accel_power_state(a), ==, ACCEL_PM_D0);
+
+    cfg_wr(a, pmcsr, 2, 3);
+    g_assert_cmphex(cfg_rd(a, pmcsr, 2), ==, PCI_PM_CTRL_NO_SOFT_RESET | 3);
+    g_assert_cmpuint(accel_power_state(a), ==, ACCEL_PM_D3HOT);
+    /* Unsupported states: the write is dropped, D3hot stays */
+    cfg_wr(a, pmcsr, 2, 1);
+    g_assert_cmpuint(accel_power_state(a), ==, ACCEL_PM_D3HOT);
+    cfg_wr(a, pmcsr, 2, 2);
+    g_assert_cmpuint(accel_power_state(a), ==, ACCEL_PM_D3HOT);
+    /* No_Soft_Reset and PMC are read-only; config space still answers */
+    cfg_wr(a, pmcsr, 2, 0xffff & ~PCI_PM_CTRL_NO_SOFT_RESET);
+    g_assert_cmphex(cfg_rd(a, pmcsr, 2), ==, PCI_PM_CTRL_NO_SOFT_RESET | 3);
+    cfg_wr(a, pm + PCI_PM_PMC, 2, 0xffff);
+    g_assert_cmphex(cfg_rd(a, pm + PCI_PM_PMC, 2), ==, pmc);
+    g_assert_cmphex(cfg_rd(a, PCI_VENDOR_ID, 2), ==, ACCEL_PCI_VENDOR_ID);
+
+    cfg_wr(a, pmcsr, 2, 0);
+    g_assert_cmpuint(accel_power_state(a), ==, ACCEL_PM_D0);
+    /* A reset puts the function in D0 */
+    cfg_wr(a, pmcsr, 2, 3);
+    accel_reset(a);
+    g_assert_cmpuint(accel_power_state(a), ==, ACCEL_PM_D0);
+    accel_free(a);
+}
+
+/*
+ * In D3hot the device memory is not served (v2 and v5): I/O fails, the
+ * file is truncated so that a mapping faults, the copy engine waits; back
+ * in D0 the contents are there (No_Soft_Reset).
+ */
+static void test_pm_d3hot_gate(void)
+{
+    unsigned pmcsr = ACCEL_PM_CAP_OFFSET + PCI_PM_CTRL;
+    uint32_t v = 0xd3d3d3d3, w = 0;
+    unsigned uapi;
+
+    for (uapi = ACCEL_UAPI_V2; uapi <= ACCEL_UAPI_V5; uapi++) {
+        AccelOptions o;
+        CXLAccel *a;
+        struct stat st;
+        uint8_t *page;
+
+        accel_options_init(&o);
+        o.uapi = uapi;
+        a = new_accel_opts(&o);
+        cfg_wr(a, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+        g_assert_cmpint(accel_mem_write(a, 0x8000, &v, 4), ==, 0);
+
+        cfg_wr(a, pmcsr, 2, 3);
+        g_assert_false(accel_mem_live(a));
+        g_assert_cmpint(accel_mem_read(a, 0x8000, &w, 4), ==, -EIO);
+        g_assert_cmpint(fstat(a->mem_fd, &st), ==, 0);
+        g_assert_cmpuint(st.st_size, ==, 0);
+        /* The copy engine does not take a request in D3hot */
+        page = a->bar + accel_regs_offset(a);
+        stl_le_p(page + ACCEL_REG_DMA_DOORBELL, ACCEL_DMA_DOORBELL_GO);
+        g_assert_false(accel_dma_run(a, NULL, NULL));
+        g_assert_cmphex(ldl_le_p(page + ACCEL_REG_DMA_DOORBELL), ==,
+                        ACCEL_DMA_DOORBELL_GO);
+        stl_le_p(page + ACCEL_REG_DMA_DOORBELL, 0);
+        /* Config space still answers */
+        g_assert_cmphex(cfg_rd(a, PCI_VENDOR_ID, 2), ==,
+                        ACCEL_PCI_VENDOR_ID);
+        g_assert_true(accel_hdm_decoder0_committed(a));
+
+        cfg_wr(a, pmcsr, 2, 0);
+        g_assert_true(accel_mem_live(a));
+        g_assert_cmpint(accel_mem_read(a, 0x8000, &w, 4), ==, 0);
+        g_assert_cmphex(w, ==, v);
+        accel_free(a);
+    }
 }
 
 /* --- register BAR ------------------------------------------------- */
@@ -1945,6 +2083,10 @@ int main(int argc, char **argv)
     g_test_add_func("/cxl-accel/config/flexbus-dsn", test_config_flexbus_dsn);
     g_test_add_func("/cxl-accel/config/bounds", test_config_bounds);
     g_test_add_func("/cxl-accel/config/flr", test_config_flr);
+    g_test_add_func("/cxl-accel/config/flr-keeps-host-decoders",
+                    test_config_flr_keeps_host_decoders);
+    g_test_add_func("/cxl-accel/config/pm", test_config_pm);
+    g_test_add_func("/cxl-accel/pm/d3hot-gate", test_pm_d3hot_gate);
     g_test_add_func("/cxl-accel/dvsec/control-lock", test_dvsec_control_lock);
     g_test_add_func("/cxl-accel/dvsec/status-rw1c", test_dvsec_status_rw1c);
     g_test_add_func("/cxl-accel/dvsec/control2", test_dvsec_control2);
