@@ -27,7 +27,7 @@ here="$top/mk/nested-kernel"
 SRC_PKG=linux-source-7.3
 # From trixie, and from trixie-backports: the source, and libelf-dev, which
 # must match the backports libelf1t64 the 7.3 headers brought into the root.
-PACKAGES='bc bison flex cpio libssl-dev patch'
+PACKAGES='bc bison flex cpio libssl-dev patch ccache'
 BACKPORTS="$SRC_PKG libelf-dev"
 CC=gcc-14
 case "${DEBUG:-}" in
@@ -50,14 +50,19 @@ mkdir -p "$base"
 
 # COMMAND...: in the build root, /proc mounted and $base at $MNT, in a
 # private mount namespace (nothing outside sees the mounts, and they go
-# with the command however it ends), with a clean environment.
+# with the command however it ends), with a clean environment. gcc-14 is
+# found through ccache's masquerade directory, so the compiler's command
+# line (which kbuild records per object) is the same with or without the
+# cache; the cache is $base/ccache, shared by both variants.
 in_root() {
     # shellcheck disable=SC2016
     unshare --mount --propagation private sh -c '
         r=$1 b=$2 m=$3; shift 3
         mount -t proc proc "$r/proc" &&
         mount --bind "$b" "$r$m" &&
-        exec chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+        exec chroot "$r" /usr/bin/env -i \
+            PATH=/usr/lib/ccache:/usr/sbin:/usr/bin:/sbin:/bin \
+            CCACHE_DIR="$m/ccache" CCACHE_BASEDIR="$m" CCACHE_MAXSIZE=4G \
             HOME=/root LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"' \
         sh "$kroot" "$base" "$MNT" "$@"
 }
