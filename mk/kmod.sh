@@ -27,7 +27,7 @@ cxl_accel)
     FILES='cxl_accel.c cxl_accel.h Kbuild Makefile' ;;
 vfio_cxl_pci)
     src="$top/contrib/vfio-cxl-pci"
-    FILES='main.c cxl_shadow.c cxl_shadow.h kernel/cxl_shadow_types.h
+    FILES='main.c cxl_shadow.c cxl_shadow.h cxl_dvsec.c cxl_dvsec.h kernel/cxl_shadow_types.h
            vfio_cxl_uapi.h ../../include/hw/vfio/cxl-uapi-v5.h Kbuild Makefile' ;;
 *) echo "kmod: error: unknown module '$mod'" >&2; exit 2 ;;
 esac

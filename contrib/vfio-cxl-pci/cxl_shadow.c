@@ -79,13 +79,16 @@ bool cxl_shadow_committed(const struct cxl_shadow *s, unsigned int n)
 
 void cxl_shadow_snapshot(struct cxl_shadow *s)
 {
-    const u32 fw = CXL_SHADOW_HDM_CTRL_COMMITTED | CXL_SHADOW_HDM_CTRL_LOCK;
     unsigned int n;
 
+    /*
+     * Every committed decoder, locked or not: its BASE is the host's
+     * physical address, which user space has no business reading.
+     */
     for (n = 0; n < s->count; n++) {
         u32 *ctrl = decoder_reg(s, n, CXL_SHADOW_HDM_DEC_CTRL);
 
-        if ((*ctrl & fw) != fw) {
+        if (!(*ctrl & CXL_SHADOW_HDM_CTRL_COMMITTED)) {
             continue;
         }
         *ctrl &= ~CXL_SHADOW_HDM_CTRL_LOCK;

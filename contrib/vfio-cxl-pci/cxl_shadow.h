@@ -99,7 +99,7 @@ u32 cxl_shadow_size(u32 hdm, unsigned int count);
 
 /*
  * The snapshot rule, applied to @s->regs freshly read from the device:
- * each committed and locked decoder reads unlocked, with BASE 0, so that
+ * each committed decoder reads unlocked, with BASE 0 (locked or not), so that
  * the VMM can place it. The device's own decoders are never written.
  */
 void cxl_shadow_snapshot(struct cxl_shadow *s);

@@ -25,9 +25,12 @@
 #include <linux/bitfield.h>
 #include <linux/delay.h>
 #include <linux/io.h>
+#include <linux/ioport.h>
 #include <linux/jiffies.h>
+#include <linux/memregion.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/pci-p2pdma.h>
 #include <linux/range.h>
@@ -39,6 +42,7 @@
 #include <cxl/cxl.h>
 #include <cxl/pci.h>
 
+#include "cxl_dvsec.h"
 #include "cxl_shadow.h"
 /*
  * The v5 numbers are provisional and kept in one header shared with QEMU
@@ -54,37 +58,13 @@ enum {
 #undef VFIO_REGION_SUBTYPE_CXL_COMP_REGS
 #include "vfio_cxl_uapi.h"
 
-/* CXL Device DVSEC registers (CXL r3.1 8.1.3) the kernel has no name for */
-#define VCXL_DVSEC_STATUS		0x0e
-#define   VCXL_DVSEC_STATUS_VIRAL	BIT(14)
-#define VCXL_DVSEC_CTRL2		0x10
-#define   VCXL_DVSEC_CTRL2_DISABLE_CACHING	BIT(0)
-#define   VCXL_DVSEC_CTRL2_INITIATE_WBI	BIT(1)
-#define   VCXL_DVSEC_CTRL2_INITIATE_CXL_RESET	BIT(2)
-#define   VCXL_DVSEC_CTRL2_RESET_MEM_CLR	BIT(3)
-#define   VCXL_DVSEC_CTRL2_DESIRED_VOLATILE	BIT(4)
-#define   VCXL_DVSEC_CTRL2_MOD_COMPLETION	BIT(5)
-#define VCXL_DVSEC_STATUS2		0x12
-#define   VCXL_DVSEC_STATUS2_CACHE_INVALID	BIT(0)
-#define   VCXL_DVSEC_STATUS2_RESET_COMPLETE	BIT(1)
-#define   VCXL_DVSEC_STATUS2_RESET_ERROR	BIT(2)
-#define   VCXL_DVSEC_STATUS2_VOLATILE_ERR	BIT(3)
-#define VCXL_DVSEC_LOCK			0x14
-#define   VCXL_DVSEC_LOCK_CONFIG	BIT(0)
-#define VCXL_DVSEC_CAP2			0x16
-#define   VCXL_DVSEC_CAP2_MOD_COMPLETION	BIT(6)
-#define VCXL_DVSEC_CAP3			0x38
-#define   VCXL_DVSEC_CAP3_VOLATILE_HDM	BIT(3)
-#define   VCXL_DVSEC_CAP3_P2P_MEM	BIT(4)
-#define VCXL_DVSEC_CTRL_IO_ENABLE	BIT(1)
-#define VCXL_DVSEC_CTRL_P2P_MEM		BIT(12)
-#define VCXL_DVSEC_CTRL_RSVDP		(BIT(13) | BIT(15))
-#define VCXL_DVSEC_CAP_CXL_RESET	BIT(7)
+/* CXL Device DVSEC bits beyond cxl_dvsec.h's (CXL r3.1 8.1.3) */
 #define VCXL_DVSEC_CAP_RESET_TIMEOUT	GENMASK(10, 8)
 #define VCXL_DVSEC_CAP_RESET_MEM_CLR	BIT(11)
-/* The part of the DVSEC this driver virtualizes: Control to Range 2 */
-#define VCXL_DVSEC_VIRT_START		PCI_DVSEC_CXL_CTRL
-#define VCXL_DVSEC_VIRT_END		VCXL_DVSEC_CAP3
+/* Config space bytes a CXL DVSEC may take: the DVSEC header's length */
+#define VCXL_MAX_CXL_DVSECS		8
+/* PMCSR PowerState (PCI PM 1.2, 7.2.2) of D3hot */
+#define VCXL_PMCSR_D3HOT		3
 
 /* How long firmware may take to report the memory valid, then active */
 #define VCXL_INFO_VALID_MS		1000
@@ -130,11 +110,31 @@ module_param_cb(uapi, &vcxl_uapi_ops, NULL, 0444);
 MODULE_PARM_DESC(uapi,
 		 "vfio-cxl UAPI to serve: v2 (default: device capability, HDM shadow) or v5 (the series since v4: live HDM reads, memory gate, CXL reset)");
 
+/*
+ * Locking. Nothing is held across a copy from or to user space: a user
+ * buffer may lie in this device's own memory mapping, whose fault handler
+ * takes @lock, so every access bounces through kernel memory. The order:
+ *
+ *   @reset_lock                 serializes samples, our resets and the
+ *     vfio-pci-core locks        config writes that may reset or power
+ *       (device_lock, memory_lock)   down the function
+ *         @lock                 the state faults and I/O look at: held
+ *                               briefly, never across user copies, device
+ *                               resets or vfio-pci-core calls
+ *   mmap_lock (a fault) -> @lock (read)
+ *
+ * vfio-pci-core holds memory_lock (and the PCI core device_lock) around
+ * every reset of the function and calls vcxl_pci_reset_prepare(), which
+ * takes @lock: so @lock is never held while memory_lock is taken, and the
+ * hardware is read before @lock is taken to install what was read.
+ */
+
 /**
  * struct vfio_cxl_pci - a bound CXL Type-2 device
  * @core: vfio-pci-core's device; first, as vfio_alloc_device() requires
  * @cxlds: Linux's CXL state of the device (devm, lives while bound)
- * @range: host physical range of the region the CXL core assembled
+ * @range: host physical range of the region the CXL core assembled (a
+ *	   copy: devm_cxl_probe_mem() keeps nothing of the pointer it gets)
  * @mem: write-back kernel mapping of @range, for read() and write(); it
  *	 also gives @range the write-back memory type user mappings take
  * @cachemem: the device's CXL.cachemem registers, read for a snapshot
@@ -142,15 +142,19 @@ MODULE_PARM_DESC(uapi,
  * @block: BAR offset of the component register block
  * @dvsec: config offset of the CXL Device DVSEC
  * @cache_capable: DVSEC Cache_Capable
- * @hw_regs: the device's CXL.cachemem registers as last read
- * @shadow: what COMP_REGS shows (cxl_shadow.c)
- * @dvsec_virt: the virtualized DVSEC bytes, from Control on
- * @dvsec_wmask: their writable bits
- * @dvsec_w1c: their write-1-to-clear bits
- * @lock: serializes the shadows and @active against resets; faults and
- *	  I/O of the memory region take it for reading
- * @active: decoder 0 was committed in the last snapshot: the memory is
+ * @shadow_regs: what COMP_REGS shows (v2), @shadow its rules (cxl_shadow.c)
+ * @vdvsec: what user space sees of the CXL Device DVSEC (cxl_dvsec.c)
+ * @cxl_dvsecs: config ranges of every CXL DVSEC, read-only to user space
+ *		but for the CXL Device DVSEC's virtualized registers
+ * @nr_cxl_dvsecs: entries of @cxl_dvsecs
+ * @reset_lock: see "Locking" above
+ * @lock: serializes the shadows, @active and @dead; faults and I/O of the
+ *	  memory region take it for reading
+ * @active: decoder 0 was committed over @range at the last sample, and no
+ *	    reset, power-down or error has happened since: the memory is
  *	    served; otherwise faults get SIGBUS and I/O -EIO
+ * @dead: the device is being removed: never served again
+ * @reset_seen: the PCI core reset the function (vcxl_pci_reset_prepare())
  * @mem_index: absolute region index of the device memory region
  * @comp_index: absolute region index of COMP_REGS
  * @own_barmap: the component BAR is mapped by this driver, not the core
@@ -175,14 +179,16 @@ struct vfio_cxl_pci {
 	resource_size_t block;
 	u16 dvsec;
 	bool cache_capable;
-	u32 hw_regs[CXL_SHADOW_CACHEMEM_SIZE / 4];
 	u32 shadow_regs[CXL_SHADOW_CACHEMEM_SIZE / 4];
 	struct cxl_shadow shadow;
-	u8 dvsec_virt[VCXL_DVSEC_VIRT_END - VCXL_DVSEC_VIRT_START];
-	u8 dvsec_wmask[VCXL_DVSEC_VIRT_END - VCXL_DVSEC_VIRT_START];
-	u8 dvsec_w1c[VCXL_DVSEC_VIRT_END - VCXL_DVSEC_VIRT_START];
-	struct rw_semaphore lock;
+	struct cxl_vdvsec vdvsec;
+	struct range cxl_dvsecs[VCXL_MAX_CXL_DVSECS];
+	unsigned int nr_cxl_dvsecs;
+	struct mutex reset_lock;	/* see "Locking" */
+	struct rw_semaphore lock;	/* see "Locking" */
 	bool active;
+	bool dead;
+	bool reset_seen;
 	u32 mem_index;
 	u32 comp_index;
 	bool own_barmap;
@@ -226,34 +232,55 @@ static __printf(3, 4) int vcxl_refuse(struct pci_dev *pdev, int rc,
 	return rc;
 }
 
-/* --- Snapshots ---------------------------------------------------------- */
+/* --- Samples of the device --------------------------------------------- */
 
 /*
- * Reads the device's CXL.cachemem registers. They are in a BAR, and the
- * VMM may have turned memory decoding off (a guest's reset does): turn it
- * on for the reads, under vfio-pci-core's memory lock, as the core does
- * for the ROM.
+ * Whether the function can answer a memory access now. A function in
+ * D3hot or gone answers all ones at best, and a read of it must never be
+ * taken for a committed decoder.
  */
-static void vcxl_read_hw(struct vfio_cxl_pci *v)
+static bool vcxl_reachable(struct vfio_cxl_pci *v)
 {
 	struct pci_dev *pdev = v->core.pdev;
+
+	return pdev->current_state < PCI_D3hot && !pci_dev_is_disconnected(pdev);
+}
+
+/*
+ * Reads the device's CXL.cachemem registers into @regs. They are in a
+ * BAR, and the VMM may have turned memory decoding off (a guest's reset
+ * does): turn it on for the reads, under vfio-pci-core's memory lock, as
+ * the core does for the ROM. Returns false, with @regs all ones, if the
+ * function cannot answer or answers all ones ("not present").
+ */
+static bool vcxl_read_hw(struct vfio_cxl_pci *v, u32 *regs)
+{
+	struct pci_dev *pdev = v->core.pdev;
+	bool ok = false;
 	unsigned int i;
 	u16 cmd;
 
+	memset(regs, 0xff, CXL_SHADOW_CACHEMEM_SIZE);
 	down_write(&v->core.memory_lock);
-	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
-	if (!(cmd & PCI_COMMAND_MEMORY))
-		pci_write_config_word(pdev, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY);
-	for (i = 0; i < ARRAY_SIZE(v->hw_regs); i++)
-		v->hw_regs[i] = readl(v->cachemem + i * 4);
-	if (!(cmd & PCI_COMMAND_MEMORY))
-		pci_write_config_word(pdev, PCI_COMMAND, cmd);
+	if (vcxl_reachable(v)) {
+		pci_read_config_word(pdev, PCI_COMMAND, &cmd);
+		if (!(cmd & PCI_COMMAND_MEMORY))
+			pci_write_config_word(pdev, PCI_COMMAND,
+					      cmd | PCI_COMMAND_MEMORY);
+		for (i = 0; i < CXL_SHADOW_CACHEMEM_SIZE / 4; i++)
+			regs[i] = readl(v->cachemem + i * 4);
+		if (!(cmd & PCI_COMMAND_MEMORY))
+			pci_write_config_word(pdev, PCI_COMMAND, cmd);
+		ok = !PCI_POSSIBLE_ERROR(regs[0]);
+	}
 	up_write(&v->core.memory_lock);
+	return ok;
 }
 
 /*
  * v5: one dword of the HDM Decoder Capability (@off from its start), read
- * or written live, with memory decoding on as in vcxl_read_hw().
+ * or written live, with memory decoding on as in vcxl_read_hw(). A
+ * function that cannot answer reads all ones and drops the write.
  */
 static u32 vcxl_hdm_io(struct vfio_cxl_pci *v, u32 off, u32 val, bool write)
 {
@@ -262,6 +289,10 @@ static u32 vcxl_hdm_io(struct vfio_cxl_pci *v, u32 off, u32 val, bool write)
 	u16 cmd;
 
 	down_write(&v->core.memory_lock);
+	if (!vcxl_reachable(v)) {
+		up_write(&v->core.memory_lock);
+		return U32_MAX;
+	}
 	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
 	if (!(cmd & PCI_COMMAND_MEMORY))
 		pci_write_config_word(pdev, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY);
@@ -275,111 +306,91 @@ static u32 vcxl_hdm_io(struct vfio_cxl_pci *v, u32 off, u32 val, bool write)
 	return val;
 }
 
-/*
- * v5: whether the device backs the region: decoder 0 committed over it,
- * DVSEC Range 1 Memory_Active (media ready). Taken at open and after every
- * reset; Memory Space Enable is checked at each access instead.
- */
-static void vcxl_v5_sample(struct vfio_cxl_pci *v)
+/* Whether decoder 0, as read in @regs, is committed over the region */
+static bool vcxl_backs_range(struct vfio_cxl_pci *v, const u32 *regs)
 {
-	const u32 *d0 = &v->hw_regs[(v->shadow.hdm + CXL_SHADOW_HDM_DEC_BASE_LO) / 4];
-	struct pci_dev *pdev = v->core.pdev;
-	u64 base, size;
-	u32 lo = 0;
+	const u32 *d0 = &regs[(v->shadow.hdm + CXL_SHADOW_HDM_DEC_BASE_LO) / 4];
+	u64 base = (u64)d0[1] << 32 | (d0[0] & CXL_SHADOW_HDM_ADDR_LO_MASK);
+	u64 size = (u64)d0[3] << 32 | (d0[2] & CXL_SHADOW_HDM_ADDR_LO_MASK);
 
-	lockdep_assert_held_write(&v->lock);
-	vcxl_read_hw(v);
-	base = (u64)d0[1] << 32 | (d0[0] & CXL_SHADOW_HDM_ADDR_LO_MASK);
-	size = (u64)d0[3] << 32 | (d0[2] & CXL_SHADOW_HDM_ADDR_LO_MASK);
-	v->active = (d0[4] & CXL_SHADOW_HDM_CTRL_COMMITTED) &&
-		    base == v->range.start && size >= range_len(&v->range);
-	pci_read_config_dword(pdev, v->dvsec + PCI_DVSEC_CXL_RANGE_SIZE_LOW(0), &lo);
-	v->media_ready = lo & PCI_DVSEC_CXL_MEM_ACTIVE;
-	if (!v->active)
-		pci_warn(pdev, "HDM decoder 0 is not committed over %pra (control %#x, base %#llx): device memory is not served\n",
-			 &v->range, d0[4], base);
-	else if (!v->media_ready)
-		pci_warn(pdev, "DVSEC Range 1 says the media is not ready: device memory is not served\n");
+	return (d0[4] & CXL_SHADOW_HDM_CTRL_COMMITTED) &&
+	       base == v->range.start && size >= range_len(&v->range);
 }
 
-static void vcxl_dvsec_init(struct vfio_cxl_pci *v)
+/* The CXL Device DVSEC as the device has it, for cxl_vdvsec_init() */
+static void vcxl_read_dvsec(struct vfio_cxl_pci *v, u8 *hw)
 {
-	struct pci_dev *pdev = v->core.pdev;
-	u16 cap2, cap3, ctrl_w, ctrl2_w;
 	unsigned int i;
 
-	for (i = 0; i < sizeof(v->dvsec_virt); i++)
-		pci_read_config_byte(pdev, v->dvsec + VCXL_DVSEC_VIRT_START + i,
-				     &v->dvsec_virt[i]);
-	pci_read_config_word(pdev, v->dvsec + VCXL_DVSEC_CAP2, &cap2);
-	pci_read_config_word(pdev, v->dvsec + VCXL_DVSEC_CAP3, &cap3);
-	memset(v->dvsec_wmask, 0, sizeof(v->dvsec_wmask));
-	memset(v->dvsec_w1c, 0, sizeof(v->dvsec_w1c));
-
-#define VIRT(reg) ((reg) - VCXL_DVSEC_VIRT_START)
-	/* Control: RWL; IO_Enable stays 1; P2P only if capable */
-	ctrl_w = (u16)~(VCXL_DVSEC_CTRL_IO_ENABLE | VCXL_DVSEC_CTRL_RSVDP);
-	if (!(cap3 & VCXL_DVSEC_CAP3_P2P_MEM))
-		ctrl_w &= ~VCXL_DVSEC_CTRL_P2P_MEM;
-	put_unaligned_le16(ctrl_w, &v->dvsec_wmask[VIRT(PCI_DVSEC_CXL_CTRL)]);
-	put_unaligned_le16(VCXL_DVSEC_STATUS_VIRAL,
-			   &v->dvsec_w1c[VIRT(VCXL_DVSEC_STATUS)]);
-	/* Control2: bits 4 and 5 only if capable, [15:6] RsvdP */
-	ctrl2_w = VCXL_DVSEC_CTRL2_DISABLE_CACHING |
-		  VCXL_DVSEC_CTRL2_INITIATE_WBI |
-		  VCXL_DVSEC_CTRL2_INITIATE_CXL_RESET |
-		  VCXL_DVSEC_CTRL2_RESET_MEM_CLR;
-	if (cap3 & VCXL_DVSEC_CAP3_VOLATILE_HDM)
-		ctrl2_w |= VCXL_DVSEC_CTRL2_DESIRED_VOLATILE;
-	if (cap2 & VCXL_DVSEC_CAP2_MOD_COMPLETION)
-		ctrl2_w |= VCXL_DVSEC_CTRL2_MOD_COMPLETION;
-	put_unaligned_le16(ctrl2_w, &v->dvsec_wmask[VIRT(VCXL_DVSEC_CTRL2)]);
-	put_unaligned_le16(VCXL_DVSEC_LOCK_CONFIG,
-			   &v->dvsec_wmask[VIRT(VCXL_DVSEC_LOCK)]);
-	/* Range bases are kept as written; Base Low [27:0] reads 0 */
-	for (i = 0; i < CXL_DVSEC_RANGE_MAX; i++) {
-		put_unaligned_le32(U32_MAX,
-				   &v->dvsec_wmask[VIRT(PCI_DVSEC_CXL_RANGE_BASE_HIGH(i))]);
-		put_unaligned_le32(PCI_DVSEC_CXL_MEM_BASE_LOW,
-				   &v->dvsec_wmask[VIRT(PCI_DVSEC_CXL_RANGE_BASE_LOW(i))]);
-	}
-#undef VIRT
+	for (i = 0; i < CXL_VDVSEC_SIZE; i++)
+		pci_read_config_byte(v->core.pdev, v->dvsec + i, &hw[i]);
 }
 
 /*
- * Reads the device's decoders and DVSEC again: at open and after every
- * reset. The memory is served only while decoder 0 is committed.
+ * Samples the device: whether decoder 0 still backs the region (and, in
+ * v5, the media is ready). A conventional reset (@conventional: open,
+ * VFIO_DEVICE_RESET, a bus reset) also starts the user's views afresh: v2's
+ * COMP_REGS shadow and the DVSEC (v5 keeps its DVSEC view per open). An
+ * FLR does not (CXL r3.1 9.5: it leaves CXL.mem state and the DVSEC's
+ * configuration alone). Called with @reset_lock held, @lock not.
  */
-static void vcxl_snapshot(struct vfio_cxl_pci *v)
+static void vcxl_sample(struct vfio_cxl_pci *v, bool conventional)
 {
-	lockdep_assert_held_write(&v->lock);
-	if (v->v5) {
-		vcxl_v5_sample(v);
-		return;
+	u32 *regs __free(kfree) = kmalloc(CXL_SHADOW_CACHEMEM_SIZE, GFP_KERNEL);
+	struct pci_dev *pdev = v->core.pdev;
+	u8 dvsec[CXL_VDVSEC_SIZE];
+	bool present, backs;
+	u32 lo = 0;
+
+	lockdep_assert_held(&v->reset_lock);
+	present = regs && vcxl_read_hw(v, regs);
+	backs = present && vcxl_backs_range(v, regs);
+	if (v->v5)
+		pci_read_config_dword(pdev, v->dvsec + PCI_DVSEC_CXL_RANGE_SIZE_LOW(0),
+				      &lo);
+	if (conventional && !v->v5)
+		vcxl_read_dvsec(v, dvsec);
+
+	down_write(&v->lock);
+	if (conventional && !v->v5) {
+		if (regs)
+			memcpy(v->shadow_regs, regs, sizeof(v->shadow_regs));
+		cxl_shadow_snapshot(&v->shadow);
+		cxl_vdvsec_init(&v->vdvsec, dvsec, false);
 	}
-	vcxl_read_hw(v);
-	memcpy(v->shadow_regs, v->hw_regs, sizeof(v->shadow_regs));
-	cxl_shadow_snapshot(&v->shadow);
-	v->active = cxl_shadow_committed(&v->shadow, 0);
-	vcxl_dvsec_init(v);
-	if (!v->active)
-		pci_warn(v->core.pdev,
-			 "HDM decoder 0 is not committed after a reset: device memory is not served\n");
+	v->media_ready = !PCI_POSSIBLE_ERROR(lo) &&
+			 (lo & PCI_DVSEC_CXL_MEM_ACTIVE);
+	v->active = backs && !v->dead;
+	up_write(&v->lock);
+
+	if (!present)
+		pci_warn(pdev, "the device does not answer (all ones or not in D0): device memory is not served\n");
+	else if (!backs)
+		pci_warn(pdev, "HDM decoder 0 is not committed over %pra: device memory is not served\n",
+			 &v->range);
+	else if (v->v5 && !v->media_ready)
+		pci_warn(pdev, "DVSEC Range 1 says the media is not ready: device memory is not served\n");
 }
 
 static void vcxl_zap_mem(struct vfio_cxl_pci *v)
 {
+	lockdep_assert_held_write(&v->lock);
 	unmap_mapping_range(v->core.vdev.inode->i_mapping,
 			    VFIO_PCI_INDEX_TO_OFFSET(v->mem_index),
 			    range_len(&v->range), true);
 }
 
-/* Around a reset: nothing of the memory is mapped or served meanwhile */
-static void vcxl_reset_prepare(struct vfio_cxl_pci *v)
+/*
+ * Stops serving the memory and takes every user mapping of it down: before
+ * a reset, a power-down, an error or the removal. It comes back only with
+ * the next vcxl_sample().
+ */
+static void vcxl_quiesce(struct vfio_cxl_pci *v)
 {
 	down_write(&v->lock);
 	v->active = false;
 	vcxl_zap_mem(v);
+	up_write(&v->lock);
 }
 
 /*
@@ -397,12 +408,14 @@ static void vcxl_v5_restore(struct vfio_cxl_pci *v)
 	u32 ctrl;
 
 	pci_read_config_word(pdev, v->dvsec + PCI_DVSEC_CXL_CTRL, &dctrl);
+	if (PCI_POSSIBLE_ERROR(dctrl))
+		return;
 	if ((v->fw_dvsec_ctrl & PCI_DVSEC_CXL_MEM_ENABLE) &&
 	    !(dctrl & PCI_DVSEC_CXL_MEM_ENABLE))
 		pci_write_config_word(pdev, v->dvsec + PCI_DVSEC_CXL_CTRL,
 				      v->fw_dvsec_ctrl);
-	if (vcxl_hdm_io(v, CXL_SHADOW_HDM_DEC_CTRL, 0, false) &
-	    CXL_SHADOW_HDM_CTRL_COMMITTED)
+	ctrl = vcxl_hdm_io(v, CXL_SHADOW_HDM_DEC_CTRL, 0, false);
+	if (PCI_POSSIBLE_ERROR(ctrl) || (ctrl & CXL_SHADOW_HDM_CTRL_COMMITTED))
 		return;
 
 	vcxl_hdm_io(v, CXL_SHADOW_HDM_GLOBAL_CTRL,
@@ -424,14 +437,6 @@ static void vcxl_v5_restore(struct vfio_cxl_pci *v)
 		 ctrl);
 }
 
-static void vcxl_reset_done(struct vfio_cxl_pci *v)
-{
-	if (v->v5)
-		vcxl_v5_restore(v);
-	vcxl_snapshot(v);
-	up_write(&v->lock);
-}
-
 /* CXL r3.1 8.1.3.1: the CXL Reset Timeout field, 10 ms to 100 s */
 static unsigned int vcxl_reset_timeout_ms(u16 cap)
 {
@@ -441,7 +446,10 @@ static unsigned int vcxl_reset_timeout_ms(u16 cap)
 			ARRAY_SIZE(ms) - 1)];
 }
 
-/* Polls DVSEC Status2 until one of @bits is set or @ms have passed */
+/*
+ * Polls DVSEC Status2 until one of @bits is set or @ms have passed. All
+ * ones is a function that stopped answering, not a completion.
+ */
 static int vcxl_wait_status2(struct vfio_cxl_pci *v, u16 bits,
 			     unsigned int ms, u16 *st2)
 {
@@ -449,7 +457,9 @@ static int vcxl_wait_status2(struct vfio_cxl_pci *v, u16 bits,
 
 	for (;;) {
 		pci_read_config_word(v->core.pdev,
-				     v->dvsec + VCXL_DVSEC_STATUS2, st2);
+				     v->dvsec + CXL_VDVSEC_STATUS2, st2);
+		if (PCI_POSSIBLE_ERROR(*st2))
+			return -ENODEV;
 		if (*st2 & bits)
 			return 0;
 		if (time_after(jiffies, deadline))
@@ -460,43 +470,51 @@ static int vcxl_wait_status2(struct vfio_cxl_pci *v, u16 bits,
 
 /*
  * v5: a CXL Reset of the device (CXL r3.1 9.7), as the VFIO reset points
- * run it: a cache, if there is one, written back and disabled first;
- * volatile memory cleared by the device where it can (Reset Mem Clr);
- * then Status2 says how it ended. The caller holds @lock and unmapped the
- * memory.
+ * run it: the CPU caches of the region written back and invalidated (a
+ * dirty line must not land on the memory after the reset), a device
+ * cache, if there is one, written back and disabled; volatile memory
+ * cleared by the device where it can (Reset Mem Clr); then Status2 says
+ * how it ended. The caller holds @reset_lock and quiesced the memory.
  */
 static int vcxl_cxl_reset(struct vfio_cxl_pci *v)
 {
 	struct pci_dev *pdev = v->core.pdev;
-	u16 pos = v->dvsec + VCXL_DVSEC_CTRL2;
+	u16 pos = v->dvsec + CXL_VDVSEC_CTRL2;
 	u16 ctrl2, st2 = 0, off = 0;
 	int rc;
 
+	if (!(v->dvsec_cap & CXL_VDVSEC_CAP_CXL_RESET))
+		return -ENOTTY;
+	if (cpu_cache_has_invalidate_memregion())
+		cpu_cache_invalidate_memregion(v->range.start,
+					       range_len(&v->range));
 	pci_read_config_word(pdev, pos, &ctrl2);
-	ctrl2 &= ~(VCXL_DVSEC_CTRL2_INITIATE_WBI |
-		   VCXL_DVSEC_CTRL2_INITIATE_CXL_RESET |
-		   VCXL_DVSEC_CTRL2_RESET_MEM_CLR);
+	if (PCI_POSSIBLE_ERROR(ctrl2))
+		return -ENODEV;
+	ctrl2 &= ~(CXL_VDVSEC_CTRL2_INITIATE_WBI |
+		   CXL_VDVSEC_CTRL2_INITIATE_CXL_RESET |
+		   CXL_VDVSEC_CTRL2_RESET_MEM_CLR);
 	if (v->cache_capable) {
-		off = VCXL_DVSEC_CTRL2_DISABLE_CACHING;
+		off = CXL_VDVSEC_CTRL2_DISABLE_CACHING;
 		pci_write_config_word(pdev, pos, ctrl2 | off);
 		pci_write_config_word(pdev, pos, ctrl2 | off |
-				      VCXL_DVSEC_CTRL2_INITIATE_WBI);
-		if (vcxl_wait_status2(v, VCXL_DVSEC_STATUS2_CACHE_INVALID,
+				      CXL_VDVSEC_CTRL2_INITIATE_WBI);
+		if (vcxl_wait_status2(v, CXL_VDVSEC_STATUS2_CACHE_INVALID,
 				      VCXL_WBI_MS, &st2))
 			pci_warn(pdev, "the cache write-back before the CXL reset did not finish\n");
 	}
 	if (v->dvsec_cap & VCXL_DVSEC_CAP_RESET_MEM_CLR)
-		off |= VCXL_DVSEC_CTRL2_RESET_MEM_CLR;
+		off |= CXL_VDVSEC_CTRL2_RESET_MEM_CLR;
 	/* What an earlier reset left in Status2 must not end the wait */
-	pci_write_config_word(pdev, v->dvsec + VCXL_DVSEC_STATUS2,
-			      VCXL_DVSEC_STATUS2_RESET_COMPLETE |
-			      VCXL_DVSEC_STATUS2_RESET_ERROR);
+	pci_write_config_word(pdev, v->dvsec + CXL_VDVSEC_STATUS2,
+			      CXL_VDVSEC_STATUS2_RESET_COMPLETE |
+			      CXL_VDVSEC_STATUS2_RESET_ERROR);
 	pci_write_config_word(pdev, pos, ctrl2 | off |
-			      VCXL_DVSEC_CTRL2_INITIATE_CXL_RESET);
-	rc = vcxl_wait_status2(v, VCXL_DVSEC_STATUS2_RESET_COMPLETE |
-			       VCXL_DVSEC_STATUS2_RESET_ERROR,
+			      CXL_VDVSEC_CTRL2_INITIATE_CXL_RESET);
+	rc = vcxl_wait_status2(v, CXL_VDVSEC_STATUS2_RESET_COMPLETE |
+			       CXL_VDVSEC_STATUS2_RESET_ERROR,
 			       vcxl_reset_timeout_ms(v->dvsec_cap), &st2);
-	if (!rc && (st2 & VCXL_DVSEC_STATUS2_RESET_ERROR))
+	if (!rc && (st2 & CXL_VDVSEC_STATUS2_RESET_ERROR))
 		rc = -EIO;
 	/* Caching as it was */
 	pci_write_config_word(pdev, pos, ctrl2);
@@ -507,39 +525,46 @@ static int vcxl_cxl_reset(struct vfio_cxl_pci *v)
 }
 
 /*
- * v5's VFIO_DEVICE_RESET: the memory unmapped, a CXL reset where the
- * device has one (else vfio-pci-core's reset), the decoder put back and
- * sampled again. The user rebuilds its mappings.
+ * VFIO_DEVICE_RESET: the memory quiesced first (vcxl_pci_reset_prepare()
+ * does it again inside the core's reset), then v5's CXL reset where the
+ * device has one, else vfio-pci-core's reset; then the decoder put back
+ * (v5) and a conventional reset's new sample. The user rebuilds its
+ * mappings.
  */
-static long vcxl_v5_reset(struct vfio_cxl_pci *v)
+static long vcxl_device_reset(struct vfio_cxl_pci *v)
 {
 	long rc;
 
-	vcxl_reset_prepare(v);
-	if (v->dvsec_cap & VCXL_DVSEC_CAP_CXL_RESET)
+	mutex_lock(&v->reset_lock);
+	vcxl_quiesce(v);
+	if (v->v5 && (v->dvsec_cap & CXL_VDVSEC_CAP_CXL_RESET))
 		rc = vcxl_cxl_reset(v);
 	else
 		rc = vfio_pci_core_ioctl(&v->core.vdev, VFIO_DEVICE_RESET, 0);
-	vcxl_reset_done(v);
+	if (v->v5)
+		vcxl_v5_restore(v);
+	vcxl_sample(v, true);
+	mutex_unlock(&v->reset_lock);
 	return rc;
 }
 
 /*
- * Whether the memory is served now. v5 also wants the media ready, the
- * user's Memory Space Enable (vfio-pci-core's view of the Command
- * register) and D0, as for a BAR.
+ * Whether the memory is served now: a committed decoder at the last
+ * sample, the function in D0 and present; v5 also wants the media ready
+ * and the user's Memory Space Enable (vfio-pci-core's view of the Command
+ * register), as for a BAR.
  */
 static bool vcxl_mem_served(struct vfio_cxl_pci *v)
 {
 	u16 cmd;
 
-	if (!v->active)
+	lockdep_assert_held(&v->lock);
+	if (!v->active || !vcxl_reachable(v))
 		return false;
 	if (!v->v5)
 		return true;
 	cmd = get_unaligned_le16(&v->core.vconfig[PCI_COMMAND]);
-	return v->media_ready && (cmd & PCI_COMMAND_MEMORY) &&
-	       v->core.pdev->current_state < PCI_D3hot;
+	return v->media_ready && (cmd & PCI_COMMAND_MEMORY);
 }
 
 /* --- The device memory region -------------------------------------------- */
@@ -629,6 +654,11 @@ static int vcxl_mem_mmap(struct vfio_pci_core_device *core,
 	return 0;
 }
 
+/*
+ * read() and write() of the memory, through a kernel bounce buffer: the
+ * user's buffer may be a mapping of this very memory, whose fault takes
+ * @lock, so no copy to or from it happens with @lock held.
+ */
 static ssize_t vcxl_mem_rw(struct vfio_pci_core_device *core,
 			   char __user *buf, size_t count, loff_t *ppos,
 			   bool iswrite)
@@ -636,25 +666,47 @@ static ssize_t vcxl_mem_rw(struct vfio_pci_core_device *core,
 	struct vfio_cxl_pci *v = container_of(core, struct vfio_cxl_pci, core);
 	u64 off = *ppos & VFIO_PCI_OFFSET_MASK;
 	u64 size = range_len(&v->range);
-	ssize_t ret = count;
+	size_t done = 0;
+	ssize_t ret = 0;
 
 	if (off >= size)
 		return -EINVAL;
 	count = min_t(u64, count, size - off);
 
-	down_read(&v->lock);
-	if (!vcxl_mem_served(v))
-		ret = -EIO;
-	else if (iswrite && copy_from_user(v->mem + off, buf, count))
-		ret = -EFAULT;
-	else if (!iswrite && copy_to_user(buf, v->mem + off, count))
-		ret = -EFAULT;
-	else
-		ret = count;
-	up_read(&v->lock);
-	if (ret > 0)
-		*ppos += ret;
-	return ret;
+	void *bounce __free(kfree) = kmalloc(min_t(size_t, count, PAGE_SIZE),
+					     GFP_KERNEL);
+	if (!bounce)
+		return -ENOMEM;
+
+	while (done < count) {
+		size_t n = min_t(size_t, count - done, PAGE_SIZE);
+		bool served;
+
+		if (iswrite && copy_from_user(bounce, buf + done, n)) {
+			ret = -EFAULT;
+			break;
+		}
+		down_read(&v->lock);
+		served = vcxl_mem_served(v);
+		if (served && iswrite)
+			memcpy(v->mem + off + done, bounce, n);
+		else if (served)
+			memcpy(bounce, v->mem + off + done, n);
+		up_read(&v->lock);
+		if (!served) {
+			ret = -EIO;
+			break;
+		}
+		if (!iswrite && copy_to_user(buf + done, bounce, n)) {
+			ret = -EFAULT;
+			break;
+		}
+		done += n;
+	}
+	if (!done)
+		return ret;
+	*ppos += done;
+	return done;
 }
 
 static void vcxl_region_release(struct vfio_pci_core_device *core,
@@ -762,9 +814,7 @@ static ssize_t vcxl_v5_comp_regs_rw(struct vfio_pci_core_device *core,
 	if (count != sizeof(le) || off % sizeof(le) || off >= v->hdm_size)
 		return -EINVAL;
 	if (!iswrite) {
-		down_read(&v->lock);
 		le = cpu_to_le32(vcxl_hdm_io(v, off, 0, false));
-		up_read(&v->lock);
 		if (copy_to_user(buf, &le, sizeof(le)))
 			return -EFAULT;
 	}
@@ -844,211 +894,188 @@ static ssize_t vcxl_v5_bar_rw(struct vfio_cxl_pci *v, char __user *buf,
 	return done;
 }
 
-/* --- The CXL Device DVSEC in config space -------------------------------- */
+/* --- Config space ------------------------------------------------------- */
 
-static bool vcxl_dvsec_byte(struct vfio_cxl_pci *v, u64 pos)
+/* Who serves a config byte: vfio-pci-core, cxl_dvsec.c, or nobody (RO) */
+enum vcxl_cfg_owner {
+	VCXL_CFG_CORE,
+	VCXL_CFG_DVSEC,
+	VCXL_CFG_READ_ONLY,
+};
+
+static enum vcxl_cfg_owner vcxl_cfg_owner(struct vfio_cxl_pci *v, u64 pos)
 {
-	return pos >= v->dvsec + VCXL_DVSEC_VIRT_START &&
-	       pos < v->dvsec + VCXL_DVSEC_VIRT_END;
-}
+	unsigned int i;
 
-/*
- * v5: the Initiate bits never reach the device; their completion is
- * synthesized in Status2. The real CXL reset runs at the VFIO reset
- * points, and the cache is written back before it.
- */
-static void vcxl_v5_status2(struct vfio_cxl_pci *v, u16 ctrl2)
-{
-	u8 *p = &v->dvsec_virt[VCXL_DVSEC_STATUS2 - VCXL_DVSEC_VIRT_START];
-	u16 st2 = get_unaligned_le16(p);
-
-	if (ctrl2 & VCXL_DVSEC_CTRL2_INITIATE_CXL_RESET) {
-		st2 &= ~VCXL_DVSEC_STATUS2_RESET_ERROR;
-		st2 |= VCXL_DVSEC_STATUS2_RESET_COMPLETE;
-	}
-	if (!(ctrl2 & VCXL_DVSEC_CTRL2_DISABLE_CACHING))
-		st2 &= ~VCXL_DVSEC_STATUS2_CACHE_INVALID;
-	else if (ctrl2 & VCXL_DVSEC_CTRL2_INITIATE_WBI)
-		st2 |= VCXL_DVSEC_STATUS2_CACHE_INVALID;
-	put_unaligned_le16(st2, p);
-}
-
-/* Control2's actions, once the written bytes are in place */
-static void vcxl_dvsec_actions(struct vfio_cxl_pci *v, bool ctrl2_written)
-{
-	u8 *ctrl2 = &v->dvsec_virt[VCXL_DVSEC_CTRL2 - VCXL_DVSEC_VIRT_START];
-	const u16 initiate = VCXL_DVSEC_CTRL2_INITIATE_WBI |
-			     VCXL_DVSEC_CTRL2_INITIATE_CXL_RESET;
-	u16 val = get_unaligned_le16(ctrl2);
-
+	if (pos >= v->dvsec && pos < v->dvsec + CXL_VDVSEC_SIZE)
+		return VCXL_CFG_DVSEC;
 	/*
-	 * Disable Caching, Initiate WBI and Initiate CXL Reset go to the
-	 * device, as in v2; the Initiate bits read back 0. The device
-	 * reports completion in Status2, which is read from the device.
-	 * v5 sends nothing to the device.
+	 * vfio-pci-core passes DVSEC writes to the device raw. The other CXL
+	 * DVSECs (Flex Bus Port, GPF, Register Locator, ...) configure the
+	 * link and the host's view of the device: read-only to user space.
 	 */
-	if (ctrl2_written && v->v5)
-		vcxl_v5_status2(v, val);
-	else if (ctrl2_written)
-		pci_write_config_word(v->core.pdev, v->dvsec + VCXL_DVSEC_CTRL2,
-				      val & (initiate |
-					     VCXL_DVSEC_CTRL2_DISABLE_CACHING));
-	put_unaligned_le16(val & ~initiate, ctrl2);
-
-	/* Lock is write-once: once set, it stays until a reset */
-	if (v->dvsec_virt[VCXL_DVSEC_LOCK - VCXL_DVSEC_VIRT_START] &
-	    VCXL_DVSEC_LOCK_CONFIG)
-		v->dvsec_wmask[VCXL_DVSEC_LOCK - VCXL_DVSEC_VIRT_START] = 0;
+	for (i = 0; i < v->nr_cxl_dvsecs; i++)
+		if (pos >= v->cxl_dvsecs[i].start && pos <= v->cxl_dvsecs[i].end)
+			return VCXL_CFG_READ_ONLY;
+	return VCXL_CFG_CORE;
 }
 
-static bool vcxl_dvsec_locked(struct vfio_cxl_pci *v)
+/* How many of @count bytes from @pos have the owner @owner */
+static size_t vcxl_cfg_run(struct vfio_cxl_pci *v, u64 pos, size_t count,
+			   enum vcxl_cfg_owner owner)
 {
-	return v->dvsec_virt[VCXL_DVSEC_LOCK - VCXL_DVSEC_VIRT_START] &
-	       VCXL_DVSEC_LOCK_CONFIG;
-}
+	size_t n = 1;
 
-static int vcxl_dvsec_write(struct vfio_cxl_pci *v, const char __user *buf,
-			    u64 pos, size_t count, bool *cxl_reset)
-{
-	u64 ctrl = v->dvsec + PCI_DVSEC_CXL_CTRL;
-	u64 c2;
-	u16 ctrl2;
-	size_t i;
-
-	for (i = 0; i < count; i++) {
-		unsigned int r = pos + i - v->dvsec - VCXL_DVSEC_VIRT_START;
-		u8 val;
-
-		if (!vcxl_dvsec_byte(v, pos + i))
-			continue;
-		if (get_user(val, (const u8 __user *)buf + i))
-			return -EFAULT;
-		if (pos + i >= ctrl && pos + i < ctrl + 2 &&
-		    vcxl_dvsec_locked(v))
-			continue;
-		v->dvsec_virt[r] = (v->dvsec_virt[r] & ~v->dvsec_wmask[r]) |
-				   (val & v->dvsec_wmask[r]);
-		v->dvsec_virt[r] &= ~(val & v->dvsec_w1c[r]);
-	}
-	ctrl2 = get_unaligned_le16(&v->dvsec_virt[VCXL_DVSEC_CTRL2 -
-						  VCXL_DVSEC_VIRT_START]);
-	*cxl_reset = ctrl2 & VCXL_DVSEC_CTRL2_INITIATE_CXL_RESET;
-	c2 = v->dvsec + VCXL_DVSEC_CTRL2;
-	vcxl_dvsec_actions(v, pos < c2 + 2 && c2 < pos + count);
-	return 0;
-}
-
-/* Whether a config write sets Initiate Function Level Reset */
-static bool vcxl_flr_write(struct vfio_cxl_pci *v, const char __user *buf,
-			   u64 pos, size_t count)
-{
-	u64 hi = v->core.pdev->pcie_cap + PCI_EXP_DEVCTL + 1;
-	u8 val;
-
-	if (!v->core.pdev->pcie_cap || hi < pos || hi >= pos + count)
-		return false;
-	if (get_user(val, (const u8 __user *)buf + (hi - pos)))
-		return false;
-	return (val << 8) & PCI_EXP_DEVCTL_BCR_FLR;
+	while (n < count && vcxl_cfg_owner(v, pos + n) == owner)
+		n++;
+	return n;
 }
 
 /*
- * v5: whether a config write touches the Command register or the PM
- * Control/Status register, which open and close the memory gate.
+ * A config read: vfio-pci-core's, then the CXL Device DVSEC's bytes
+ * among them read live and laid over with the virtualized ones.
  */
-static bool vcxl_gate_write(struct vfio_cxl_pci *v, u64 pos, size_t count)
+static ssize_t vcxl_config_read(struct vfio_cxl_pci *v, char __user *buf,
+				size_t count, loff_t *ppos)
 {
-	u64 pm = v->core.pdev->pm_cap;
+	struct pci_dev *pdev = v->core.pdev;
+	u64 pos = *ppos & VFIO_PCI_OFFSET_MASK;
+	u8 bytes[CXL_VDVSEC_SIZE];
+	u64 start, end, p;
+	ssize_t ret;
 
-	if (!v->v5)
-		return false;
-	return (pos < PCI_COMMAND + 2 && PCI_COMMAND < pos + count) ||
-	       (pm && pos < pm + PCI_PM_CTRL + 2 && pm + PCI_PM_CTRL < pos + count);
+	ret = vfio_pci_core_read(&v->core.vdev, buf, count, ppos);
+	if (ret <= 0)
+		return ret;
+	start = max_t(u64, pos, v->dvsec);
+	end = min_t(u64, pos + ret, v->dvsec + CXL_VDVSEC_SIZE);
+	if (start >= end)
+		return ret;
+	for (p = start; p < end; p++)
+		pci_read_config_byte(pdev, p, &bytes[p - start]);
+	down_read(&v->lock);
+	cxl_vdvsec_read(&v->vdvsec, start - v->dvsec, bytes, end - start);
+	up_read(&v->lock);
+	if (copy_to_user(buf + (start - pos), bytes, end - start))
+		return -EFAULT;
+	return ret;
 }
 
-static ssize_t vcxl_config_rw(struct vfio_cxl_pci *v, char __user *buf,
-			      size_t count, loff_t *ppos, bool iswrite)
+/* A write to the CXL Device DVSEC: the view, then what the device must see */
+static void vcxl_dvsec_write(struct vfio_cxl_pci *v, const u8 *bytes,
+			     u64 pos, size_t n)
 {
-	struct vfio_device *core_vdev = &v->core.vdev;
+	struct pci_dev *pdev = v->core.pdev;
+	struct cxl_vdvsec_hw hw;
+
+	down_write(&v->lock);
+	cxl_vdvsec_write(&v->vdvsec, pos - v->dvsec, bytes, n, &hw);
+	up_write(&v->lock);
+	if (hw.ctrl2)
+		pci_write_config_word(pdev, v->dvsec + CXL_VDVSEC_CTRL2,
+				      hw.ctrl2_val);
+	if (hw.status_w1c)
+		pci_write_config_word(pdev, v->dvsec + CXL_VDVSEC_STATUS,
+				      hw.status_w1c);
+	if (hw.status2_w1c)
+		pci_write_config_word(pdev, v->dvsec + CXL_VDVSEC_STATUS2,
+				      hw.status2_w1c);
+	if (hw.cxl_reset)
+		pci_dbg(pdev, "Initiate CXL Reset absorbed; a VMM resets with VFIO_DEVICE_RESET\n");
+}
+
+/* The PowerState a config write gives PMCSR, or -1 if it writes none */
+static int vcxl_pm_state_written(struct vfio_cxl_pci *v, const u8 *bytes,
+				 u64 pos, size_t count)
+{
+	u64 at = v->core.pdev->pm_cap + PCI_PM_CTRL;
+
+	if (!v->core.pdev->pm_cap || at < pos || at >= pos + count)
+		return -1;
+	return bytes[at - pos] & PCI_PM_CTRL_STATE_MASK;
+}
+
+/*
+ * A config write. It is read from user space once, into @bytes, and the
+ * decisions are taken on that copy; the bytes vfio-pci-core serves it
+ * copies itself, with no lock of ours held. A write that puts the
+ * function in D3hot has the memory quiesced before the device sees it.
+ * An FLR the core performs inside the write is seen through
+ * vcxl_pci_reset_prepare(); the memory comes back after a new sample.
+ */
+static ssize_t vcxl_config_write(struct vfio_cxl_pci *v,
+				 const char __user *buf, size_t count,
+				 loff_t *ppos)
+{
+	struct pci_dev *pdev = v->core.pdev;
 	u64 pos = *ppos & VFIO_PCI_OFFSET_MASK;
-	bool flr = false, cxl_reset = false, gate;
-	ssize_t ret;
-	size_t i;
+	bool was_down, gate, reset;
+	ssize_t ret = 0;
+	size_t i, n;
+	int state;
+	u8 *bytes;
 
-	if (!iswrite) {
-		ret = vfio_pci_core_read(core_vdev, buf, count, ppos);
-		if (ret <= 0)
-			return ret;
-		down_read(&v->lock);
-		for (i = 0; i < ret; i++) {
-			unsigned int r = pos + i - v->dvsec -
-					 VCXL_DVSEC_VIRT_START;
+	if (count > PCI_CFG_SPACE_EXP_SIZE)
+		return -EINVAL;
+	bytes = memdup_user(buf, count);
+	if (IS_ERR(bytes))
+		return PTR_ERR(bytes);
 
-			if (vcxl_dvsec_byte(v, pos + i) &&
-			    put_user(v->dvsec_virt[r], (u8 __user *)buf + i)) {
-				ret = -EFAULT;
+	mutex_lock(&v->reset_lock);
+	was_down = pdev->current_state >= PCI_D3hot;
+	state = vcxl_pm_state_written(v, bytes, pos, count);
+	if (state == VCXL_PMCSR_D3HOT)
+		vcxl_quiesce(v);
+	gate = v->v5 && pos < PCI_COMMAND + 2 && PCI_COMMAND < pos + count;
+	down_write(&v->lock);
+	v->reset_seen = false;
+	up_write(&v->lock);
+
+	for (i = 0; i < count; i += n) {
+		enum vcxl_cfg_owner owner = vcxl_cfg_owner(v, pos + i);
+		loff_t p = *ppos + i;
+
+		n = vcxl_cfg_run(v, pos + i, count - i, owner);
+		if (owner == VCXL_CFG_DVSEC) {
+			vcxl_dvsec_write(v, bytes + i, pos + i, n);
+		} else if (owner == VCXL_CFG_CORE) {
+			ret = vfio_pci_core_write(&v->core.vdev, buf + i, n, &p);
+			if (ret < 0)
+				break;
+			if (ret < n) {
+				i += ret;
 				break;
 			}
 		}
-		up_read(&v->lock);
-		return ret;
 	}
 
-	/* The bytes outside the virtualized ones go to vfio-pci-core */
-	flr = vcxl_flr_write(v, buf, pos, count);
-	gate = !flr && vcxl_gate_write(v, pos, count);
-	if (flr)
-		vcxl_reset_prepare(v);
-	else if (gate)
-		down_write(&v->lock);
-	for (i = 0; i < count; ) {
-		size_t n = 0;
-		loff_t p = *ppos + i;
-
-		while (i + n < count && !vcxl_dvsec_byte(v, pos + i + n))
-			n++;
-		if (n) {
-			ret = vfio_pci_core_write(core_vdev, buf + i, n, &p);
-			if (ret < 0)
-				goto out;
-			i += n;
-			continue;
-		}
-		while (i + n < count && vcxl_dvsec_byte(v, pos + i + n))
-			n++;
-		if (!flr && !gate)
-			down_write(&v->lock);
-		ret = vcxl_dvsec_write(v, buf + i, pos + i, n, &cxl_reset);
-		if (!flr && !gate)
-			up_write(&v->lock);
-		if (ret)
-			goto out;
-		i += n;
+	down_read(&v->lock);
+	reset = v->reset_seen;
+	up_read(&v->lock);
+	if (reset) {
+		/* v5: a user's FLR is a VFIO reset point: the CXL reset too */
+		if (v->v5 && !vcxl_cxl_reset(v))
+			vcxl_v5_restore(v);
+		vcxl_sample(v, false);
+	} else if (state >= 0 && pdev->current_state < PCI_D3hot &&
+		   (was_down || state == VCXL_PMCSR_D3HOT)) {
+		/* Back in D0 (or D3hot refused): D3hot->D0 may have reset it */
+		vcxl_sample(v, false);
 	}
-	ret = count;
-	*ppos += count;
-out:
-	/* v5: a user's FLR is a VFIO reset point: the CXL reset runs too */
-	if (flr && v->v5 && (v->dvsec_cap & VCXL_DVSEC_CAP_CXL_RESET))
-		vcxl_cxl_reset(v);
-	if (flr)
-		vcxl_reset_done(v);
 	if (gate) {
 		/* v5: the memory gate closed: no user mapping may stay */
+		down_write(&v->lock);
 		if (!vcxl_mem_served(v))
 			vcxl_zap_mem(v);
 		up_write(&v->lock);
 	}
-	if (cxl_reset && !v->v5) {
-		/* CXL r3.1 9.7: the decoders reset; take the device's view */
-		down_write(&v->lock);
-		v->active = false;
-		vcxl_zap_mem(v);
-		msleep(100);
-		vcxl_snapshot(v);
-		up_write(&v->lock);
-	}
-	return ret;
+	mutex_unlock(&v->reset_lock);
+	kfree(bytes);
+
+	if (ret < 0 && !i)
+		return ret;
+	*ppos += i;
+	return i;
 }
 
 /* --- vfio_device_ops ------------------------------------------------------ */
@@ -1061,8 +1088,10 @@ static ssize_t vcxl_rw(struct vfio_device *core_vdev, char __user *buf,
 	u64 off = *ppos & VFIO_PCI_OFFSET_MASK;
 
 	/* v5's plain vfio-pci (!cxl) is vfio-pci-core's alone */
+	if (v->cxl && index == VFIO_PCI_CONFIG_REGION_INDEX && iswrite)
+		return vcxl_config_write(v, buf, count, ppos);
 	if (v->cxl && index == VFIO_PCI_CONFIG_REGION_INDEX)
-		return vcxl_config_rw(v, buf, count, ppos, iswrite);
+		return vcxl_config_read(v, buf, count, ppos);
 	if (v->cxl && v->v5 && index == v->comp_bar && vcxl_in_hdm(v, off, count))
 		return vcxl_v5_bar_rw(v, buf, count, ppos, iswrite);
 	if (v->cxl && !v->v5 && index == v->comp_bar && vcxl_in_block(v, off, count))
@@ -1243,50 +1272,48 @@ static long vcxl_v5_get_info(struct vfio_cxl_pci *v,
 	return put_user(flags | VFIO_DEVICE_FLAGS_CXL, &arg->flags);
 }
 
-/* v5's ioctls: its device info, its resets */
-static long vcxl_v5_ioctl(struct vfio_cxl_pci *v, unsigned int cmd,
-			  unsigned long arg)
+/*
+ * VFIO_DEVICE_PCI_HOT_RESET: a bus reset is a conventional reset. v2
+ * samples the device afresh after it; v5 leaves the memory gated until a
+ * VFIO_DEVICE_RESET puts the decoder back. Nothing reset (the core refused
+ * it): the memory comes back as it was.
+ */
+static long vcxl_hot_reset(struct vfio_cxl_pci *v, unsigned long arg)
 {
+	bool reset;
 	long rc;
 
-	switch (cmd) {
-	case VFIO_DEVICE_GET_INFO:
-		return vcxl_v5_get_info(v, (void __user *)arg);
-	case VFIO_DEVICE_RESET:
-		return vcxl_v5_reset(v);
-	case VFIO_DEVICE_PCI_HOT_RESET:
-		/*
-		 * A bus reset may clear the decoders behind the CXL core's
-		 * back: the memory stays unmapped and gated until a
-		 * VFIO_DEVICE_RESET puts them back and samples them.
-		 */
-		vcxl_reset_prepare(v);
-		rc = vfio_pci_core_ioctl(&v->core.vdev, cmd, arg);
-		up_write(&v->lock);
-		return rc;
-	default:
-		return vfio_pci_core_ioctl(&v->core.vdev, cmd, arg);
-	}
+	mutex_lock(&v->reset_lock);
+	vcxl_quiesce(v);
+	down_write(&v->lock);
+	v->reset_seen = false;
+	up_write(&v->lock);
+	rc = vfio_pci_core_ioctl(&v->core.vdev, VFIO_DEVICE_PCI_HOT_RESET, arg);
+	down_read(&v->lock);
+	reset = v->reset_seen;
+	up_read(&v->lock);
+	if (!reset || !v->v5)
+		vcxl_sample(v, reset);
+	mutex_unlock(&v->reset_lock);
+	return rc;
 }
 
 static long vcxl_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 		       unsigned long arg)
 {
 	struct vfio_cxl_pci *v = to_vcxl(core_vdev);
-	long rc;
 
 	if (!v->cxl)
 		return vfio_pci_core_ioctl(core_vdev, cmd, arg);
-	if (v->v5)
-		return vcxl_v5_ioctl(v, cmd, arg);
 	switch (cmd) {
 	case VFIO_DEVICE_GET_INFO:
+		if (v->v5)
+			return vcxl_v5_get_info(v, (void __user *)arg);
 		return vcxl_ioctl_get_info(v, (void __user *)arg);
 	case VFIO_DEVICE_RESET:
-		vcxl_reset_prepare(v);
-		rc = vfio_pci_core_ioctl(core_vdev, cmd, arg);
-		vcxl_reset_done(v);
-		return rc;
+		return vcxl_device_reset(v);
+	case VFIO_DEVICE_PCI_HOT_RESET:
+		return vcxl_hot_reset(v, arg);
 	default:
 		return vfio_pci_core_ioctl(core_vdev, cmd, arg);
 	}
@@ -1357,12 +1384,18 @@ static int vcxl_open_device(struct vfio_device *core_vdev)
 	if (rc)
 		goto err;
 
-	down_write(&v->lock);
-	vcxl_snapshot(v);
-	/* v5: the DVSEC's shadow is per open; v2 takes it at every reset */
-	if (v->v5)
-		vcxl_dvsec_init(v);
-	up_write(&v->lock);
+	mutex_lock(&v->reset_lock);
+	vcxl_sample(v, true);
+	/* v5: the DVSEC's view is per open; v2 takes it at every reset */
+	if (v->v5) {
+		u8 dvsec[CXL_VDVSEC_SIZE];
+
+		vcxl_read_dvsec(v, dvsec);
+		down_write(&v->lock);
+		cxl_vdvsec_init(&v->vdvsec, dvsec, true);
+		up_write(&v->lock);
+	}
+	mutex_unlock(&v->reset_lock);
 
 	vfio_pci_core_finish_enable(core);
 	return 0;
@@ -1442,6 +1475,7 @@ static int vcxl_init_dev(struct vfio_device *core_vdev)
 	v->core.disable_idle_d3 = true;
 	v->core.pci_ops = &vcxl_pci_ops;
 	init_rwsem(&v->lock);
+	mutex_init(&v->reset_lock);
 	return 0;
 }
 
@@ -1518,6 +1552,30 @@ static int vcxl_capacity(struct pci_dev *pdev, u16 dvsec, u64 *capacity)
 	return 0;
 }
 
+/* Every CXL DVSEC's config range, which user space may not write */
+static void vcxl_find_cxl_dvsecs(struct vfio_cxl_pci *v)
+{
+	struct pci_dev *pdev = v->core.pdev;
+	u16 pos = 0;
+	u32 hdr;
+
+	while ((pos = pci_find_next_ext_capability(pdev, pos,
+						   PCI_EXT_CAP_ID_DVSEC))) {
+		if (pci_read_config_dword(pdev, pos + PCI_DVSEC_HEADER1, &hdr) ||
+		    PCI_DVSEC_HEADER1_VID(hdr) != PCI_VENDOR_ID_CXL)
+			continue;
+		if (v->nr_cxl_dvsecs == VCXL_MAX_CXL_DVSECS) {
+			pci_warn(pdev, "more than %d CXL DVSECs: the rest are the device's to write\n",
+				 VCXL_MAX_CXL_DVSECS);
+			return;
+		}
+		v->cxl_dvsecs[v->nr_cxl_dvsecs++] = (struct range) {
+			.start = pos,
+			.end = pos + max_t(u32, PCI_DVSEC_HEADER1_LEN(hdr), 4) - 1,
+		};
+	}
+}
+
 /* Which BAR holds the component block, and where in it */
 static int vcxl_find_block(struct vfio_cxl_pci *v, resource_size_t phys)
 {
@@ -1530,7 +1588,9 @@ static int vcxl_find_block(struct vfio_cxl_pci *v, resource_size_t phys)
 
 		if (!len || !(pci_resource_flags(pdev, bar) & IORESOURCE_MEM))
 			continue;
-		if (phys >= start && phys - start <= len - CXL_SHADOW_BLOCK_SIZE) {
+		/* A BAR smaller than the block cannot hold it */
+		if (len >= CXL_SHADOW_BLOCK_SIZE && phys >= start &&
+		    phys - start <= len - CXL_SHADOW_BLOCK_SIZE) {
 			v->comp_bar = bar;
 			v->block = phys - start;
 			return 0;
@@ -1547,16 +1607,20 @@ static int vcxl_find_block(struct vfio_cxl_pci *v, resource_size_t phys)
  */
 static int vcxl_check_decoders(struct vfio_cxl_pci *v, resource_size_t phys)
 {
+	u32 *regs __free(kfree) = kmalloc(CXL_SHADOW_CACHEMEM_SIZE, GFP_KERNEL);
 	struct pci_dev *pdev = v->core.pdev;
 	u32 ctrl;
 	int rc;
 
+	if (!regs)
+		return -ENOMEM;
 	v->cachemem = devm_ioremap(&pdev->dev, phys + CXL_SHADOW_CACHEMEM_OFFSET,
 				   CXL_SHADOW_CACHEMEM_SIZE);
 	if (!v->cachemem)
 		return vcxl_refuse(pdev, -ENOMEM, "cannot map CXL.cachemem");
-	vcxl_read_hw(v);
-	rc = cxl_shadow_find_hdm(v->hw_regs, ARRAY_SIZE(v->hw_regs),
+	if (!vcxl_read_hw(v, regs))
+		return vcxl_refuse(pdev, -ENODEV, "CXL.cachemem reads all ones");
+	rc = cxl_shadow_find_hdm(regs, CXL_SHADOW_CACHEMEM_SIZE / 4,
 				 &v->shadow.hdm, &v->shadow.count);
 	if (rc)
 		return vcxl_refuse(pdev, rc, "no HDM Decoder Capability in CXL.cachemem");
@@ -1568,7 +1632,7 @@ static int vcxl_check_decoders(struct vfio_cxl_pci *v, resource_size_t phys)
 	v->shadow.size = cxl_shadow_size(v->shadow.hdm, v->shadow.count);
 	v->shadow.cache_capable = v->cache_capable;
 
-	ctrl = v->hw_regs[(v->shadow.hdm + CXL_SHADOW_HDM_DEC_CTRL) / 4];
+	ctrl = regs[(v->shadow.hdm + CXL_SHADOW_HDM_DEC_CTRL) / 4];
 	if (!(ctrl & CXL_SHADOW_HDM_CTRL_COMMITTED))
 		return vcxl_refuse(pdev, -ENODEV,
 				   "no HDM decoder committed by firmware (decoder 0 control %#x)",
@@ -1582,7 +1646,7 @@ static int vcxl_check_decoders(struct vfio_cxl_pci *v, resource_size_t phys)
 	v->hdm_bar = v->block + CXL_SHADOW_CACHEMEM_OFFSET + v->shadow.hdm;
 	v->hdm_size = CXL_SHADOW_HDM_DECODER_FIRST +
 		      CXL_SHADOW_HDM_DECODER_STRIDE * v->shadow.count;
-	memcpy(v->fw_hdm, &v->hw_regs[v->shadow.hdm / 4], sizeof(v->fw_hdm));
+	memcpy(v->fw_hdm, &regs[v->shadow.hdm / 4], sizeof(v->fw_hdm));
 	return 0;
 }
 
@@ -1602,12 +1666,13 @@ static int vcxl_probe_cxl(struct vfio_cxl_pci *v)
 					     PCI_DVSEC_CXL_DEVICE);
 	if (!v->dvsec)
 		return vcxl_refuse(pdev, -ENODEV, "no CXL Device DVSEC");
+	vcxl_find_cxl_dvsecs(v);
 	rc = pci_read_config_word(pdev, v->dvsec + PCI_DVSEC_CXL_CAP, &cap);
 	if (rc)
 		return vcxl_refuse(pdev, pcibios_err_to_errno(rc), "DVSEC Capability");
 	if (!(cap & PCI_DVSEC_CXL_MEM_CAPABLE))
 		return vcxl_refuse(pdev, -ENODEV, "not Mem_Capable");
-	if (v->v5 && !(cap & VCXL_DVSEC_CAP_CXL_RESET))
+	if (v->v5 && !(cap & CXL_VDVSEC_CAP_CXL_RESET))
 		return vcxl_refuse(pdev, -EOPNOTSUPP,
 				   "not CXL Reset Capable, which v5 requires");
 	v->dvsec_cap = cap;
@@ -1655,6 +1720,10 @@ static int vcxl_probe_cxl(struct vfio_cxl_pci *v)
 		return vcxl_refuse(pdev, -EINVAL, "region %#llx-%#llx is not page aligned",
 				   v->range.start, v->range.end);
 
+	/* The range is this driver's while it is bound, as the series has it */
+	if (!devm_request_mem_region(dev, v->range.start, range_len(&v->range),
+				     KBUILD_MODNAME))
+		return vcxl_refuse(pdev, -EBUSY, "%pra is in use", &v->range);
 	v->mem = devm_memremap(dev, v->range.start, range_len(&v->range),
 			       MEMREMAP_WB);
 	if (IS_ERR(v->mem))
@@ -1717,10 +1786,66 @@ out_put:
 	return rc;
 }
 
+static struct vfio_cxl_pci *vcxl_from_pdev(struct pci_dev *pdev)
+{
+	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
+	struct vfio_cxl_pci *v;
+
+	if (!core)
+		return NULL;
+	v = container_of(core, struct vfio_cxl_pci, core);
+	return v->cxl ? v : NULL;
+}
+
+/*
+ * The PCI core is about to reset the function -- an FLR or a bus reset,
+ * asked for through this device or a sibling's -- with vfio-pci-core's
+ * memory_lock held: the memory stops before the device does. Whoever
+ * asked samples it again (here, the reset's caller in this file); a reset
+ * asked for elsewhere leaves it off until the next VFIO_DEVICE_RESET.
+ */
+static void vcxl_pci_reset_prepare(struct pci_dev *pdev)
+{
+	struct vfio_cxl_pci *v = vcxl_from_pdev(pdev);
+
+	if (!v)
+		return;
+	down_write(&v->lock);
+	v->active = false;
+	v->reset_seen = true;
+	vcxl_zap_mem(v);
+	up_write(&v->lock);
+}
+
+/* AER: the memory stops until the VMM resets the device */
+static pci_ers_result_t vcxl_pci_error_detected(struct pci_dev *pdev,
+						pci_channel_state_t state)
+{
+	struct vfio_cxl_pci *v = vcxl_from_pdev(pdev);
+
+	if (v)
+		vcxl_quiesce(v);
+	return vfio_pci_core_aer_err_detected(pdev, state);
+}
+
+static const struct pci_error_handlers vcxl_err_handlers = {
+	.error_detected = vcxl_pci_error_detected,
+	.reset_prepare = vcxl_pci_reset_prepare,
+};
+
 static void vcxl_remove(struct pci_dev *pdev)
 {
 	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
+	struct vfio_cxl_pci *v = vcxl_from_pdev(pdev);
 
+	/* Removed or surprise-removed: the memory is never served again */
+	if (v) {
+		down_write(&v->lock);
+		v->dead = true;
+		v->active = false;
+		vcxl_zap_mem(v);
+		up_write(&v->lock);
+	}
 	vfio_pci_core_unregister_device(core);
 	vfio_put_device(&core->vdev);
 }
@@ -1737,7 +1862,7 @@ static struct pci_driver vcxl_driver = {
 	.id_table = vcxl_ids,
 	.probe = vcxl_probe,
 	.remove = vcxl_remove,
-	.err_handler = &vfio_pci_core_err_handlers,
+	.err_handler = &vcxl_err_handlers,
 	.driver_managed_dma = true,
 };
 module_pci_driver(vcxl_driver);
@@ -1745,4 +1870,5 @@ module_pci_driver(vcxl_driver);
 MODULE_DESCRIPTION("vfio-pci variant driver for CXL Type-2 devices (vfio-cxl UAPI v2 or v5)");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS("CXL");
+MODULE_IMPORT_NS("DEVMEM");
 MODULE_SOFTDEP("pre: cxl_acpi cxl_mem");
