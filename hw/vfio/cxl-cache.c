@@ -8,7 +8,9 @@
  * specification's reset flow asks of system software (CXL r4.0 9.6, the
  * DVSEC registers of 8.1.3): set Disable Caching, then Initiate Cache
  * Write Back and Invalidation, and wait for Cache Invalid in Status2. The
- * guest's own resets (an FLR it starts) are the guest's to prepare.
+ * guest's own resets (an FLR it starts) are the guest's to prepare; for a
+ * guest's CXL Reset, which QEMU performs, the glue starts the write-back
+ * and polls for it from a timer (vfio_cxl_cache_wbi_start/_poll).
  *
  * Copyright (c) 2026 QEMU CXL Type-2 team
  *
@@ -24,8 +26,13 @@
 #include "cxl-cache.h"
 #include "trace.h"
 
-/* How long a write-back may take before QEMU gives up and resets */
-#define VFIO_CXL_WBI_TIMEOUT_MS     1000
+/*
+ * How long a write-back before a reset QEMU itself performs (system
+ * reset, unplug, shutdown: nothing runs in the guest meanwhile) may take
+ * before QEMU gives up and resets. A guest's CXL Reset polls with a timer
+ * instead (cxl.c), without holding the BQL.
+ */
+#define VFIO_CXL_WBI_TIMEOUT_MS     VFIO_CXL_WBI_DEADLINE_MS
 #define VFIO_CXL_WBI_POLL_US        500
 
 static bool cfg_read(VFIODevice *vbasedev, uint32_t off, void *buf,
@@ -71,12 +78,11 @@ static bool cfg_read16(VFIODevice *vbasedev, uint32_t off, uint16_t *val,
     return true;
 }
 
-bool vfio_cxl_cache_write_back(VFIODevice *vbasedev, uint32_t dvsec,
-                               uint16_t *saved_ctrl2, Error **errp)
+bool vfio_cxl_cache_wbi_start(VFIODevice *vbasedev, uint32_t dvsec,
+                              uint16_t *saved_ctrl2, Error **errp)
 {
     uint32_t ctrl2_off = dvsec + CXL_DVSEC_CTRL2;
-    int64_t start = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
-    uint16_t ctrl2, st2;
+    uint16_t ctrl2;
 
     if (!cfg_read16(vbasedev, ctrl2_off, &ctrl2, errp)) {
         return false;
@@ -89,13 +95,32 @@ bool vfio_cxl_cache_write_back(VFIODevice *vbasedev, uint32_t dvsec,
         return false;
     }
     trace_vfio_cxl_cache_write_back(vbasedev->name);
-    for (;;) {
-        if (!cfg_read16(vbasedev, dvsec + CXL_DVSEC_STATUS2, &st2, errp)) {
-            return false;
-        }
-        if (st2 & R_CXL_DVSEC_STATUS2_CACHE_INVALID_MASK) {
-            break;
-        }
+    return true;
+}
+
+int vfio_cxl_cache_wbi_poll(VFIODevice *vbasedev, uint32_t dvsec,
+                            uint16_t *status2, Error **errp)
+{
+    uint16_t st2;
+
+    if (!cfg_read16(vbasedev, dvsec + CXL_DVSEC_STATUS2, &st2, errp)) {
+        return -1;
+    }
+    *status2 = st2;
+    return !!(st2 & R_CXL_DVSEC_STATUS2_CACHE_INVALID_MASK);
+}
+
+bool vfio_cxl_cache_write_back(VFIODevice *vbasedev, uint32_t dvsec,
+                               uint16_t *saved_ctrl2, Error **errp)
+{
+    int64_t start = qemu_clock_get_ms(QEMU_CLOCK_REALTIME);
+    uint16_t st2;
+    int done;
+
+    if (!vfio_cxl_cache_wbi_start(vbasedev, dvsec, saved_ctrl2, errp)) {
+        return false;
+    }
+    while (!(done = vfio_cxl_cache_wbi_poll(vbasedev, dvsec, &st2, errp))) {
         if (qemu_clock_get_ms(QEMU_CLOCK_REALTIME) - start >
             VFIO_CXL_WBI_TIMEOUT_MS) {
             error_setg(errp, "the device did not report its cache written "
@@ -105,6 +130,9 @@ bool vfio_cxl_cache_write_back(VFIODevice *vbasedev, uint32_t dvsec,
             return false;
         }
         g_usleep(VFIO_CXL_WBI_POLL_US);
+    }
+    if (done < 0) {
+        return false;
     }
     trace_vfio_cxl_cache_written_back(vbasedev->name,
                                       qemu_clock_get_ms(QEMU_CLOCK_REALTIME) -

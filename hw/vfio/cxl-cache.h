@@ -19,6 +19,20 @@
  */
 bool vfio_cxl_cache_write_back(VFIODevice *vbasedev, uint32_t dvsec,
                                uint16_t *saved_ctrl2, Error **errp);
+
+/* How long QEMU waits for Cache Invalid, either way */
+#define VFIO_CXL_WBI_DEADLINE_MS    1000
+
+/*
+ * The same in two steps, for a caller that polls from a timer:
+ * vfio_cxl_cache_wbi_start() sets Disable Caching and Initiate WBI;
+ * vfio_cxl_cache_wbi_poll() reads Status2 into *@status2 once and returns
+ * 1 once Cache Invalid is set, 0 if not yet, -1 on an error.
+ */
+bool vfio_cxl_cache_wbi_start(VFIODevice *vbasedev, uint32_t dvsec,
+                              uint16_t *saved_ctrl2, Error **errp);
+int vfio_cxl_cache_wbi_poll(VFIODevice *vbasedev, uint32_t dvsec,
+                            uint16_t *status2, Error **errp);
 void vfio_cxl_cache_restore(VFIODevice *vbasedev, uint32_t dvsec,
                             uint16_t saved_ctrl2);
 

@@ -106,7 +106,7 @@ static void hdm_sync(VFIOCXLHDM *hdm, unsigned n)
 {
     VFIOCXLHDMDecoder *d = &hdm->dec[n];
     bool want = vfio_cxl_hdm_committed(hdm, n) && !hdm->host_inactive &&
-                !hdm->gated &&
+                !vfio_cxl_hdm_gated(hdm) &&
                 FIELD_EX32(hdm->global_ctrl, CXL_HDM_GLOBAL_CTRL,
                            HDM_DECODER_ENABLE);
 
@@ -144,7 +144,7 @@ static bool hdm_range_want(VFIOCXLHDM *hdm, unsigned r, uint64_t *dpa)
 
     if (FIELD_EX32(hdm->global_ctrl, CXL_HDM_GLOBAL_CTRL,
                    HDM_DECODER_ENABLE) || !hdm->mem_enable || !g->size ||
-        hdm->host_inactive || hdm->gated ||
+        hdm->host_inactive || vfio_cxl_hdm_gated(hdm) ||
         !hdm_in_window(hdm, g->base, g->size)) {
         return false;
     }
@@ -207,10 +207,20 @@ void vfio_cxl_hdm_set_host_inactive(VFIOCXLHDM *hdm, bool inactive)
     hdm_sync_all(hdm);
 }
 
-void vfio_cxl_hdm_set_gated(VFIOCXLHDM *hdm, bool gated)
+void vfio_cxl_hdm_set_gate(VFIOCXLHDM *hdm, VFIOCXLGateReason reason,
+                           bool closed)
 {
-    hdm->gated = gated;
+    if (closed) {
+        hdm->gate |= reason;
+    } else {
+        hdm->gate &= ~reason;
+    }
     hdm_sync_all(hdm);
+}
+
+bool vfio_cxl_hdm_gated(const VFIOCXLHDM *hdm)
+{
+    return hdm->gate;
 }
 
 void vfio_cxl_hdm_set_dvsec(VFIOCXLHDM *hdm, bool mem_enable,

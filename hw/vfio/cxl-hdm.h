@@ -48,6 +48,17 @@ typedef struct VFIOCXLHDMOps {
                     uint64_t base, uint64_t size);
 } VFIOCXLHDMOps;
 
+/*
+ * Why the device memory is out of the guest for now: the gate is closed
+ * while any reason holds, and each is set and cleared on its own.
+ */
+typedef enum VFIOCXLGateReason {
+    VFIO_CXL_GATE_MSE = 1 << 0,     /* v5: Memory Space Enable clear */
+    VFIO_CXL_GATE_D3HOT = 1 << 1,   /* the function is not in D0 */
+    VFIO_CXL_GATE_RESET = 1 << 2,   /* a reset that may drop the host's */
+                                    /* decoders is in progress */
+} VFIOCXLGateReason;
+
 typedef struct VFIOCXLHDMDecoder {
     uint64_t base;
     uint64_t size;
@@ -75,7 +86,7 @@ typedef struct VFIOCXLHDM {
     uint64_t win_base;      /* where commits may place it */
     uint64_t win_size;
     bool host_inactive;     /* the host's memory is gone: decode nothing */
-    bool gated;             /* the host serves none of it for now */
+    unsigned gate;          /* VFIOCXLGateReason bits: nothing served */
     VFIOCXLHDMDecoder dec[CXL_HDM_MAX_DECODERS];
     /* Attributes of what firmware committed: Target Type, BI, UIO */
     uint32_t fw_attrs[CXL_HDM_MAX_DECODERS];
@@ -125,12 +136,15 @@ void vfio_cxl_hdm_set_firmware_attrs(VFIOCXLHDM *hdm, unsigned n,
 void vfio_cxl_hdm_set_host_inactive(VFIOCXLHDM *hdm, bool inactive);
 
 /*
- * While the host gates the device memory (v5: Memory Space Enable clear,
- * a reset in progress), nothing is mapped; unlike an inactive host, the
- * decoders keep working and commits are taken, to be mapped when the gate
- * opens.
+ * While the gate is closed for any reason (v5: Memory Space Enable clear;
+ * the function in D3hot; a reset in progress), nothing is mapped; unlike
+ * an inactive host, the decoders keep working and commits are taken, to
+ * be mapped when the gate opens. vfio_cxl_hdm_set_gate() closes (@closed)
+ * or opens it for @reason alone.
  */
-void vfio_cxl_hdm_set_gated(VFIOCXLHDM *hdm, bool gated);
+void vfio_cxl_hdm_set_gate(VFIOCXLHDM *hdm, VFIOCXLGateReason reason,
+                           bool closed);
+bool vfio_cxl_hdm_gated(const VFIOCXLHDM *hdm);
 
 /* Bytes the block spans: the header and every decoder. */
 uint32_t vfio_cxl_hdm_block_size(const VFIOCXLHDM *hdm);

@@ -44,6 +44,7 @@
 #include "qapi/error.h"
 #include "qemu/error-report.h"
 #include "qemu/log.h"
+#include "qemu/timer.h"
 #include "hw/qdev-core.h"
 #include "hw/cxl/cxl-dvsec-layout.h"
 #include "migration/blocker.h"
@@ -58,6 +59,12 @@
 #include "cxl-hdm.h"
 #include "cxl-window.h"
 #include "trace.h"
+
+/* PMCSR PowerState of D0 (PCI PM 1.2 7.3) */
+#define VFIO_CXL_PM_D0              0
+
+/* How often a guest's CXL Reset polls the cache write-back before it */
+#define VFIO_CXL_WBI_POLL_NS        (1 * SCALE_MS)
 
 /* Refused guest commits logged per device; the trace event sees all. */
 #define VFIO_CXL_REFUSALS_LOGGED    10
@@ -115,6 +122,13 @@ struct VFIOCXL {
     bool cache_capable;
     uint16_t saved_ctrl2;
     bool written_back;          /* by QEMU, before the reset in progress */
+    /*
+     * A guest's CXL Reset waiting for the cache write-back before it: a
+     * timer polls Status2 until Cache Invalid or the deadline.
+     */
+    QEMUTimer *wbi_timer;
+    int64_t wbi_deadline;       /* QEMU_CLOCK_VIRTUAL, ns */
+    bool cxl_reset_pending;
     Notifier exit;
     /* The CXL Device DVSEC's Range registers, emulated */
     unsigned ranges;            /* 0 (none), or the DVSEC's HDM_Count */
@@ -590,21 +604,43 @@ bool vfio_pci_cxl_get_dma_file(VFIODevice *vbasedev, MemoryRegion *mr,
 }
 
 /*
- * The memory gate (v5): the host serves the device memory only while the
- * function's Memory Space Enable is set, and faults (SIGBUS) a mapping of
- * it otherwise, or while a reset runs. So QEMU takes the memory out of the
+ * The memory gate. The host serves the device memory only while nothing
+ * stands in the way, and faults (SIGBUS) a mapping of it otherwise: v5's
+ * kernel while the function's Memory Space Enable is clear; any device
+ * while it is in D3hot (config space only, PCIe r6 5.3.1.4); and any
+ * reset may drop the host's decoders. So QEMU takes the memory out of the
  * guest -- the address space, and with it KVM's memory slots and the DMA
- * mapping -- before the device sees Memory Space Enable cleared or a reset
- * starts, and puts it back once Memory Space Enable reads set again. The
- * guest meanwhile reads the unmapped window.
+ * mapping -- before the device sees the write that does it, and puts it
+ * back only once every reason is gone: Memory Space Enable reads set, the
+ * function reads D0, the host's decoders were read again after the
+ * reset. The guest meanwhile reads the unmapped window.
  */
-static void vfio_cxl_gate(VFIOCXL *cxl, bool open, const char *why)
+static const char *vfio_cxl_gate_reason_str(VFIOCXLGateReason reason)
 {
-    if (!cxl->desc.mem_gated || cxl->hdm.gated == !open) {
+    switch (reason) {
+    case VFIO_CXL_GATE_MSE:
+        return "Memory Space Enable";
+    case VFIO_CXL_GATE_D3HOT:
+        return "power state";
+    case VFIO_CXL_GATE_RESET:
+        return "reset";
+    }
+    return "?";
+}
+
+static void vfio_cxl_gate(VFIOCXL *cxl, VFIOCXLGateReason reason,
+                          bool closed, const char *why)
+{
+    /* Only v5's kernel gates on Memory Space Enable */
+    if (reason == VFIO_CXL_GATE_MSE && !cxl->desc.mem_gated) {
         return;
     }
-    trace_vfio_cxl_gate(vfio_cxl_name(cxl), open ? "open" : "closed", why);
-    vfio_cxl_hdm_set_gated(&cxl->hdm, !open);
+    if (!!(cxl->hdm.gate & reason) == closed) {
+        return;
+    }
+    vfio_cxl_hdm_set_gate(&cxl->hdm, reason, closed);
+    trace_vfio_cxl_gate(vfio_cxl_name(cxl), vfio_cxl_gate_reason_str(reason),
+                        closed ? "closed" : "open", why, cxl->hdm.gate);
 }
 
 /* Memory Space Enable as the device (the kernel's view) has it now */
@@ -618,8 +654,55 @@ static void vfio_cxl_gate_follow(VFIOCXL *cxl, const char *why)
 {
     /* A host that does not gate costs no config read */
     if (cxl->desc.mem_gated) {
-        vfio_cxl_gate(cxl, vfio_cxl_memory_enabled(cxl), why);
+        vfio_cxl_gate(cxl, VFIO_CXL_GATE_MSE, !vfio_cxl_memory_enabled(cxl),
+                      why);
     }
+}
+
+/* Whether a config write of @val at @addr sets bit @bit of byte @byte */
+static bool vfio_cxl_writes_bit(uint32_t addr, uint32_t val, int len,
+                                uint32_t byte, unsigned bit)
+{
+    return range_covers_byte(addr, len, byte) &&
+           extract32(val, (byte - addr) * 8 + bit, 1);
+}
+
+/* Whether a config write leaves the function's PowerState other than D0 */
+static bool vfio_cxl_writes_low_power(VFIOCXL *cxl, uint32_t addr,
+                                      uint32_t val, int len)
+{
+    PCIDevice *pdev = PCI_DEVICE(cxl->vdev);
+    uint32_t pmcsr = pdev->pm_cap + PCI_PM_CTRL;
+
+    return pdev->pm_cap && range_covers_byte(addr, len, pmcsr) &&
+           extract32(val, (pmcsr - addr) * 8, 2) != VFIO_CXL_PM_D0;
+}
+
+static bool vfio_cxl_host_check(VFIOCXL *cxl);
+
+/*
+ * The power state as the device reads it back: the memory comes back
+ * only in D0. A function without No_Soft_Reset resets on D3hot -> D0 and
+ * may have lost the host's decoders: read them again first.
+ */
+static void vfio_cxl_pm_follow(VFIOCXL *cxl, const char *why)
+{
+    PCIDevice *pdev = PCI_DEVICE(cxl->vdev);
+    uint16_t pmcsr;
+
+    if (!pdev->pm_cap) {
+        return;
+    }
+    pmcsr = vfio_pci_read_config(pdev, pdev->pm_cap + PCI_PM_CTRL, 2);
+    if ((pmcsr & PCI_PM_CTRL_STATE_MASK) != VFIO_CXL_PM_D0) {
+        vfio_cxl_gate(cxl, VFIO_CXL_GATE_D3HOT, true, why);
+        return;
+    }
+    if ((cxl->hdm.gate & VFIO_CXL_GATE_D3HOT) &&
+        !(pmcsr & PCI_PM_CTRL_NO_SOFT_RESET)) {
+        vfio_cxl_host_check(cxl);
+    }
+    vfio_cxl_gate(cxl, VFIO_CXL_GATE_D3HOT, false, why);
 }
 
 /* Placement: decoders, host bridge and window, at machine_done and reset */
@@ -762,11 +845,15 @@ static void vfio_cxl_write_back(VFIOCXL *cxl, const char *why)
     cxl->written_back = true;
 }
 
+static void vfio_cxl_cxl_reset_cancel(VFIOCXL *cxl);
+
 void vfio_pci_cxl_pre_reset(VFIOPCIDevice *vdev)
 {
     if (vdev->cxl && vdev->cxl->placed) {
+        /* This reset does what a guest's pending CXL Reset would have */
+        vfio_cxl_cxl_reset_cancel(vdev->cxl);
         vfio_cxl_write_back(vdev->cxl, "a reset");
-        vfio_cxl_gate(vdev->cxl, false, "a reset");
+        vfio_cxl_gate(vdev->cxl, VFIO_CXL_GATE_RESET, true, "a reset");
     }
 }
 
@@ -857,18 +944,47 @@ void vfio_pci_cxl_reset(VFIOPCIDevice *vdev)
         return;
     }
     /* Mapped again, from scratch, only once the host serves it again. */
-    vfio_cxl_gate(cxl, false, "a reset");
+    vfio_cxl_gate(cxl, VFIO_CXL_GATE_RESET, true, "a reset");
     vfio_cxl_reset_decoders(cxl);
     vfio_cxl_dmabuf_renew(cxl);
+    vfio_cxl_pm_follow(cxl, "after a reset");
     vfio_cxl_gate_follow(cxl, "after a reset");
+    vfio_cxl_gate(cxl, VFIO_CXL_GATE_RESET, false, "host decoders read again");
 }
 
-/* Whether a config write of @val at @addr sets bit @bit of byte @byte */
-static bool vfio_cxl_writes_bit(uint32_t addr, uint32_t val, int len,
-                                uint32_t byte, unsigned bit)
+/*
+ * After a guest's FLR, which the kernel (or the server) performed inside
+ * the config write. CXL r3.1 9.5: an FLR leaves CXL.mem state and the CXL
+ * Device DVSEC alone, so the guest's decoders and Range registers stay as
+ * they are. The host may have reset more (v5 makes every reset point a
+ * CXL reset): its decoders are read again before anything is mapped, and
+ * in firmware mode its view of them is programmed again.
+ */
+static void vfio_cxl_after_flr(VFIOCXL *cxl)
 {
-    return range_covers_byte(addr, len, byte) &&
-           extract32(val, (byte - addr) * 8 + bit, 1);
+    Error *err = NULL;
+    unsigned n;
+
+    if (!cxl->placed) {
+        return;
+    }
+    vfio_cxl_gate(cxl, VFIO_CXL_GATE_RESET, true, "a Function Level Reset");
+    if (vfio_cxl_host_check(cxl) && !cxl->guest_decoders) {
+        for (n = 0; n < cxl->host_committed; n++) {
+            if (!vfio_cxl_place_host_decoder(&cxl->desc, vfio_cxl_regs_read,
+                                             vfio_cxl_regs_write, cxl, n,
+                                             cxl->hdm.dec[n].base, &err)) {
+                error_prepend(&err, "vfio %s: CXL Type-2 passthrough after "
+                              "FLR: ", vfio_cxl_name(cxl));
+                error_report_err(err);
+                return;     /* the gate stays closed: nothing to map */
+            }
+        }
+    }
+    vfio_cxl_dmabuf_renew(cxl);
+    vfio_cxl_pm_follow(cxl, "after an FLR");
+    vfio_cxl_gate_follow(cxl, "after an FLR");
+    vfio_cxl_gate(cxl, VFIO_CXL_GATE_RESET, false, "host decoders read again");
 }
 
 static bool vfio_cxl_writes_cxl_reset(VFIOCXL *cxl, uint32_t addr,
@@ -889,21 +1005,13 @@ static bool vfio_cxl_writes_cxl_reset(VFIOCXL *cxl, uint32_t addr,
  * CXL Reset resets (the HDM decoders) then reads as after any reset, and
  * config space is left as it is. Not CXL Reset Capable: CXL Reset Error.
  */
-static void vfio_cxl_guest_cxl_reset(VFIOCXL *cxl)
+static void vfio_cxl_cxl_reset_finish(VFIOCXL *cxl)
 {
     VFIODevice *vbasedev = &cxl->vdev->vbasedev;
     int ret;
 
-    vfio_cxl_set_reset_status(cxl, 0);
-    if (!cxl->cxl_reset_capable || !cxl->placed) {
-        trace_vfio_cxl_cxl_reset(vfio_cxl_name(cxl), "not CXL Reset "
-                                 "Capable: CXL Reset Error");
-        vfio_cxl_set_reset_status(cxl,
-                                  R_CXL_DVSEC_STATUS2_CXL_RESET_ERROR_MASK);
-        return;
-    }
-    vfio_cxl_write_back(cxl, "a CXL Reset");
-    vfio_cxl_gate(cxl, false, "a CXL Reset");
+    cxl->cxl_reset_pending = false;
+    vfio_cxl_gate(cxl, VFIO_CXL_GATE_RESET, true, "a CXL Reset");
     ret = vbasedev->io_ops->device_reset ?
           vbasedev->io_ops->device_reset(vbasedev) : -ENOTSUP;
     /* Even if it failed: the decoders may have been reset. */
@@ -921,6 +1029,98 @@ static void vfio_cxl_guest_cxl_reset(VFIOCXL *cxl)
     trace_vfio_cxl_cxl_reset(vfio_cxl_name(cxl), "CXL Reset Complete");
     vfio_cxl_set_reset_status(cxl,
                               R_CXL_DVSEC_STATUS2_CXL_RESET_COMPLETE_MASK);
+}
+
+/*
+ * The write-back before a guest's CXL Reset, polled from a timer so that
+ * the BQL is not held while the device writes its cache back: vCPUs and
+ * other devices run on, the guest reads Status2 without CXL Reset
+ * Complete meanwhile. On Cache Invalid, or at the deadline (the lines
+ * left are lost, as said), the reset goes on.
+ */
+static void vfio_cxl_wbi_poll(void *opaque)
+{
+    VFIOCXL *cxl = opaque;
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    Error *err = NULL;
+    uint16_t st2 = 0;
+    int done;
+
+    done = vfio_cxl_cache_wbi_poll(&cxl->vdev->vbasedev, cxl->dvsec, &st2,
+                                   &err);
+    if (!done && now < cxl->wbi_deadline) {
+        timer_mod(cxl->wbi_timer, now + VFIO_CXL_WBI_POLL_NS);
+        return;
+    }
+    if (done > 0) {
+        trace_vfio_cxl_cache_written_back(vfio_cxl_name(cxl),
+            (now - (cxl->wbi_deadline -
+                    VFIO_CXL_WBI_DEADLINE_MS * SCALE_MS)) / SCALE_MS);
+    } else {
+        if (!err) {
+            error_setg(&err, "the device did not report its cache written "
+                       "back and invalid (DVSEC Status2 0x%04x) within %d "
+                       "ms; modified lines it holds are lost", st2,
+                       VFIO_CXL_WBI_DEADLINE_MS);
+        }
+        error_prepend(&err, "vfio %s: CXL cache write-back before a CXL "
+                      "Reset: ", vfio_cxl_name(cxl));
+        error_report_err(err);
+    }
+    cxl->written_back = true;
+    vfio_cxl_cxl_reset_finish(cxl);
+}
+
+static void vfio_cxl_cxl_reset_cancel(VFIOCXL *cxl)
+{
+    if (cxl->cxl_reset_pending) {
+        trace_vfio_cxl_cxl_reset(vfio_cxl_name(cxl), "cancelled by a reset");
+        timer_del(cxl->wbi_timer);
+        cxl->cxl_reset_pending = false;
+    }
+}
+
+static void vfio_cxl_guest_cxl_reset(VFIOCXL *cxl)
+{
+    Error *err = NULL;
+
+    if (cxl->cxl_reset_pending) {
+        /* One at a time: the one under way completes for both */
+        trace_vfio_cxl_cxl_reset(vfio_cxl_name(cxl), "already in progress");
+        return;
+    }
+    vfio_cxl_set_reset_status(cxl, 0);
+    if (!cxl->cxl_reset_capable || !cxl->placed) {
+        trace_vfio_cxl_cxl_reset(vfio_cxl_name(cxl), "not CXL Reset "
+                                 "Capable: CXL Reset Error");
+        vfio_cxl_set_reset_status(cxl,
+                                  R_CXL_DVSEC_STATUS2_CXL_RESET_ERROR_MASK);
+        return;
+    }
+    if (!cxl->cache_capable || cxl->written_back) {
+        vfio_cxl_cxl_reset_finish(cxl);
+        return;
+    }
+    trace_vfio_cxl_cache_before(vfio_cxl_name(cxl), "a CXL Reset");
+    if (!vfio_cxl_cache_wbi_start(&cxl->vdev->vbasedev, cxl->dvsec,
+                                  &cxl->saved_ctrl2, &err)) {
+        error_prepend(&err, "vfio %s: CXL cache write-back before a CXL "
+                      "Reset: ", vfio_cxl_name(cxl));
+        error_report_err(err);
+        cxl->written_back = true;
+        vfio_cxl_cxl_reset_finish(cxl);
+        return;
+    }
+    trace_vfio_cxl_cxl_reset(vfio_cxl_name(cxl), "cache write-back polled");
+    cxl->cxl_reset_pending = true;
+    cxl->wbi_deadline = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                        VFIO_CXL_WBI_DEADLINE_MS * SCALE_MS;
+    if (!cxl->wbi_timer) {
+        cxl->wbi_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, vfio_cxl_wbi_poll,
+                                      cxl);
+    }
+    timer_mod(cxl->wbi_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                              VFIO_CXL_WBI_POLL_NS);
 }
 
 /* Whether a config write is a Function Level Reset the device performs */
@@ -960,10 +1160,17 @@ uint32_t vfio_pci_cxl_config_filter(VFIOPCIDevice *vdev, uint32_t addr,
     if (cxl && cxl->placed) {
         /* Out of the guest before the host takes it away */
         if (vfio_cxl_clears_memory_space(addr, val, len)) {
-            vfio_cxl_gate(cxl, false, "Memory Space Enable cleared");
-        } else if (vfio_cxl_writes_flr(cxl, addr, val, len) &&
-                   vfio_cxl_flr_capable(cxl)) {
-            vfio_cxl_gate(cxl, false, "a Function Level Reset");
+            vfio_cxl_gate(cxl, VFIO_CXL_GATE_MSE, true,
+                          "Memory Space Enable cleared");
+        }
+        if (vfio_cxl_writes_low_power(cxl, addr, val, len)) {
+            vfio_cxl_gate(cxl, VFIO_CXL_GATE_D3HOT, true,
+                          "PowerState written other than D0");
+        }
+        if (vfio_cxl_writes_flr(cxl, addr, val, len) &&
+            vfio_cxl_flr_capable(cxl)) {
+            vfio_cxl_gate(cxl, VFIO_CXL_GATE_RESET, true,
+                          "a Function Level Reset");
         }
     }
     if (!vfio_cxl_writes_cxl_reset(cxl, addr, val, len)) {
@@ -997,12 +1204,16 @@ void vfio_pci_cxl_config_write(VFIOPCIDevice *vdev, uint32_t addr,
             trace_vfio_cxl_flr_no_cap(vfio_cxl_name(cxl));
         } else {
             trace_vfio_cxl_flr(vfio_cxl_name(cxl));
-            vfio_pci_cxl_reset(vdev);
+            vfio_cxl_after_flr(cxl);
             return;
         }
     }
     if (cxl->placed && range_covers_byte(addr, len, PCI_COMMAND)) {
         vfio_cxl_gate_follow(cxl, "Command written");
+    }
+    if (cxl->placed && PCI_DEVICE(vdev)->pm_cap &&
+        range_covers_byte(addr, len, PCI_DEVICE(vdev)->pm_cap + PCI_PM_CTRL)) {
+        vfio_cxl_pm_follow(cxl, "PowerState written");
     }
 }
 
@@ -1155,7 +1366,7 @@ static bool vfio_cxl_describe_device(VFIOCXL *cxl,
                       cxl->desc.flags & VFIO_CXL_CAP_CACHE_CAPABLE,
                       cxl->desc.mem_size, &vfio_cxl_hdm_ops, cxl);
     /* Closed until placement finds Memory Space Enable set */
-    vfio_cxl_gate(cxl, false, "realize");
+    vfio_cxl_gate(cxl, VFIO_CXL_GATE_MSE, true, "realize");
     /* Firmware's commits show the guest what the host committed them as. */
     for (n = 0; n < cxl->host_committed; n++) {
         vfio_cxl_hdm_set_firmware_attrs(&cxl->hdm, n, cxl->host_dec[n].ctrl);
@@ -1275,6 +1486,11 @@ static void vfio_cxl_free(VFIOCXL *cxl)
 
 static void vfio_cxl_teardown(VFIOCXL *cxl)
 {
+    if (cxl->wbi_timer) {
+        timer_free(cxl->wbi_timer);
+        cxl->wbi_timer = NULL;
+        cxl->cxl_reset_pending = false;
+    }
     if (cxl->exit.notify) {
         qemu_remove_exit_notifier(&cxl->exit);
         cxl->exit.notify = NULL;

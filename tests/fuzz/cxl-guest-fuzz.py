@@ -23,8 +23,8 @@ With cxl-decoders=firmware the state QEMU starts in is checked against
 the docs (decoders 0..k-1 committed and locked, one after the other over
 the whole device memory, Global Control HDM Decoder Enable) and is what
 every reset must give back; with cxl-decoders=guest every reset gives
-the reset values. An FLR resets the decoders as the docs' "Resets" say;
---spec-flr models CXL r3.1 9.5 instead (an FLR leaves them alone).
+the reset values. An FLR leaves them alone (CXL r3.1 9.5), as the docs'
+"Resets" say.
 
 Every --check-every operations and at the end: QEMU and the emulator are
 alive; every HDM register reads what the model says; what `info mtree
@@ -192,8 +192,7 @@ class Run:
             q.read(self.hdm, 4), self.count, self.mem_size,
             bool(dv_cap & DVSEC_CACHE_CAPABLE),
             self.win if self.guest else win,
-            WINDOW if self.guest else self.mem_size, firmware,
-            flr_keeps_decoders=self.opts.spec_flr)
+            WINDOW if self.guest else self.mem_size, firmware)
         self.compare_registers()
 
     def check_firmware(self, firmware, base):
@@ -638,9 +637,6 @@ def main():
     p.add_argument("--keep-going", action="store_true",
                    help="after a commit or uncommit QEMU decided otherwise "
                    "than the model, count it and go on with QEMU's decision")
-    p.add_argument("--spec-flr", action="store_true",
-                   help="model an FLR as CXL r3.1 9.5 says (decoders "
-                   "unchanged) rather than as the docs say (reset)")
     p.add_argument("--verbose", action="store_true",
                    help="on a failure, also show the emulator's log")
     opts = p.parse_args()

@@ -102,15 +102,12 @@ class HdmModel:
     as firmware left it (reset values for those it did not commit)."""
 
     def __init__(self, cap, count, mem_size, cache_capable, win_base,
-                 win_size, firmware=None, flr_keeps_decoders=False):
+                 win_size, firmware=None):
         self.cap = cap & 0xffffffff
         self.count = count
         self.mem_size = mem_size
         self.win_base, self.win_size = win_base, win_size
         self.firmware = firmware
-        # CXL r3.1 9.5: an FLR leaves CXL.mem state alone; the docs say
-        # QEMU resets the decoders then (see "Resets"). False: the docs.
-        self.flr_keeps_decoders = flr_keeps_decoders
         self.ctrl_mask = IG | IW | LOCK_ON_COMMIT | COMMIT | TARGET_TYPE
         if cache_capable:
             self.ctrl_mask |= BI
@@ -136,10 +133,11 @@ class HdmModel:
         """What every kind of reset leaves (docs, "Resets"): the reset
         values with cxl-decoders=guest; with cxl-decoders=firmware the
         decoders and Global Control as firmware left them (HDM Decoder
-        Enable set, nothing else), whatever the guest wrote there."""
+        Enable set, nothing else), whatever the guest wrote there. But an
+        FLR leaves CXL.mem state, the decoders, alone (CXL r3.1 9.5)."""
         if kind in self.resets:
             self.resets[kind] += 1
-        if kind == "flr" and self.flr_keeps_decoders:
+        if kind == "flr":
             return
         self.dec = [Decoder() for _ in range(self.count)]
         self.global_ctrl = 0

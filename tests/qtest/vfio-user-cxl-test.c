@@ -1635,39 +1635,6 @@ static void flr(QTestState *qts)
                devctl | PCI_EXP_DEVCTL_BCR_FLR);
 }
 
-/* A guest FLR resets the decoders QEMU owns: guest mode, then firmware. */
-static void test_guest_decoders_flr(void)
-{
-    uint64_t win, hdm;
-    QTestState *qts;
-    CXLAccel a;
-
-    if (!cxl_accel_binary_or_skip()) {
-        return;
-    }
-    qts = vm_start_guest(&a, "--mem-size 256M", NULL);
-    win = window_base(qts);
-    hdm = hdm_block(qts, map_bar(qts));
-    hdm_enable(qts, hdm, true);
-    g_assert_cmphex(hdm_commit(qts, hdm, 0, win, 256 * MiB, 0, CTRL_LOCK), ==,
-                    CTRL_LOCK | CTRL_COMMIT | CTRL_COMMITTED);
-    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 256 * MiB);
-    flr(qts);
-    g_assert_cmphex(hdm_ctrl(qts, hdm, 0), ==, 0);
-    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 0);
-    qtest_quit(qts);
-    cxl_accel_stop(&a);
-
-    qts = vm_start(&a, "--mem-size 256M", NULL, NULL);
-    win = window_base(qts);
-    hdm = hdm_block(qts, map_bar(qts));
-    flr(qts);
-    check_decoder(qts, hdm, win, 256 * MiB);
-    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 256 * MiB);
-    qtest_quit(qts);
-    cxl_accel_stop(&a);
-}
-
 /*
  * A Cache_Capable device's write-back cache: the engine's cached copy of
  * device memory into guest RAM stays in the device. A reset QEMU starts
@@ -2129,6 +2096,130 @@ static void set_mem_enable(QTestState *qts, int dvsec, bool on)
 
     ctrl = FIELD_DP32(ctrl, CXL_DVSEC_CTRL, MEM_ENABLE, on);
     cfg_ext_writel(qts, DEV_BUS, dvsec + CXL_DVSEC_CTRL, ctrl);
+}
+
+/*
+ * CXL r3.1 9.5: a guest FLR leaves CXL.mem state alone -- the decoders the
+ * guest committed, the DVSEC's Range registers -- and (v2) the device
+ * memory; QEMU maps it again once it read the host's decoders: guest
+ * mode, then firmware.
+ */
+static void test_guest_decoders_flr(void)
+{
+    uint64_t win, hdm;
+    QTestState *qts;
+    CXLAccel a;
+    int dvsec;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start_guest(&a, "--mem-size 256M", NULL);
+    win = window_base(qts);
+    hdm = hdm_block(qts, map_bar(qts));
+    dvsec = device_dvsec(qts);
+    set_range1_base(qts, dvsec, win + 256 * MiB);
+    hdm_enable(qts, hdm, true);
+    g_assert_cmphex(hdm_commit(qts, hdm, 0, win, 256 * MiB, 0, CTRL_LOCK), ==,
+                    CTRL_LOCK | CTRL_COMMIT | CTRL_COMMITTED);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 256 * MiB);
+    check_dpa(qts, &a, win + 0x4000, 0x4000, 0xf17f17f1);
+    flr(qts);
+    map_bar(qts);
+    g_assert_cmphex(hdm_ctrl(qts, hdm, 0), ==,
+                    CTRL_LOCK | CTRL_COMMIT | CTRL_COMMITTED);
+    g_assert_cmphex(qtest_readl(qts, hdm + A_CXL_HDM_GLOBAL_CTRL), ==,
+                    R_CXL_HDM_GLOBAL_CTRL_HDM_DECODER_ENABLE_MASK);
+    g_assert_cmphex(range1_base(qts, dvsec), ==, win + 256 * MiB);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 256 * MiB);
+    g_assert_cmphex(qtest_readl(qts, win + 0x4000), ==, 0xf17f17f1);
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+
+    qts = vm_start(&a, "--mem-size 256M", NULL, NULL);
+    win = window_base(qts);
+    hdm = hdm_block(qts, map_bar(qts));
+    check_dpa(qts, &a, win + 0x4000, 0x4000, 0xf17f17f2);
+    flr(qts);
+    map_bar(qts);
+    check_decoder(qts, hdm, win, 256 * MiB);
+    g_assert_cmpuint(mapped_bytes(qts, win, 4 * GiB), ==, 256 * MiB);
+    g_assert_cmphex(qtest_readl(qts, win + 0x4000), ==, 0xf17f17f2);
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
+static int pm_cap(QTestState *qts, int bus)
+{
+    int pos = cfg_readl(qts, bus, PCI_CAPABILITY_LIST) & 0xfc;
+
+    while (pos) {
+        uint32_t hdr = cfg_readl(qts, bus, pos);
+
+        if ((hdr & 0xff) == PCI_CAP_ID_PM) {
+            return pos;
+        }
+        pos = (hdr >> 8) & 0xfc;
+    }
+    g_assert_not_reached();
+}
+
+static void set_power_state(QTestState *qts, int pm, unsigned state)
+{
+    cfg_writel(qts, DEV_BUS, pm + PCI_PM_CTRL, state);
+}
+
+/*
+ * The guest puts the function in D3hot (v2 and v5): QEMU takes the device
+ * memory out of the guest before the device stops serving it (the
+ * emulator faults QEMU's mapping then), config space keeps answering, D1
+ * (not supported) changes nothing, and back in D0 the memory is mapped
+ * again with its contents (No_Soft_Reset).
+ */
+static void test_d3hot_gate(const void *data)
+{
+    const char *accel_args = data;
+    uint64_t base;
+    QTestState *qts;
+    CXLAccel a;
+    int pm;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start(&a, accel_args, NULL, NULL);
+    base = window_base(qts);
+    map_bar(qts);
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 256 * MiB);
+    check_dpa(qts, &a, base + 0x3000, 0x3000, 0xd3d30001);
+    pm = pm_cap(qts, DEV_BUS);
+    g_assert_cmphex(cfg_readl(qts, DEV_BUS, pm + PCI_PM_CTRL) &
+                    PCI_PM_CTRL_NO_SOFT_RESET, ==, PCI_PM_CTRL_NO_SOFT_RESET);
+
+    set_power_state(qts, pm, 3);
+    g_assert_cmphex(cfg_readl(qts, DEV_BUS, pm + PCI_PM_CTRL) &
+                    PCI_PM_CTRL_STATE_MASK, ==, 3);
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 0);
+    g_assert_cmphex(qtest_readl(qts, base + 0x3000), !=, 0xd3d30001);
+    g_assert_cmphex(cfg_readl(qts, DEV_BUS, PCI_VENDOR_ID), ==,
+                    ACCEL_VENDOR_DEVICE);
+    set_power_state(qts, pm, 1);
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 0);
+    qtest_qmp_assert_success(qts, "{ 'execute': 'query-status' }");
+
+    set_power_state(qts, pm, 0);
+    g_assert_cmphex(cfg_readl(qts, DEV_BUS, pm + PCI_PM_CTRL) &
+                    PCI_PM_CTRL_STATE_MASK, ==, 0);
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 256 * MiB);
+    g_assert_cmphex(qtest_readl(qts, base + 0x3000), ==, 0xd3d30001);
+
+    /* A system reset in D3hot comes back in D0, mapped */
+    set_power_state(qts, pm, 3);
+    qtest_system_reset(qts);
+    map_bar(qts);
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 256 * MiB);
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
 }
 
 /*
@@ -2878,6 +2969,71 @@ static void test_cxl_reset(const void *data)
     g_assert_cmphex(cfg_ext_readl(qts, DEV_BUS, device_dvsec(qts) +
                                   CXL_DVSEC_CTRL2) >> 16 &
                     R_CXL_DVSEC_STATUS2_CXL_RESET_COMPLETE_MASK, ==, 0);
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
+/*
+ * A guest's CXL Reset on a Cache_Capable device: QEMU has the cache
+ * written back first, polling for Cache Invalid from a timer rather than
+ * with the BQL held. Until the write-back is done Status2 reads no
+ * completion and the guest's other accesses go on; the completion comes
+ * with the virtual clock, with the cached lines in guest RAM.
+ */
+#define NS_PER_MS               1000000
+
+static void test_cxl_reset_write_back_async(void)
+{
+    const uint32_t len = 4 * KiB, cached = ACCEL_DMA_DOORBELL_GO |
+                                           ACCEL_DMA_DOORBELL_CACHED;
+    const uint16_t done = R_CXL_DVSEC_STATUS2_CXL_RESET_COMPLETE_MASK |
+                          R_CXL_DVSEC_STATUS2_CXL_RESET_ERROR_MASK;
+    g_autofree uint8_t *pattern = g_malloc(len);
+    g_autofree uint8_t *got = g_malloc(len);
+    g_autofree char *args = NULL;
+    uint64_t base, page, ram = arch()->ram_addr;
+    uint16_t st2;
+    QTestState *qts;
+    unsigned ms;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    cxl_accel_start(&a, "--mem-size 256M --cache-capable");
+    args = cmdline(&a, NULL, NULL);
+    qts = qtest_initf("%s -object memory-backend-memfd,id=ram,size=1G,"
+                      "share=on -machine memory-backend=ram", args);
+    base = window_base(qts);
+    fill(pattern, len, 0x3c);
+    qtest_memwrite(qts, base + 0x20000, pattern, len);
+    page = regs_page(qts, map_bar(qts));
+    enable_bus_master(qts);
+    qtest_memset(qts, ram, 0, len);
+    dma_start_flags(qts, page, base + 0x20000, ram, len, cached);
+    g_assert_cmphex(dma_wait(qts, page), ==, ACCEL_DMA_STATUS_DONE);
+
+    st2 = guest_cxl_reset(qts);
+    g_assert_cmphex(st2 & done, ==, 0);
+    /* The vCPU's MMIO goes on meanwhile: the BAR and the memory answer */
+    g_assert_cmphex(qtest_readl(qts, page + ACCEL_REG_ID), ==,
+                    ACCEL_ID_VALUE);
+    g_assert_cmphex(cfg_ext_readl(qts, DEV_BUS, device_dvsec(qts) +
+                                  CXL_DVSEC_CTRL2) >> 16 & done, ==, 0);
+    for (ms = 0; ms < 2000; ms++) {
+        qtest_clock_step(qts, NS_PER_MS);
+        st2 = cfg_ext_readl(qts, DEV_BUS, device_dvsec(qts) +
+                            CXL_DVSEC_CTRL2) >> 16;
+        if (st2 & done) {
+            break;
+        }
+    }
+    g_assert_cmphex(st2 & done, ==,
+                    R_CXL_DVSEC_STATUS2_CXL_RESET_COMPLETE_MASK);
+    /* Written back before the reset, which discards the device's cache */
+    qtest_memread(qts, ram, got, len);
+    g_assert_cmpint(memcmp(got, pattern, len), ==, 0);
+    g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 256 * MiB);
     qtest_quit(qts);
     cxl_accel_stop(&a);
 }
@@ -3648,6 +3804,12 @@ int main(int argc, char **argv)
                         "guest,firmware", test_guest_decoders_shared);
     qtest_add_data_func("vfio-user-cxl/guest-decoders/shared-with-firmware",
                         "firmware,guest", test_guest_decoders_shared);
+    qtest_add_data_func("vfio-user-cxl/d3hot-gate", "--mem-size 256M",
+                        test_d3hot_gate);
+    qtest_add_data_func("vfio-user-cxl/v5/d3hot-gate", V5 "--mem-size 256M",
+                        test_d3hot_gate);
+    qtest_add_func("vfio-user-cxl/cxl-reset/write-back-async",
+                   test_cxl_reset_write_back_async);
     qtest_add_func("vfio-user-cxl/guest-decoders/flr",
                    test_guest_decoders_flr);
     qtest_add_func("vfio-user-cxl/guest-decoders/nonsense",
