@@ -113,7 +113,8 @@ void accel_cache_discard(CXLAccel *a)
     accel_cache_update_status(a);
 }
 
-bool accel_cache_run(CXLAccel *a, const AccelDMAIO *io, GString *log)
+bool accel_cache_flush(CXLAccel *a, const AccelCacheSink *sink,
+                       GString *log)
 {
     unsigned reset_at = a->reset_count, n = 0, failed = 0;
     uint64_t bytes = a->cache_bytes;
@@ -132,7 +133,7 @@ bool accel_cache_run(CXLAccel *a, const AccelDMAIO *io, GString *log)
         if (a->reset_count != reset_at) {
             break;
         }
-        failed += accel_dma_write(a, io, l->iova, l->data, l->len) !=
+        failed += sink->write(sink->opaque, l->iova, l->data, l->len) !=
                   ACCEL_DMA_OK;
     }
     if (lines) {

@@ -128,12 +128,6 @@ static void init_pm_cap(CXLAccel *a)
           PCI_PM_CTRL_NO_SOFT_RESET | ACCEL_PM_D0);
 }
 
-unsigned accel_power_state(const CXLAccel *a)
-{
-    return get_w(a->cfg, ACCEL_PM_CAP_OFFSET + PCI_PM_CTRL) &
-           PCI_PM_CTRL_STATE_MASK;
-}
-
 /*
  * PMCSR's low byte: only PowerState is writable; D1 and D2, which PMC
  * does not offer, are ignored as PCI PM 1.2 7.3 asks.
@@ -348,33 +342,25 @@ int accel_config_read(CXLAccel *a, uint64_t off, void *buf, size_t len)
     return 0;
 }
 
-static bool in_reg(uint64_t addr, unsigned reg, unsigned size)
-{
-    return addr >= reg && addr < reg + size;
-}
-
 /*
- * v2: Initiate CXL Reset reaches the device. CXL r3.1 9.7: the HDM
- * decoders (all of CXL.cachemem) go back to their defaults, config space
- * stays. The host's decoders are gone: the region turns inactive, as the
- * kernel sees it after re-reading them. Returns the Status2 bit it sets.
+ * ---- The CXL Device DVSEC's write rules --------------------------------
+ *
+ * Everything the emulator does about a write to the CXL Device DVSEC,
+ * beside the per-byte masks set up in init_device_dvsec(), is in
+ * dvsec_byte_locked() and dvsec_write_rules(): they read and change only
+ * config space and report what must happen beyond it in @fx. (They are
+ * meant to be replaced by rules shared with the host driver.)
  */
-static uint16_t cxl_reset_to_hardware(CXLAccel *a)
+
+/* After CONFIG_LOCK, Control is read-only until the next open */
+static bool dvsec_byte_locked(const CXLAccel *a, uint64_t addr)
 {
-    a->cxl_reset_count++;
-    if (!FIELD_EX32(get_w(a->cfg, DVSEC(CXL_DVSEC_CAP)), CXL_DVSEC_CAP,
-                    CXL_RESET_CAPABLE)) {
-        return R_CXL_DVSEC_STATUS2_CXL_RESET_ERROR_MASK;
-    }
-    accel_hdm_cxl_reset(a);
-    accel_hdm_snapshot(a);
-    accel_mem_update_active(a);
-    accel_cache_discard(a);
-    return R_CXL_DVSEC_STATUS2_CXL_RESET_COMPLETE_MASK;
+    return addr >= DVSEC(CXL_DVSEC_CTRL) && addr < DVSEC(CXL_DVSEC_CTRL) + 2 &&
+           dvsec_locked(a);
 }
 
-/* Actions of Control2 and Device Control, after the bytes were stored */
-static void config_actions(CXLAccel *a, bool flr)
+/* After the written bytes were stored */
+static void dvsec_write_rules(CXLAccel *a, AccelConfigEffects *fx)
 {
     unsigned ctrl2 = DVSEC(CXL_DVSEC_CTRL2);
     uint16_t v = get_w(a->cfg, ctrl2);
@@ -384,9 +370,9 @@ static void config_actions(CXLAccel *a, bool flr)
     /*
      * Initiate WBI and Initiate CXL Reset are passed to the hardware (but
      * in v5, which absorbs them) and are cleared in the shadow, so they
-     * read back as 0. The hardware
-     * reports completion in Status2: for WBI once the cache is written
-     * back (accel-cache.c, as the device runs), and with Disable Caching.
+     * read back as 0. The hardware reports completion in Status2: for WBI
+     * once the cache is written back (accel-cache.c, as the device runs),
+     * and with Disable Caching.
      */
     if (v & R_CXL_DVSEC_CTRL2_INITIATE_WBI_MASK) {
         if (v5) {
@@ -409,31 +395,35 @@ static void config_actions(CXLAccel *a, bool flr)
              * reset runs only at VFIO_DEVICE_RESET and FLR.
              */
             st2 |= R_CXL_DVSEC_STATUS2_CXL_RESET_COMPLETE_MASK;
+        } else if (!FIELD_EX32(get_w(a->cfg, DVSEC(CXL_DVSEC_CAP)),
+                               CXL_DVSEC_CAP, CXL_RESET_CAPABLE)) {
+            a->cxl_reset_count++;
+            st2 |= R_CXL_DVSEC_STATUS2_CXL_RESET_ERROR_MASK;
         } else {
-            st2 |= cxl_reset_to_hardware(a);
+            /*
+             * v2: it reaches the device. CXL r3.1 9.7: the HDM decoders
+             * (all of CXL.cachemem) go back to their defaults, config
+             * space stays; the model does that (@fx).
+             */
+            a->cxl_reset_count++;
+            fx->cxl_reset = true;
+            st2 |= R_CXL_DVSEC_STATUS2_CXL_RESET_COMPLETE_MASK;
         }
     }
     set_w(a->cfg, DVSEC(CXL_DVSEC_STATUS2), st2);
     set_w(a->cfg, ctrl2, v & ~(R_CXL_DVSEC_CTRL2_INITIATE_WBI_MASK |
                                R_CXL_DVSEC_CTRL2_INITIATE_CXL_RESET_MASK));
-    accel_cache_update_status(a);
 
     /* Lock is write-once: once set, it stops being writable */
     if (dvsec_locked(a)) {
         set_w(a->cfg_wmask, DVSEC(CXL_DVSEC_LOCK), 0);
     }
-
-    /* D3hot, and v5's Memory Space Enable, close the device memory */
-    accel_mem_update_gate(a);
-
-    /* Initiate Function Level Reset, as the kernel's vfio-pci does */
-    if (flr) {
-        accel_flr(a);
-    }
 }
 
-int accel_config_write(CXLAccel *a, uint64_t off, const void *buf,
-                       size_t len)
+/* ---- End of the CXL Device DVSEC's write rules ----------------------- */
+
+int accel_config_store(CXLAccel *a, uint64_t off, const void *buf,
+                       size_t len, AccelConfigEffects *fx)
 {
     const uint8_t *val = buf;
     unsigned devctl_hi = ACCEL_PCIE_CAP_OFFSET + PCI_EXP_DEVCTL + 1;
@@ -452,8 +442,7 @@ int accel_config_write(CXLAccel *a, uint64_t off, const void *buf,
             pm_write(a, val[i]);
             continue;
         }
-        /* After CONFIG_LOCK, Control is read-only until the next open */
-        if (in_reg(addr, DVSEC(CXL_DVSEC_CTRL), 2) && dvsec_locked(a)) {
+        if (dvsec_byte_locked(a, addr)) {
             continue;
         }
         a->cfg[addr] = (a->cfg[addr] & ~wmask) | (val[i] & wmask);
@@ -467,6 +456,7 @@ int accel_config_write(CXLAccel *a, uint64_t off, const void *buf,
             flr = true;
         }
     }
-    config_actions(a, flr);
+    dvsec_write_rules(a, fx);
+    fx->flr = flr;
     return 0;
 }

@@ -42,21 +42,6 @@ static unsigned decoder_count_field(unsigned count)
     return count == 1 ? 0 : count / 2;
 }
 
-unsigned accel_hdm_count(const CXLAccel *a)
-{
-    return a->opts.decoders;
-}
-
-uint64_t accel_hdm_block_size(const CXLAccel *a)
-{
-    return CXL_HDM_DECODER_FIRST + CXL_HDM_DECODER_STRIDE * accel_hdm_count(a);
-}
-
-uint64_t accel_comp_regs_size(const CXLAccel *a)
-{
-    return (accel_v5(a) ? 0 : ACCEL_HDM_OFFSET) + accel_hdm_block_size(a);
-}
-
 /* v5: aligned dwords inside the decoder block, as the v5 kernel takes */
 static bool v5_access_ok(const CXLAccel *a, uint64_t off, size_t len)
 {

@@ -39,72 +39,6 @@
 /* Device memory is saved and restored in pieces of this size */
 #define ACCEL_MEM_COPY_CHUNK    (1 * MiB)
 
-bool accel_cxl_exposed(const CXLAccel *a)
-{
-    if (a->opts.uapi == ACCEL_UAPI_V5) {
-        /*
-         * The v5 kernel binds only a device it can reset and map whole
-         * (9.2): one HDM decoder, committed by firmware, CXL Reset
-         * Capable. Anything else is plain vfio-pci, without a word.
-         */
-        return a->opts.firmware_committed && accel_hdm_count(a) == 1 &&
-               a->opts.fault != ACCEL_FAULT_NO_CXL_RESET;
-    }
-    return a->opts.firmware_committed;
-}
-
-bool accel_v5(const CXLAccel *a)
-{
-    return a->opts.uapi == ACCEL_UAPI_V5 && accel_cxl_exposed(a);
-}
-
-uint64_t accel_block_offset(const CXLAccel *a)
-{
-    switch (a->opts.block_at) {
-    case ACCEL_BLOCK_AT_START:
-        return 0;
-    case ACCEL_BLOCK_AT_MIDDLE:
-        return ACCEL_BLOCK_MIDDLE_OFFSET;
-    case ACCEL_BLOCK_AT_END:
-    default:
-        return ACCEL_REG_BAR_SIZE - CXL_COMPONENT_BLOCK_SIZE;
-    }
-}
-
-uint64_t accel_regs_offset(const CXLAccel *a)
-{
-    return a->opts.block_at == ACCEL_BLOCK_AT_START ?
-           CXL_COMPONENT_BLOCK_SIZE : 0;
-}
-
-uint64_t accel_hdm_regs_offset(const CXLAccel *a)
-{
-    return accel_block_offset(a) + CXL_CACHEMEM_OFFSET;
-}
-
-uint64_t accel_hdm_bar_offset(const CXLAccel *a)
-{
-    return accel_hdm_regs_offset(a) + ACCEL_HDM_OFFSET;
-}
-
-bool accel_bar_mmap_hole(const CXLAccel *a, uint64_t *start, uint64_t *size)
-{
-    uint64_t hdm = accel_hdm_bar_offset(a);
-
-    if (!accel_cxl_exposed(a)) {
-        return false;
-    }
-    if (accel_v5(a)) {
-        *start = ROUND_DOWN(hdm, ACCEL_V5_MMAP_PAGE);
-        *size = ROUND_UP(hdm + accel_hdm_block_size(a), ACCEL_V5_MMAP_PAGE) -
-                *start;
-    } else {
-        *start = accel_block_offset(a);
-        *size = CXL_COMPONENT_BLOCK_SIZE;
-    }
-    return true;
-}
-
 static int open_mem(const AccelOptions *o, GError **errp)
 {
     int fd;
@@ -194,11 +128,6 @@ static void mem_drop_saved(CXLAccel *a)
         close(a->mem_saved_fd);
         a->mem_saved_fd = -1;
     }
-}
-
-bool accel_mem_live(const CXLAccel *a)
-{
-    return !a->mem_inactive && !a->mem_gated;
 }
 
 /*
@@ -472,6 +401,60 @@ void accel_flr(CXLAccel *a)
 {
     /* v5: the kernel turns an FLR into a CXL reset (9.4) */
     reset_function(a, !accel_v5(a));
+}
+
+/*
+ * A config write: config space first (accel-config.c), then what it asks
+ * of the rest of the device.
+ */
+int accel_config_write(CXLAccel *a, uint64_t off, const void *buf,
+                       size_t len)
+{
+    AccelConfigEffects fx = { 0 };
+    int ret = accel_config_store(a, off, buf, len, &fx);
+
+    if (ret) {
+        return ret;
+    }
+    if (fx.cxl_reset) {
+        /*
+         * v2's CXL Reset: the host's decoders are gone, the region turns
+         * inactive as the kernel sees it after re-reading them.
+         */
+        accel_hdm_cxl_reset(a);
+        accel_hdm_snapshot(a);
+        accel_mem_update_active(a);
+        accel_cache_discard(a);
+    }
+    accel_cache_update_status(a);
+    /* D3hot, and v5's Memory Space Enable, close the device memory */
+    accel_mem_update_gate(a);
+    /* Initiate Function Level Reset, as the kernel's vfio-pci does */
+    if (fx.flr) {
+        accel_flr(a);
+    }
+    return 0;
+}
+
+typedef struct AccelCacheWriteBack {
+    CXLAccel *a;
+    const AccelDMAIO *io;
+} AccelCacheWriteBack;
+
+static AccelDMAError cache_write_back(void *opaque, uint64_t iova,
+                                      const uint8_t *buf, size_t len)
+{
+    AccelCacheWriteBack *wb = opaque;
+
+    return accel_dma_write(wb->a, wb->io, iova, buf, len);
+}
+
+bool accel_cache_run(CXLAccel *a, const AccelDMAIO *io, GString *log)
+{
+    AccelCacheWriteBack wb = { .a = a, .io = io };
+    AccelCacheSink sink = { .write = cache_write_back, .opaque = &wb };
+
+    return accel_cache_flush(a, &sink, log);
 }
 
 static bool range_ok(uint64_t off, size_t len, uint64_t size)

@@ -248,7 +248,14 @@ bool accel_block_at_parse(const char *name, AccelBlockAt *b);
 bool accel_decoder_type_parse(const char *name, AccelDecoderType *t);
 uint64_t accel_serial_from_path(const char *path);
 
-/* accel-model.c */
+/*
+ * accel-layout.c (queries: what the device is, from its options and
+ * state): accel_cxl_exposed(), accel_v5(), the offsets below,
+ * accel_hdm_count(), accel_hdm_block_size(), accel_comp_regs_size(),
+ * accel_mem_live() and accel_power_state().
+ *
+ * accel-model.c: the device, at the top; it calls down into the others.
+ */
 CXLAccel *accel_new(const AccelOptions *o, GError **errp);
 void accel_free(CXLAccel *a);
 /* A client connected: take the open-time snapshot. */
@@ -332,6 +339,18 @@ bool accel_cache_hold(CXLAccel *a, uint64_t iova, const uint8_t *buf,
 /* Lay the cached bytes of [iova, iova + len) over what was read. */
 void accel_cache_overlay(CXLAccel *a, uint64_t iova, uint8_t *buf,
                          size_t len);
+/*
+ * accel_cache_flush() writes the held lines back through @sink (the
+ * model's: the copy engine's DMA writes); accel_cache_run()
+ * (accel-model.c) does it through the client's mappings.
+ */
+typedef struct AccelCacheSink {
+    AccelDMAError (*write)(void *opaque, uint64_t iova, const uint8_t *buf,
+                           size_t len);
+    void *opaque;
+} AccelCacheSink;
+bool accel_cache_flush(CXLAccel *a, const AccelCacheSink *sink,
+                       GString *log);
 bool accel_cache_run(CXLAccel *a, const AccelDMAIO *io, GString *log);
 void accel_cache_discard(CXLAccel *a);
 /* Status2 Cache Invalid: caching disabled and nothing held */
@@ -350,9 +369,22 @@ uint64_t accel_fuzz_connect(AccelFuzz *f);
 bool accel_fuzz_reply(AccelFuzz *f, unsigned command, unsigned region,
                       GByteArray *data, int *fd, int *ret, GString *log);
 
-/* accel-config.c: config space and the DVSEC rules */
+/*
+ * accel-config.c: config space and the DVSEC rules. accel_config_store()
+ * applies a write to config space alone and says in @fx what it asks of
+ * the rest of the device, which accel_config_write() (accel-model.c)
+ * then does.
+ */
+typedef struct AccelConfigEffects {
+    bool flr;                   /* Initiate Function Level Reset */
+    bool cxl_reset;             /* v2: a CXL Reset reached the device */
+} AccelConfigEffects;
+
 void accel_config_init(CXLAccel *a);
 int accel_config_read(CXLAccel *a, uint64_t off, void *buf, size_t len);
+int accel_config_store(CXLAccel *a, uint64_t off, const void *buf,
+                       size_t len, AccelConfigEffects *fx);
+/* accel-model.c: a config write of the client, with what it does */
 int accel_config_write(CXLAccel *a, uint64_t off, const void *buf,
                        size_t len);
 /* Hardware raising Viral (for tests of the RW1C status bit) */
