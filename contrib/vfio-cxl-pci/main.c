@@ -155,6 +155,8 @@ MODULE_PARM_DESC(uapi,
  *	    served; otherwise faults get SIGBUS and I/O -EIO
  * @dead: the device is being removed: never served again
  * @reset_seen: the PCI core reset the function (vcxl_pci_reset_prepare())
+ * @stops: how many times the memory was stopped; a sample taken across a
+ *	   stop (a sibling's reset, an error) does not turn it back on
  * @mem_index: absolute region index of the device memory region
  * @comp_index: absolute region index of COMP_REGS
  * @own_barmap: the component BAR is mapped by this driver, not the core
@@ -189,6 +191,7 @@ struct vfio_cxl_pci {
 	bool active;
 	bool dead;
 	bool reset_seen;
+	unsigned int stops;
 	u32 mem_index;
 	u32 comp_index;
 	bool own_barmap;
@@ -339,10 +342,14 @@ static void vcxl_sample(struct vfio_cxl_pci *v, bool conventional)
 	u32 *regs __free(kfree) = kmalloc(CXL_SHADOW_CACHEMEM_SIZE, GFP_KERNEL);
 	struct pci_dev *pdev = v->core.pdev;
 	u8 dvsec[CXL_VDVSEC_SIZE];
+	unsigned int stops;
 	bool present, backs;
 	u32 lo = 0;
 
 	lockdep_assert_held(&v->reset_lock);
+	down_read(&v->lock);
+	stops = v->stops;
+	up_read(&v->lock);
 	present = regs && vcxl_read_hw(v, regs);
 	backs = present && vcxl_backs_range(v, regs);
 	if (v->v5)
@@ -360,7 +367,7 @@ static void vcxl_sample(struct vfio_cxl_pci *v, bool conventional)
 	}
 	v->media_ready = !PCI_POSSIBLE_ERROR(lo) &&
 			 (lo & PCI_DVSEC_CXL_MEM_ACTIVE);
-	v->active = backs && !v->dead;
+	v->active = backs && !v->dead && v->stops == stops;
 	up_write(&v->lock);
 
 	if (!present)
@@ -389,6 +396,7 @@ static void vcxl_quiesce(struct vfio_cxl_pci *v)
 {
 	down_write(&v->lock);
 	v->active = false;
+	v->stops++;
 	vcxl_zap_mem(v);
 	up_write(&v->lock);
 }
@@ -1054,8 +1062,10 @@ static ssize_t vcxl_config_write(struct vfio_cxl_pci *v,
 	up_read(&v->lock);
 	if (reset) {
 		/* v5: a user's FLR is a VFIO reset point: the CXL reset too */
-		if (v->v5 && !vcxl_cxl_reset(v))
+		if (v->v5) {
+			vcxl_cxl_reset(v);
 			vcxl_v5_restore(v);
+		}
 		vcxl_sample(v, false);
 	} else if (state >= 0 && pdev->current_state < PCI_D3hot &&
 		   (was_down || state == VCXL_PMCSR_D3HOT)) {
@@ -1812,6 +1822,7 @@ static void vcxl_pci_reset_prepare(struct pci_dev *pdev)
 		return;
 	down_write(&v->lock);
 	v->active = false;
+	v->stops++;
 	v->reset_seen = true;
 	vcxl_zap_mem(v);
 	up_write(&v->lock);
@@ -1843,6 +1854,7 @@ static void vcxl_remove(struct pci_dev *pdev)
 		down_write(&v->lock);
 		v->dead = true;
 		v->active = false;
+		v->stops++;
 		vcxl_zap_mem(v);
 		up_write(&v->lock);
 	}
