@@ -33,6 +33,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cxl_shadow.h"
@@ -60,16 +62,26 @@ enum {
 #define DVSEC_CTRL		0x0c
 #define DVSEC_LOCK		0x14
 #define DVSEC_R1_BASE_LO	0x24
+/* The emulated accelerator's register page in its BAR (vfio-user-cxl-accel
+ * --help): at 0, or after the block when the block is at the start */
+#define ACCEL_ID		0x43584c32	/* "CXL2" */
+#define ACCEL_REGS_AT_START	0x10000
+#define ACCEL_MEM_SIZE		0x10
+#define ACCEL_BLOCK_OFF		0x18
 
 static int tests, failures;
-static int container = -1, device = -1;
+static int container = -1, device = -1, group = -1;
+/* The device's address, for what sysfs shows of the hardware */
+static const char *bdf;
 static struct vfio_device_info_cap_cxl cxl;
 static struct vfio_device_info dev_info;
-static uint64_t mem_size, comp_size, bar_size;
+static uint64_t mem_size, comp_size, bar_size, accel_mem_size;
 static struct cxl_shadow layout;
 /* v5: the device serves the v5 interface; COMP_REGS's region capability */
 static int v5;
 static struct vfio_region_info_cap_cxl_comp_regs comp_cap;
+
+static int faults(unsigned char *p, unsigned char *out);
 
 static void ok(int cond, const char *fmt, ...)
 {
@@ -103,7 +115,6 @@ static int open_device(const char *bdf)
 	char path[PATH_MAX], link[PATH_MAX];
 	const char *group_id;
 	ssize_t n;
-	int group;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
 	n = readlink(path, link, sizeof(link) - 1);
@@ -152,6 +163,44 @@ static struct vfio_info_cap_header *find_cap(void *buf, size_t len,
 	return NULL;
 }
 
+/*
+ * The emulated accelerator says where its component block is and how much
+ * memory it has in a register page of its BAR, which the driver passes
+ * through: the device info and COMP_REGS are checked against that, not
+ * against themselves. Another device gets the weaker checks.
+ */
+static void check_against_accel(void)
+{
+	uint64_t page = ~0ULL, block, size;
+	uint32_t id = 0, lo = 0, hi = 0, szlo = 0, szhi = 0;
+	uint64_t regs[] = { 0, ACCEL_REGS_AT_START };
+	unsigned int i;
+
+	for (i = 0; i < 2 && page == ~0ULL; i++)
+		if (pread(device, &id, 4, OFFSET(cxl.hdm_regs_bar_index) + regs[i]) == 4 &&
+		    id == ACCEL_ID)
+			page = regs[i];
+	if (page == ~0ULL) {
+		ok(cxl.hdm_regs_offset % CXL_SHADOW_BLOCK_SIZE == CXL_SHADOW_CACHEMEM_OFFSET,
+		   "device_is_cxl: hdm_regs_offset %#" PRIx64 " is a component block + 0x1000 (not the emulated accelerator)",
+		   (uint64_t)cxl.hdm_regs_offset);
+		return;
+	}
+	pread(device, &lo, 4, OFFSET(cxl.hdm_regs_bar_index) + page + ACCEL_BLOCK_OFF);
+	pread(device, &hi, 4, OFFSET(cxl.hdm_regs_bar_index) + page + ACCEL_BLOCK_OFF + 4);
+	pread(device, &szlo, 4, OFFSET(cxl.hdm_regs_bar_index) + page + ACCEL_MEM_SIZE);
+	pread(device, &szhi, 4, OFFSET(cxl.hdm_regs_bar_index) + page + ACCEL_MEM_SIZE + 4);
+	block = (uint64_t)hi << 32 | lo;
+	size = (uint64_t)szhi << 32 | szlo;
+	ok(cxl.hdm_regs_offset == block + CXL_SHADOW_CACHEMEM_OFFSET,
+	   "device_is_cxl: hdm_regs_offset %#" PRIx64 " is the accelerator's block (%#" PRIx64 ") + 0x1000",
+	   (uint64_t)cxl.hdm_regs_offset, block);
+	accel_mem_size = size;
+	ok((cxl.flags & VFIO_CXL_CAP_FIRMWARE_COMMITTED) && size,
+	   "device_is_cxl: FIRMWARE_COMMITTED (flags %#x) on an accelerator with %#" PRIx64 " bytes, which the outer firmware committed",
+	   cxl.flags, size);
+}
+
 static void check_device_info(void)
 {
 	size_t len = 4096;
@@ -172,11 +221,7 @@ static void check_device_info(void)
 	   VFIO_DEVICE_INFO_CAP_CXL, VFIO_DEVICE_INFO_CAP_CXL_VERSION);
 	if (h)
 		memcpy(&cxl, h, sizeof(cxl));
-	ok(cxl.flags & VFIO_CXL_CAP_FIRMWARE_COMMITTED,
-	   "device_is_cxl: FIRMWARE_COMMITTED (flags %#x)", cxl.flags);
-	ok(cxl.hdm_regs_offset % CXL_SHADOW_BLOCK_SIZE == CXL_SHADOW_CACHEMEM_OFFSET,
-	   "device_is_cxl: hdm_regs_offset %#" PRIx64 " is a component block + 0x1000",
-	   (uint64_t)cxl.hdm_regs_offset);
+	check_against_accel();
 	ok(cxl.dpa_region_index >= VFIO_PCI_NUM_REGIONS &&
 	   cxl.dpa_region_index < info->num_regions &&
 	   cxl.comp_regs_region_index >= VFIO_PCI_NUM_REGIONS &&
@@ -314,8 +359,10 @@ static void check_comp_regs(void)
 	ok(!comp(dec(0, CXL_SHADOW_HDM_DEC_BASE_LO)) && !comp(dec(0, CXL_SHADOW_HDM_DEC_BASE_HI)),
 	   "guest_hdm_discovery: decoder 0 BASE reads 0 (the host address is hidden)");
 	ok(((uint64_t)comp(dec(0, CXL_SHADOW_HDM_DEC_SIZE_HI)) << 32 |
-	    comp(dec(0, CXL_SHADOW_HDM_DEC_SIZE_LO))) == mem_size,
-	   "guest_hdm_discovery: decoder 0 SIZE is the memory region's size");
+	    comp(dec(0, CXL_SHADOW_HDM_DEC_SIZE_LO))) == mem_size &&
+	   (!accel_mem_size || mem_size == accel_mem_size),
+	   "guest_hdm_discovery: decoder 0 SIZE is the memory region's size%s",
+	   accel_mem_size ? " and the accelerator's" : "");
 
 	ok(pread(device, &two, 2, OFFSET(cxl.comp_regs_region_index)) < 0 &&
 	   errno == EINVAL, "comp_regs_reject_unaligned: 2-byte read");
@@ -388,8 +435,14 @@ static void check_bar_block(void)
 		  dec(0, CXL_SHADOW_HDM_DEC_BASE_HI)) == 4 &&
 	   comp(dec(0, CXL_SHADOW_HDM_DEC_BASE_HI)) == w,
 	   "comp_bar_rdwr_split: a BAR write of a decoder lands in the shadow");
-	ok(pread(device, &v, 4, bar + block - 2) < 0 || block == 0,
-	   "comp_bar_rdwr_split: an access across the block's edge is refused");
+	/* Each edge the block has inside the BAR (the bed puts it at the
+	 * start, the middle and the end) */
+	if (block)
+		ok(pread(device, &v, 4, bar + block - 2) < 0,
+		   "comp_bar_rdwr_split: an access across the block's start is refused");
+	if (block + CXL_SHADOW_BLOCK_SIZE < bar_size)
+		ok(pread(device, &v, 4, bar + block + CXL_SHADOW_BLOCK_SIZE - 2) < 0,
+		   "comp_bar_rdwr_split: an access across the block's end is refused");
 }
 
 static void hex(char *out, const unsigned char *b, size_t n)
@@ -419,6 +472,42 @@ static void *map_mem(int prot)
 	munmap(p + mem_size, base + align - p);
 	return mmap(p, mem_size, prot, MAP_SHARED | MAP_FIXED, device,
 		    OFFSET(cxl.dpa_region_index));
+}
+
+/* Kilobytes of this process's page tables */
+static long vm_pte_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[128];
+	long kb = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		sscanf(line, "VmPTE: %ld", &kb);
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/*
+ * Touching one byte in each of HUGE_BLOCKS 2 MiB blocks of the 1 GiB
+ * aligned mapping: with 4 KiB pages each block needs a page table page of
+ * its own (4 KiB), with 2 MiB or 1 GiB blocks none does. The page tables
+ * say which the driver inserted.
+ */
+#define HUGE_BLOCK		(2UL << 20)
+#define HUGE_BLOCKS		32
+static void check_huge_blocks(unsigned char *p)
+{
+	long before = vm_pte_kb(), after;
+	unsigned int i, n = 0;
+	unsigned char b;
+
+	for (i = 0; i < HUGE_BLOCKS && (i + 1) * HUGE_BLOCK <= mem_size; i++)
+		n += !faults(p + i * HUGE_BLOCK, &b);
+	after = vm_pte_kb();
+	ok(n == HUGE_BLOCKS && after - before < HUGE_BLOCKS * 4 / 2,
+	   "hdm_mem_huge_mmap: touching %u 2 MiB blocks adds %ld KiB of page tables (4 KiB pages would add %u)",
+	   n, after - before, HUGE_BLOCKS * 4);
 }
 
 static void check_memory(const char *pattern)
@@ -495,10 +584,12 @@ static void check_memory(const char *pattern)
 			fclose(f);
 	}
 	ok(p != MAP_FAILED && pte_after - pte_before < 64,
-	   "hdm_mem_huge_mmap: mapping %#" PRIx64 " bytes adds %ld KiB of page tables",
+	   "hdm_mem_lazy_mmap: mapping %#" PRIx64 " bytes adds %ld KiB of page tables",
 	   mem_size, pte_after - pte_before);
-	if (p != MAP_FAILED)
+	if (p != MAP_FAILED) {
+		check_huge_blocks(p);
 		munmap(p, mem_size);
+	}
 }
 
 static int cfg_read(uint32_t off, void *buf, size_t len)
@@ -511,6 +602,25 @@ static int cfg_write(uint32_t off, const void *buf, size_t len)
 {
 	return pwrite(device, buf, len, OFFSET(VFIO_PCI_CONFIG_REGION_INDEX) + off) ==
 	       (ssize_t)len ? 0 : -1;
+}
+
+/*
+ * Config space as the host's PCI core reads it from the device, past the
+ * driver: what a write through VFIO did to the hardware
+ */
+static int hw_cfg_read(uint32_t off, void *buf, size_t len)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = pread(fd, buf, len, off);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -1;
 }
 
 static uint32_t find_dvsec(void)
@@ -531,12 +641,14 @@ static uint32_t find_dvsec(void)
 
 static void check_dvsec(void)
 {
-	uint32_t d = find_dvsec(), base, lo = 0x12345678;
-	uint16_t ctrl, w, lock = 1;
+	uint32_t d = find_dvsec(), base, lo = 0x12345678, hw_base = 0, hw_base2 = 1;
+	uint16_t ctrl, w, lock = 1, hw_ctrl = 0, hw_ctrl2 = 1, hw_lock = 1;
 
 	ok(d, "dvsec_body_read: CXL Device DVSEC at %#x", d);
 	if (!d)
 		return;
+	hw_cfg_read(d + DVSEC_CTRL, &hw_ctrl, 2);
+	hw_cfg_read(d + DVSEC_R1_BASE_LO, &hw_base, 4);
 	cfg_read(d + DVSEC_CTRL, &ctrl, 2);
 	w = ctrl & ~0x2;
 	cfg_write(d + DVSEC_CTRL, &w, 2);
@@ -555,6 +667,12 @@ static void check_dvsec(void)
 	cfg_write(d + DVSEC_LOCK, &lock, 2);
 	cfg_read(d + DVSEC_LOCK, &lock, 2);
 	ok(lock == 1, "dvsec_write_virtualized: CONFIG_LOCK is write-once");
+	hw_cfg_read(d + DVSEC_CTRL, &hw_ctrl2, 2);
+	hw_cfg_read(d + DVSEC_R1_BASE_LO, &hw_base2, 4);
+	hw_cfg_read(d + DVSEC_LOCK, &hw_lock, 2);
+	ok(hw_ctrl2 == hw_ctrl && hw_base2 == hw_base && !(hw_lock & 1),
+	   "dvsec_write_virtualized: the device's own Control, Range 1 Base and Lock, read past the driver, are untouched (%#x %#x %#x)",
+	   hw_ctrl2, hw_base2, hw_lock);
 }
 
 static void check_reset(void)
@@ -597,7 +715,6 @@ static void check_reset(void)
 #define PCI_EXP_DEVCTL_FLR	0x8000
 /* The emulated accelerator's registers at the start of BAR 2 */
 #define ACCEL_BAR		2
-#define ACCEL_ID		0x43584c32	/* "CXL2" */
 #define ACCEL_SCRATCH		0x08
 /* An IOVA for a second type1 map, while the memory is gated */
 #define GATED_IOVA		(DEVMEM_IOVA * 16)
@@ -647,6 +764,7 @@ static sigjmp_buf fault_jmp;
 
 static void on_sigbus(int sig)
 {
+	(void)sig;
 	siglongjmp(fault_jmp, 1);
 }
 
@@ -1115,6 +1233,399 @@ static void v5_reset(void)
 	printf("check-host: expect-devmem %#lx %s\n", OWN_PATTERN_OFF, h);
 }
 
+/* --- The driver as kernel code: locks, power, resets, what leaks -------- */
+
+/* Device memory this section uses, away from what the outer host checks */
+#define HARD_OFF		0x400000UL
+#define HARD_STRIDE		0x10000UL
+/* Seconds any one access may take before it counts as a hang */
+#define HANG_SECONDS		60
+#define PCI_CAP_ID_PM_ID	0x01
+#define PMCSR_OFF		0x04
+#define PMCSR_STATE		0x3
+#define PMCSR_D3HOT		0x3
+#define DVSEC_ID_FLEXBUS	7
+#define FLEXBUS_CTRL		0x0c
+#define CACHE_WBI_POLL_MS	500
+
+/*
+ * One pread()/pwrite() of the device fd, run in a child so that a task the
+ * driver hangs (uninterruptibly: no signal reaches it) is seen and
+ * reported: the result, or -2 for "did not return in HANG_SECONDS".
+ */
+static ssize_t bounded_rw(int write_it, void *buf, size_t len, uint64_t off)
+{
+	ssize_t n = -1;
+	int fds[2], status;
+	unsigned int waited;
+	pid_t pid;
+
+	if (pipe(fds))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		n = write_it ? pwrite(device, buf, len, off) : pread(device, buf, len, off);
+		if (n < 0)
+			n = -errno;
+		if (write(fds[1], &n, sizeof(n)) != sizeof(n))
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	for (waited = 0; pid > 0 && waited < HANG_SECONDS * 10; waited++) {
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			if (read(fds[0], &n, sizeof(n)) != sizeof(n))
+				n = -1;
+			close(fds[0]);
+			return n;
+		}
+		usleep(100 * 1000);
+	}
+	close(fds[0]);
+	return -2;
+}
+
+/* A hung access: said, then the program ends (the device is stuck) */
+static void hung(const char *what)
+{
+	ok(0, "lock_user_copy: %s did not return in %d s: the driver hung the task",
+	   what, HANG_SECONDS);
+	printf("Bail out! the host driver hung a task\n");
+	printf("1..%d\n", tests);
+	fflush(stdout);
+	_exit(1);
+}
+
+/* Whether the page at @p has a page table entry (mincore on a PFN map) */
+static int resident(unsigned char *p)
+{
+	unsigned char vec = 0;
+
+	if (mincore((void *)((uintptr_t)p & ~(PAGE - 1)), PAGE, &vec))
+		return -1;
+	return vec & 1;
+}
+
+/* A standard capability's config offset, or 0 */
+static uint32_t std_cap(uint8_t want)
+{
+	uint8_t off = 0, id = 0;
+	int hops = 0;
+
+	cfg_read(0x34, &off, 1);
+	while (off && hops++ < 48 && !cfg_read(off, &id, 1)) {
+		if (id == want)
+			return off;
+		cfg_read(off + 1, &off, 1);
+	}
+	return 0;
+}
+
+static uint64_t mem_off(void)
+{
+	return OFFSET(cxl.dpa_region_index);
+}
+
+/*
+ * No lock across a user copy: every kind of access whose user buffer is
+ * an untouched page of the device's own memory mapping returns. The page
+ * holds what the access should write, so that it changes nothing.
+ */
+static void hard_user_copies(void)
+{
+	uint32_t d = find_dvsec(), pcie = pcie_cap(), pm = std_cap(PCI_CAP_ID_PM_ID);
+	unsigned char *p, *b;
+	uint16_t ctrl = d ? cfg16(d + DVSEC_CTRL) : 0;
+	uint16_t devctl = pcie ? cfg16(pcie + PCI_EXP_DEVCTL_OFF) : 0;
+	uint16_t pmcsr = pm ? cfg16(pm + PMCSR_OFF) : 0;
+	unsigned char buf[16];
+	uint32_t hdr;
+	ssize_t n;
+
+	if (!d)
+		return;
+	/* What each page will hold, written through read()/write() only */
+	pwrite(device, &ctrl, 2, mem_off() + HARD_OFF);
+	pwrite(device, &devctl, 2, mem_off() + HARD_OFF + HARD_STRIDE);
+	devctl |= PCI_EXP_DEVCTL_FLR;
+	pwrite(device, &devctl, 2, mem_off() + HARD_OFF + 2 * HARD_STRIDE);
+	pwrite(device, &pmcsr, 2, mem_off() + HARD_OFF + 3 * HARD_STRIDE);
+	p = map_mem(PROT_READ | PROT_WRITE);
+	if (p == MAP_FAILED) {
+		ok(0, "lock_user_copy: mmap of the memory region");
+		return;
+	}
+	b = p + HARD_OFF;
+
+#define BOUNDED(what, w, buf, len, off) \
+	((n = bounded_rw((w), (buf), (len), (off))) == -2 ? (hung(what), n) : n)
+	BOUNDED("a DVSEC Control write from an untouched page of the memory mapping",
+		1, b, 2, OFFSET(VFIO_PCI_CONFIG_REGION_INDEX) + d + DVSEC_CTRL);
+	ok(n == 2, "lock_user_copy: a DVSEC write from an untouched page of the device's mapping returns (%zd)", n);
+	BOUNDED("a config read into an untouched page of the memory mapping",
+		0, b + 4 * HARD_STRIDE, 0x40, OFFSET(VFIO_PCI_CONFIG_REGION_INDEX) + d);
+	ok(n == 0x40, "lock_user_copy: a config read into such a page returns (%zd)", n);
+	BOUNDED("a memory write from an untouched page of the memory mapping",
+		1, b + 5 * HARD_STRIDE, sizeof(buf), mem_off() + HARD_OFF + 6 * HARD_STRIDE);
+	ok(n == sizeof(buf), "lock_user_copy: a write() of the memory from such a page returns (%zd)", n);
+	BOUNDED("a memory read into an untouched page of the memory mapping",
+		0, b + 7 * HARD_STRIDE, sizeof(buf), mem_off() + HARD_OFF);
+	ok(n == sizeof(buf), "lock_user_copy: a read() of the memory into such a page returns (%zd)", n);
+	hdr = comp(0);
+	pwrite(device, &hdr, 4, mem_off() + HARD_OFF + 8 * HARD_STRIDE);
+	BOUNDED("a COMP_REGS write from an untouched page of the memory mapping",
+		1, b + 8 * HARD_STRIDE, 4, OFFSET(cxl.comp_regs_region_index));
+	ok(n == 4, "lock_user_copy: a COMP_REGS write from such a page returns (%zd)", n);
+	if (pm) {
+		BOUNDED("a PMCSR write from an untouched page of the memory mapping",
+			1, b + 3 * HARD_STRIDE, 2,
+			OFFSET(VFIO_PCI_CONFIG_REGION_INDEX) + pm + PMCSR_OFF);
+		ok(n == 2, "lock_user_copy: a PMCSR write (D0) from such a page returns (%zd)", n);
+	}
+	if (pcie) {
+		BOUNDED("an FLR written from an untouched page of the memory mapping",
+			1, b + 2 * HARD_STRIDE, 2,
+			OFFSET(VFIO_PCI_CONFIG_REGION_INDEX) + pcie + PCI_EXP_DEVCTL_OFF);
+		ok(n == 2 || n == -EFAULT,
+		   "lock_user_copy: an FLR written from such a page returns (%zd)", n);
+	}
+#undef BOUNDED
+	munmap(p, mem_size);
+	ok(pread(device, buf, sizeof(buf), mem_off() + OWN_PATTERN_OFF) == sizeof(buf),
+	   "lock_user_copy: after all that the memory is served");
+}
+
+/*
+ * D3hot: the memory stops and its mappings go before the function is
+ * powered down, and come back in D0 with the bytes kept (the emulated
+ * accelerator has No_Soft_Reset).
+ */
+static void hard_power(void)
+{
+	uint32_t pm = std_cap(PCI_CAP_ID_PM_ID);
+	unsigned char want[16], got[16], *p, b = 0;
+	uint16_t pmcsr;
+
+	if (!pm) {
+		ok(1, "# SKIP power_d3hot: the function has no PM capability");
+		return;
+	}
+	pread(device, want, sizeof(want), mem_off() + OWN_PATTERN_OFF);
+	p = map_mem(PROT_READ);
+	if (p == MAP_FAILED) {
+		ok(0, "power_d3hot: mmap of the memory region");
+		return;
+	}
+	faults(p + OWN_PATTERN_OFF, &b);
+	ok(resident(p + OWN_PATTERN_OFF) == 1, "power_d3hot: in D0 a touched page is mapped");
+	pmcsr = cfg16(pm + PMCSR_OFF);
+	cfg16_set(pm + PMCSR_OFF, (pmcsr & ~PMCSR_STATE) | PMCSR_D3HOT);
+	ok((cfg16(pm + PMCSR_OFF) & PMCSR_STATE) == PMCSR_D3HOT,
+	   "power_d3hot: PMCSR reads D3hot (%#x)", cfg16(pm + PMCSR_OFF));
+	ok(resident(p + OWN_PATTERN_OFF) == 0,
+	   "power_d3hot: the mapping was taken down before the power-down");
+	ok(faults(p + OWN_PATTERN_OFF, &b), "power_d3hot: a read through the mapping gets SIGBUS");
+	ok(pread(device, got, sizeof(got), mem_off() + OWN_PATTERN_OFF) < 0 && errno == EIO,
+	   "power_d3hot: read() gives EIO");
+	ok(pwrite(device, got, sizeof(got), mem_off() + OWN_PATTERN_OFF) < 0 && errno == EIO,
+	   "power_d3hot: write() gives EIO");
+	cfg16_set(pm + PMCSR_OFF, pmcsr & ~PMCSR_STATE);
+	ok(pread(device, got, sizeof(got), mem_off() + OWN_PATTERN_OFF) == sizeof(got) &&
+	   !memcmp(got, want, sizeof(want)) && !faults(p + OWN_PATTERN_OFF, &b) && b == want[0],
+	   "power_d0: back in D0 the memory is served again, its bytes kept");
+	munmap(p, mem_size);
+}
+
+/*
+ * VFIO_DEVICE_PCI_HOT_RESET: the mapping goes before the bus reset; then
+ * v2 serves the memory exactly when the decoder is committed again, v5
+ * keeps it gated until VFIO_DEVICE_RESET.
+ */
+static void hard_hot_reset(void)
+{
+	struct vfio_pci_hot_reset_info *info = calloc(1, 4096);
+	struct vfio_pci_hot_reset *reset = calloc(1, sizeof(*reset) + sizeof(int32_t));
+	unsigned char got[16], *p, b = 0;
+	int rc, served, committed;
+
+	info->argsz = 4096;
+	if (ioctl(device, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, info)) {
+		ok(1, "# SKIP hot_reset: VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: %s", strerror(errno));
+		goto out;
+	}
+	p = map_mem(PROT_READ);
+	if (p == MAP_FAILED) {
+		ok(0, "hot_reset: mmap of the memory region");
+		goto out;
+	}
+	faults(p + OWN_PATTERN_OFF, &b);
+	reset->argsz = sizeof(*reset) + sizeof(int32_t);
+	reset->count = 1;
+	reset->group_fds[0] = group;
+	rc = ioctl(device, VFIO_DEVICE_PCI_HOT_RESET, reset);
+	ok(!rc, "hot_reset: VFIO_DEVICE_PCI_HOT_RESET of %u device(s) (%s)",
+	   info->count, rc ? strerror(errno) : "done");
+	ok(resident(p + OWN_PATTERN_OFF) == 0,
+	   "hot_reset: the mapping was taken down for the bus reset");
+	served = pread(device, got, sizeof(got), mem_off() + OWN_PATTERN_OFF) == sizeof(got);
+	if (v5) {
+		ok(!served && errno == EIO, "hot_reset: v5 keeps the memory gated until VFIO_DEVICE_RESET");
+		ok(!ioctl(device, VFIO_DEVICE_RESET) &&
+		   pread(device, got, sizeof(got), mem_off() + OWN_PATTERN_OFF) == sizeof(got),
+		   "hot_reset: VFIO_DEVICE_RESET brings it back");
+	} else {
+		committed = !!(comp(dec(0, CXL_SHADOW_HDM_DEC_CTRL)) & CXL_SHADOW_HDM_CTRL_COMMITTED);
+		ok(served == committed,
+		   "hot_reset: served (%d) exactly when the new snapshot has decoder 0 committed (%d)",
+		   served, committed);
+	}
+	munmap(p, mem_size);
+out:
+	free(info);
+	free(reset);
+}
+
+/*
+ * Initiate CXL Reset through config space never reaches the device: the
+ * driver synthesizes its completion, the memory and its mappings stay,
+ * and the accelerator's scratch register (reset by any device reset)
+ * keeps its value.
+ */
+static void hard_cxl_reset_absorbed(void)
+{
+	uint32_t d = find_dvsec(), scratch = 0x0badcafe, got = 0;
+	unsigned char want[16], bytes[16], *p, b = 0;
+	int accel = bar_read(ACCEL_BAR, 0) == ACCEL_ID;
+	uint16_t c2, st2;
+
+	if (!d)
+		return;
+	pread(device, want, sizeof(want), mem_off() + OWN_PATTERN_OFF);
+	p = map_mem(PROT_READ);
+	if (p == MAP_FAILED) {
+		ok(0, "guest_cxl_reset: mmap of the memory region");
+		return;
+	}
+	faults(p + OWN_PATTERN_OFF, &b);
+	if (accel)
+		pwrite(device, &scratch, 4, OFFSET(ACCEL_BAR) + ACCEL_SCRATCH);
+	c2 = cfg16(d + DVSEC_CTRL2);
+	cfg16_set(d + DVSEC_CTRL2, c2 | DVSEC_CTRL2_INITIATE_RESET);
+	st2 = cfg16(d + DVSEC_STATUS2);
+	ok(!(cfg16(d + DVSEC_CTRL2) & DVSEC_CTRL2_INITIATE_RESET) &&
+	   (st2 & DVSEC_STATUS2_RESET_COMPLETE),
+	   "guest_cxl_reset: Initiate reads back 0, Status2 says CXL Reset Complete (%#x)", st2);
+	if (accel)
+		got = bar_read(ACCEL_BAR, ACCEL_SCRATCH);
+	ok(accel && got == scratch,
+	   "guest_cxl_reset: it never reached the device: the accelerator's scratch %#x is kept",
+	   got);
+	ok(resident(p + OWN_PATTERN_OFF) == 1 &&
+	   pread(device, bytes, sizeof(bytes), mem_off() + OWN_PATTERN_OFF) == sizeof(bytes) &&
+	   !memcmp(bytes, want, sizeof(want)),
+	   "guest_cxl_reset: the memory, its mapping and its bytes stay");
+	munmap(p, mem_size);
+}
+
+/*
+ * Status2 is the device's: after Disable Caching + Initiate WBI through
+ * the driver, Cache Invalid shows as soon as the device sets it.
+ */
+static void hard_status2_live(void)
+{
+	uint32_t d = find_dvsec();
+	struct timespec t0, t1;
+	uint16_t cap, c2, st2 = 0;
+	long ms = 0;
+
+	if (!d)
+		return;
+	cap = cfg16(d + DVSEC_CAP);
+	if (!(cap & 0x1)) {
+		ok(1, "# SKIP status2_live: not Cache_Capable (Capability %#x)", cap);
+		return;
+	}
+	c2 = cfg16(d + DVSEC_CTRL2);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cfg16_set(d + DVSEC_CTRL2, c2 | DVSEC_CTRL2_DISABLE_CACHING | DVSEC_CTRL2_INITIATE_WBI);
+	do {
+		st2 = cfg16(d + DVSEC_STATUS2);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		if (st2 & DVSEC_STATUS2_CACHE_INVALID)
+			break;
+		usleep(1000);
+	} while (ms < CACHE_WBI_POLL_MS);
+	cfg16_set(d + DVSEC_CTRL2, c2);
+	ok(st2 & DVSEC_STATUS2_CACHE_INVALID,
+	   "status2_live: the device's Cache Invalid reads through (Status2 %#x after %ld ms)",
+	   st2, ms);
+}
+
+/* v2: no host physical address in the DVSEC at open or in COMP_REGS */
+static void hard_hpa_hidden(const char *when)
+{
+	uint32_t d = find_dvsec(), hi = 1, lo = 1;
+	unsigned int n, leaks = 0;
+
+	if (d) {
+		cfg_read(d + DVSEC_R1_BASE_LO - 4, &hi, 4);
+		cfg_read(d + DVSEC_R1_BASE_LO, &lo, 4);
+	}
+	ok(d && !hi && !lo, "hpa_hidden: %s DVSEC Range 1 Base reads 0 (%#x %#x)", when, hi, lo);
+	for (n = 0; n < layout.count; n++)
+		if ((comp(dec(n, CXL_SHADOW_HDM_DEC_CTRL)) & CXL_SHADOW_HDM_CTRL_COMMITTED) &&
+		    (comp(dec(n, CXL_SHADOW_HDM_DEC_BASE_LO)) ||
+		     comp(dec(n, CXL_SHADOW_HDM_DEC_BASE_HI))))
+			leaks++;
+	ok(!leaks, "hpa_hidden: %s every committed decoder's BASE reads 0 (%u do not)", when, leaks);
+}
+
+/* Other CXL DVSECs are read-only: a Flex Bus Port Control write is dropped */
+static void hard_other_dvsecs(void)
+{
+	uint32_t f = find_cxl_dvsec(DVSEC_ID_FLEXBUS);
+	uint16_t ctrl;
+
+	if (!f) {
+		ok(1, "# SKIP other_dvsecs: no Flex Bus Port DVSEC");
+		return;
+	}
+	ctrl = cfg16(f + FLEXBUS_CTRL);
+	cfg16_set(f + FLEXBUS_CTRL, ~ctrl);
+	ok(cfg16(f + FLEXBUS_CTRL) == ctrl,
+	   "other_dvsecs: a Flex Bus Port Control write is dropped (%#x)", ctrl);
+	cfg16_set(f + FLEXBUS_CTRL, ctrl);
+}
+
+/* The region's host physical range is reserved to the driver */
+static void hard_iomem(void)
+{
+	FILE *f = fopen("/proc/iomem", "r");
+	char line[256];
+	int found = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		found |= strstr(line, "vfio_cxl_pci") != NULL;
+	if (f)
+		fclose(f);
+	ok(found, "iomem: /proc/iomem shows the region reserved by vfio_cxl_pci");
+}
+
+/* Last, the accesses that used to hang: a hang ends the program */
+static void check_hardening(void)
+{
+	hard_power();
+	if (!v5) {
+		hard_cxl_reset_absorbed();
+		hard_status2_live();
+	}
+	hard_other_dvsecs();
+	hard_iomem();
+	hard_hot_reset();
+	hard_user_copies();
+}
+
 /*
  * A device v5 does not take: plain vfio-pci, no CXL flag, capability or
  * region
@@ -1156,6 +1667,7 @@ static void run_v5(const char *pattern)
 	check_memory(pattern);
 	v5_gate();
 	v5_dvsec();
+	check_hardening();
 	v5_reset();
 }
 
@@ -1173,7 +1685,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s [--v2 | --v5 | --plain] BDF\n", argv[0]);
 		return 2;
 	}
-	ok(open_device(argv[argc - 1]) >= 0, "open %s through a type1 container",
+	bdf = argv[argc - 1];
+	ok(open_device(bdf) >= 0, "open %s through a type1 container",
 	   argv[argc - 1]);
 	if (device < 0) {
 		printf("1..%d\n", tests);
@@ -1202,11 +1715,14 @@ int main(int argc, char **argv)
 		     VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE,
 		     &comp_size, "COMP_REGS");
 	check_bar();
+	hard_hpa_hidden("at open:");
 	check_comp_regs();
 	check_bar_block();
 	check_memory(getenv("CXL_HOST_PATTERN"));
 	check_dvsec();
 	check_reset();
+	hard_hpa_hidden("after VFIO_DEVICE_RESET:");
+	check_hardening();
 	printf("1..%d\n", tests);
 	return failures != 0;
 }
