@@ -9,7 +9,7 @@ export QEMU_TARBALL TARGETS QEMU_CONFIGURE_EXTRA
 # make run's guest: arm64 (aarch64 virt) or amd64 (x86_64 q35)
 ARCH ?= arm64
 
-.PHONY: all run demo bench check check-host check-deps check-debian fuzz coverage series series-check deps base assemble build refresh-patches clean distclean help
+.PHONY: all run demo bench check check-host check-host-debug check-deps check-debian fuzz coverage series series-check deps base assemble build refresh-patches clean distclean help
 
 all: build
 
@@ -22,6 +22,9 @@ help:
 	@echo "make check-host       build, then boot Linux 7.3 as a nested host under"
 	@echo "                      q35 with contrib/vfio-cxl-pci, and drive the"
 	@echo "                      accelerator through its VFIO (in make check too)"
+	@echo "make check-host-debug the same on the DEBUG=1 test kernel (lockdep, KASAN,"
+	@echo "                      kmemleak, hung tasks), with the driver fuzzer; needs"
+	@echo "                      DEBUG=1 mk/nested-kernel/build.sh first (not in CI)"
 	@echo "make fuzz             sanitizer build, then the guest and backend fuzzers"
 	@echo "make coverage         gcov build, then line and branch coverage of our"
 	@echo "                      code under make check's tests and under the fuzzers"
@@ -63,6 +66,9 @@ check: build
 
 check-host: build
 	@mk/check-host-suite.sh
+
+check-host-debug: build
+	@mk/nested-host/check-host-debug.sh
 
 fuzz: build
 	@mk/fuzz.sh

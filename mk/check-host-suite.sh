@@ -17,13 +17,20 @@
 #            kernel was built (about 30 minutes, once): said and skipped
 #            otherwise
 # CHECK_HOST_CONFIGS="NAME..." runs only those (e.g. CHECK_HOST_CONFIGS=v5).
+# CHECK_HOST_VARIANT=debug (make check-host-debug, mk/nested-host/): every
+# configuration on the DEBUG=1 test kernel, the driver built against it
+# (mk/nested-kernel/kmod.sh); mk/check-host.sh's CHECK_HOST_DEBUG and the
+# rest come from the environment. CHECK_HOST_OUT: where the runs go
+# (default build/check-host).
 # Each run's output is in build/check-host/runs/. Ends with
-# "N passed, N failed".
+# "N passed, N failed, N skipped".
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 configs=${CHECK_HOST_CONFIGS:-default refused 64g v5 iommufd}
-runs="$top/build/check-host/runs"
+variant=${CHECK_HOST_VARIANT:-}
+out=${CHECK_HOST_OUT:-"$top/build/check-host"}
+runs="$out/runs"
 rm -rf "$runs"
 mkdir -p "$runs"
 passed=0 failed=0 skipped=0 failures=""
@@ -52,11 +59,25 @@ qtest="$top/build/obj/tests/qtest/vfio-user-cxl-test"
 ninja -C "$top/build/obj" tests/qtest/vfio-user-cxl-test > "$runs/ninja.log" 2>&1
 own "the qtest builds" $?
 
+if [ -n "$variant" ]; then
+    # Every configuration on that test kernel, with the driver built for it
+    kernel="$top/build/nested-kernel/$variant"
+    if [ -f "$kernel/vmlinuz" ]; then
+        ko=$(DEBUG=$([ "$variant" = debug ] && echo 1) \
+             "$top/mk/nested-kernel/kmod.sh" vfio_cxl_pci 2> "$runs/kmod-$variant.log")
+        own "vfio_cxl_pci.ko builds for the $variant test kernel" $?
+        export CHECK_HOST_KERNEL="$kernel"
+    else
+        echo "skip: no $variant test kernel (DEBUG=1 mk/nested-kernel/build.sh, about 40 minutes)"
+        skipped=$((skipped + 1))
+        ko=""
+    fi
+fi
 if [ -f "$ko" ] && [ -x "$qtest" ]; then
     for config in $configs; do
         echo "== nested host: $config"
         driver=$ko
-        if [ "$config" = iommufd ]; then
+        if [ "$config" = iommufd ] && [ -z "$variant" ]; then
             if [ ! -f "$top/build/nested-kernel/default/vmlinuz" ]; then
                 echo "skip iommufd: no test kernel (mk/nested-kernel/build.sh)"
                 skipped=$((skipped + 1))
@@ -71,11 +92,14 @@ if [ -f "$ko" ] && [ -x "$qtest" ]; then
         rc=$?
         # Keep this run's logs: the next run starts afresh
         mkdir -p "$runs/$config"
-        cp -r "$top/build/check-host/tap" "$top/build/check-host/"*.log "$runs/$config/" 2>/dev/null
-        grep -E '^(ok  |FAIL|       not ok|check-host: timings)' "$runs/$config.log"
+        cp -r "$out/tap" "$out/"*.log "$runs/$config/" 2>/dev/null
+        grep -E '^(ok  |FAIL|       not ok|       skipped:|check-host: timings)' "$runs/$config.log"
         last=$(tail -n1 "$runs/$config.log")
-        p=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
-        f=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+        re='^\([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$'
+        p=$(echo "$last" | sed -n "s/$re/\\1/p")
+        f=$(echo "$last" | sed -n "s/$re/\\2/p")
+        s=$(echo "$last" | sed -n "s/$re/\\3/p")
+        skipped=$((skipped + ${s:-0}))
         if [ -z "$p" ]; then
             # It did not get as far as counting: say where it stopped
             tail -n 20 "$runs/$config.log" | sed 's/^/       /'
@@ -90,6 +114,6 @@ fi
 
 echo
 echo "check-host: $(($(date +%s) - start)) s in all"
-[ "$failed" = 0 ] || echo "failed:$failures (logs in build/check-host/runs/)"
+[ "$failed" = 0 ] || echo "failed:$failures (logs in $runs/)"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

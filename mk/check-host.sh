@@ -5,7 +5,7 @@
 # and a cxl-rp (the topology of `mk/demo.sh amd64`) and an Intel IOMMU;
 # inside it the accelerator is bound to a host driver and test programs
 # drive it through the kernel's VFIO -- among them our QEMU itself, under
-# the qtest accelerator. Ends with "N passed, N failed".
+# the qtest accelerator. Ends with "N passed, N failed, N skipped".
 #   mk/check-host.sh [--driver MODULE.ko] [--driver-name NAME]
 #                    [--program PATH]... [--timeout SECONDS]
 # Inputs (options win over the environment):
@@ -30,6 +30,25 @@
 #   CHECK_HOST_TIMEOUT     seconds the outer QEMU may run (default 900)
 #   CHECK_HOST_PROGRAM_TIMEOUT  seconds one test program may run in the
 #                          nested host before it is killed (default 600)
+#   CHECK_HOST_KERNEL=DIR  boot this test kernel (mk/nested-kernel/build.sh's
+#                          build/nested-kernel/default or debug) in every
+#                          configuration (default: Debian's, but for
+#                          iommufd, which boots build/nested-kernel/default)
+#   CHECK_HOST_MEM         the nested host's RAM (default 2G)
+#   CHECK_HOST_DEBUG=1     the kernel is the DEBUG=1 one: the nested host
+#                          scans for kmemleak's leaks before its kernel log,
+#                          and the outer side fails on each kind of report
+#                          (lockdep, KASAN, kmemleak, hung task, WARN,
+#                          BUG/Oops), one check each
+#   CHECK_HOST_OUT=DIR     where the logs and the cached nested host go
+#                          (default build/check-host)
+#   CHECK_HOST_FUZZ="ARGS" run contrib/vfio-cxl-pci/vfio-cxl-fuzz.c (built
+#                          gcc -static) last, as "vfio-cxl-fuzz ARGS BDF";
+#                          with --unplug in ARGS the outer QEMU unplugs the
+#                          accelerator (QMP device_del) when it asks
+#   CHECK_HOST_FUZZ_UNPLUG_CONFIG=NAME  add --unplug in that configuration
+#   CHECK_HOST_CHECKER=0   leave vfio-cxl-check out (to run the fuzzer
+#                          alone, say)
 # The nested host's kernel, initramfs and test image depend only on
 # Debian's packages and our build; they are cached in build/check-host/nested
 # and rebuilt when an input changes. Logs are in build/check-host/.
@@ -64,21 +83,25 @@ while [ $# -gt 0 ]; do
     shift
 done
 # What the "hardware" is (the emulator and the outer QEMU's view of it):
-#   default  256 MiB, decoder committed by the outer QEMU's firmware mode
+#   default  256 MiB, decoder committed by the outer QEMU's firmware mode,
+#            Cache_Capable (so that Status2's Cache Invalid is the device's)
 #   refused  the outer QEMU leaves the decoder to the nested host (guest
 #            mode): nothing is committed, a host driver must refuse it; and
 #            a PCI device that is no CXL device at all (edu); then the
 #            driver again with uapi=v5, which serves both as plain vfio-pci
-#   64g      64 GiB of sparse device memory: nothing may touch all of it
-#   v5       the default hardware; the host driver serves the v5 interface
-#            (uapi=v5) and the checker checks that
+#   64g      64 GiB of sparse device memory: nothing may touch all of it;
+#            the component block at the start of its BAR
+#   v5       the default hardware with the component block in the middle
+#            of its BAR (default: at the end); the host driver serves the
+#            v5 interface (uapi=v5) and the checker checks that
 #   iommufd  v5 on the test kernel of mk/nested-kernel/build.sh (IOMMUFD,
 #            the dma-buf of a variant's region), the inner QEMU behind
 #            iommufd: device memory DMA-mapped from its dma-buf
 MEM_SIZE=256M WINDOW=4G expect_bound=1 accel_members="" extra_devices=""
-glib_args="" check_args="" expect_uapi="" test_kernel=""
+accel_args=""
+glib_args="" check_args="" expect_uapi="" test_kernel=${CHECK_HOST_KERNEL:-}
 case "$config" in
-default) ;;
+default) accel_args="--cache-capable" ;;
 refused)
     expect_bound="" accel_members=',"cxl-decoders":"guest"'
     extra_devices="-device edu,bus=pcie.0" ;;
@@ -86,26 +109,36 @@ refused)
     # Each QEMU start maps all of it for DMA through the nested host's
     # IOMMU, tens of seconds at 64 GiB: only the qtest's tests of size
     # and memory, which the default run does not cover at this size.
-    MEM_SIZE=64G WINDOW=128G
+    MEM_SIZE=64G WINDOW=128G accel_args="--block-at start"
     glib_args="-p /x86_64/vfio-user-cxl/host/memory -p /x86_64/vfio-user-cxl/host/size" ;;
 v5)
+    accel_args="--block-at middle"
     driver_args="${driver_args:+$driver_args }uapi=v5" check_args="--v5 "
     expect_uapi=v5 ;;
 iommufd)
     driver_args="${driver_args:+$driver_args }uapi=v5" check_args="--v5 "
-    expect_uapi=v5 test_kernel="$top/build/nested-kernel/default"
+    expect_uapi=v5 test_kernel=${test_kernel:-"$top/build/nested-kernel/default"}
     [ -f "$test_kernel/vmlinuz" ] ||
         die "no test kernel: mk/nested-kernel/build.sh builds it" ;;
 *) die "unknown configuration '$config' (default, refused, 64g, v5 or iommufd)" ;;
 esac
+[ -z "$test_kernel" ] || [ -f "$test_kernel/vmlinuz" ] ||
+    die "no test kernel in $test_kernel (mk/nested-kernel/build.sh)"
 [ -z "$driver" ] || [ -f "$driver" ] || die "no host driver $driver"
+fuzz_args=${CHECK_HOST_FUZZ:-}
+# Only the configurations that drive the device take the fuzzer
+[ "$config" != refused ] && [ "$config" != 64g ] || fuzz_args=""
+[ -z "$fuzz_args" ] || [ "$config" != "${CHECK_HOST_FUZZ_UNPLUG_CONFIG:-}" ] ||
+    fuzz_args="$fuzz_args --unplug"
+unplug=""
+case " $fuzz_args " in *" --unplug "*) unplug=1 ;; esac
 for p in $programs; do
     [ -x "$p" ] || die "test program $p is not an executable"
 done
 
-out="$top/build/check-host"
+out=${CHECK_HOST_OUT:-"$top/build/check-host"}
 nested="$out/nested"
-[ -z "$test_kernel" ] || nested="$out/nested-test"
+[ -z "$test_kernel" ] || nested="$out/nested-$(basename "$test_kernel")"
 obj="$top/build/obj"
 t_start=$(now)
 mkdir -p "$out"
@@ -279,6 +312,7 @@ add_program() { # PATH ARGS  (@BDF@ in ARGS: the accelerator's address)
     echo "$_n $2" >> "$run/hostbed/list"
 }
 check_c="$top/contrib/vfio-cxl-pci/vfio-cxl-check.c"
+[ "${CHECK_HOST_CHECKER:-1}" != 0 ] || check_c=/nonexistent
 if [ "$config" = refused ]; then
     # Nothing to drive: only what the driver refused, and why
     cp "$top/mk/tap-lib.sh" "$run/hostbed/tests/tap-lib.sh"
@@ -301,7 +335,7 @@ elif [ -f "$check_c" ]; then
         "$check_c" "$top/contrib/vfio-cxl-pci/cxl_shadow.c" ${CHECK_HOST_CFLAGS:-}
     add_program "$tmp/vfio-cxl-check" "$check_args@BDF@"
 fi
-if [ "$config" != refused ] &&
+if [ "$config" != refused ] && [ "${CHECK_HOST_CHECKER:-1}" != 0 ] &&
    { [ ! -f "$check_c" ] || [ "${CHECK_HOST_SMOKE:-}" = 1 ]; }; then
     gcc -static -O2 -Wall -Wextra -I"$top/contrib/vfio-user-cxl-accel" \
         -o "$tmp/check-host-smoke" "$top/contrib/check-host/check-host-smoke.c"
@@ -319,6 +353,13 @@ for p in $programs; do
         add_program "$p" @BDF@
     fi
 done
+# The fuzzer last: with --unplug the accelerator is gone after it
+if [ -n "$fuzz_args" ]; then
+    gcc -static -O2 -Wall -Wextra -pthread -o "$tmp/vfio-cxl-fuzz" \
+        "$top/contrib/vfio-cxl-pci/vfio-cxl-fuzz.c" ||
+        die "vfio-cxl-fuzz does not build"
+    add_program "$tmp/vfio-cxl-fuzz" "$fuzz_args @BDF@"
+fi
 append_driver=""
 if [ -n "$driver" ]; then
     # Its module name (modinfo's name=), for insmod after the others
@@ -342,12 +383,15 @@ guest=$nested       # guest_run's kernel
 guest_setup amd64 "$tmp"
 PATTERN_OFF=0x100000
 pattern=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+ACCEL_ARGS="${ACCEL_ARGS:+$ACCEL_ARGS }$accel_args"
 accel_start "$tmp/accel.sock" "$MEM_SIZE" "$tmp/devmem" "$out/accel.log"
 accel=$accel_pid
 # A known pattern in device memory, for the nested host to read back
 for b in $(echo "$pattern" | sed 's/../& /g'); do
     printf "\\$(printf %03o "0x$b")"
 done | dd of="$tmp/devmem" bs=1 seek=$((PATTERN_OFF)) conv=notrunc status=none
+# What that allocated: the nested host's writes must add to it
+alloc_outer=$(du -k "$tmp/devmem" | cut -f1)
 # The Intel IOMMU before any PCI device; caching mode, or the outer QEMU
 # cannot follow the nested host's mappings for a VFIO device and stops.
 # Plain vfio-pci lets the whole register BAR be mmapped, and the nested
@@ -366,13 +410,18 @@ append="intel_iommu=on no_timer_check panic=1 hostbed.pattern=$PATTERN_OFF:$patt
 append="$append hostbed.timeout=${CHECK_HOST_PROGRAM_TIMEOUT:-600} $append_driver"
 # The inner QEMU behind iommufd (the qtest's $CXL_HOST_IOMMUFD)
 [ "$config" != iommufd ] || append="$append hostbed.iommufd=1"
+# The debug kernel: kmemleak's scan at the end, and warnings (lockdep's
+# reports are KERN_WARNING) on the console too, for a host that never
+# gets as far as printing its kernel log
+[ "${CHECK_HOST_DEBUG:-}" != 1 ] || append="$append hostbed.kmemleak=1 loglevel=5"
 set -- -no-reboot -device intel-iommu,caching-mode=on \
     -M "$machine,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=$WINDOW" \
     -device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1,hdm_for_passthrough=off \
     -device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2 \
     -device "$(accel_device accel0 rp0 "$tmp/accel.sock" "$accel_members")" \
     -drive if=none,id=img,format=raw,readonly=on,file="$nested/image.ext4" \
-    -device virtio-blk-pci,drive=img,bus=pcie.0
+    -device virtio-blk-pci,drive=img,bus=pcie.0 \
+    -qmp "unix:$tmp/qmp.sock,server=on,wait=off"
 # shellcheck disable=SC2086
 set -- "$@" $extra_devices
 say "booting Debian's Linux $(cat "$nested/release") as a nested host" \
@@ -380,16 +429,27 @@ say "booting Debian's Linux $(cat "$nested/release") as a nested host" \
 t_boot=$(now)
 (
     GUEST_WRAP="exec timeout $timeout"
+    GUEST_MEM=${CHECK_HOST_MEM:-2G}
     guest_run "$tmp/initrd" "$append" "$@"
 ) < /dev/null > "$out/console.raw" 2>&1 &
 qemu_pid=$!
 t_init=""
+qmp_pid=""
+: > "$out/qmp.log"
 while kill -0 "$qemu_pid" 2>/dev/null; do
     if [ -z "$t_init" ] && grep -aq 'HOSTBED: init' "$out/console.raw"; then
         t_init=$(now)
     fi
+    # The fuzzer's unplug: device_del on the outer QEMU's monitor, once
+    if [ -n "$unplug" ] && [ -z "$qmp_pid" ] &&
+       grep -aq '^HOSTBED-QMP: device_del' "$out/console.raw"; then
+        python3 "$top/mk/nested-host/qmp-device-del.py" "$tmp/qmp.sock" accel0 \
+            >> "$out/qmp.log" 2>&1 &
+        qmp_pid=$!
+    fi
     sleep 0.5
 done
+[ -z "$qmp_pid" ] || wait "$qmp_pid" || true
 qemu_rc=0
 wait "$qemu_pid" || qemu_rc=$?
 qemu_pid=""
@@ -404,24 +464,29 @@ grep -a '^DMESG: ' "$log" | sed 's/^DMESG: //' > "$out/nested-dmesg.log" || true
 
 # --- results ---------------------------------------------------------------
 res() { grep -a "^RESULT $1 " "$log" | head -n1 | cut -d' ' -f3-; }
-passed=0 failed=0 failures=""
+passed=0 failed=0 skipped=0 failures=""
 # As mk/check.sh: the TAP of one program; one that exits non-zero (or not
-# at all) without a "not ok" counts as one failure.
+# at all) without a "not ok" counts as one failure. An "ok ... # SKIP"
+# (a GLib test's g_test_skip) is skipped, not passed; each is listed.
 tally() { # NAME LOG STATUS
     p=$(grep -c '^ok ' "$2" | tr -d ' ')
+    s=$(grep -ci '^ok .*# *skip' "$2" | tr -d ' ')
+    p=$((p - s))
     f=$(grep -c '^not ok ' "$2" | tr -d ' ')
     if [ "$3" != 0 ] && [ "$f" = 0 ]; then
         f=1
     fi
-    passed=$((passed + p)) failed=$((failed + f))
+    passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
     if [ "$f" != 0 ]; then
         status=FAIL
         failures="$failures $1"
     else
         status=ok
     fi
-    printf '%-4s %-58s %3d passed, %d failed\n' "$status" "$1" "$p" "$f"
+    printf '%-4s %-58s %3d passed, %d failed%s\n' "$status" "$1" "$p" "$f" \
+        "$([ "$s" = 0 ] || echo ", $s skipped")"
     grep '^not ok ' "$2" | sed 's/^/       /'
+    grep -i '^ok .*# *skip' "$2" | sed 's/^ok/       skipped:/'
 }
 
 echo "== programs in the nested host"
@@ -463,12 +528,23 @@ outer_checks() {
         test "$qemu_rc" = 0
     check "the emulator lived until the poweroff" test "$accel_alive" = 1
     # Nothing populated the device memory: the sparse file holds only the
-    # pages someone wrote (a 64 GiB device must not be touched whole)
-    check "the device memory file has $(du -k "$tmp/devmem" | cut -f1) KiB of $MEM_SIZE allocated" \
-        test "$(du -k "$tmp/devmem" | cut -f1)" -lt 65536
+    # pages someone wrote (a 64 GiB device must not be touched whole). And
+    # someone did write: more than the outer pattern's page, and a program
+    # said what (expect-devmem, below) -- with no program run, or none
+    # that reached the memory, the check would hold for nothing.
+    grep -ah '^check-host: expect-devmem ' "$out"/tap/*.log > "$tmp/expect" || true
+    alloc=$(du -k "$tmp/devmem" | cut -f1)
+    if [ "$config" = refused ]; then
+        check "nothing wrote the refused device's memory ($alloc KiB of $MEM_SIZE allocated, the outer pattern's $alloc_outer)" \
+            test "$alloc" -le "$alloc_outer"
+    else
+        check "the device memory file has $alloc KiB of $MEM_SIZE allocated: more than the outer pattern's $alloc_outer, less than 64 MiB" \
+            test "$alloc" -gt "$alloc_outer" -a "$alloc" -lt 65536
+        check "the nested host's programs said what they wrote into device memory ($(wc -l < "$tmp/expect") expect-devmem lines)" \
+            test -s "$tmp/expect"
+    fi
     # Each "expect-devmem OFFSET HEX" a program printed: the emulator's
     # memory file has those bytes there.
-    grep -ah '^check-host: expect-devmem ' "$out"/tap/*.log > "$tmp/expect" || true
     while read -r _a _b off bytes; do
         have=$(od -An -tx1 -j $((off)) -N $((${#bytes} / 2)) "$tmp/devmem" |
                tr -d ' \n')
@@ -483,6 +559,76 @@ tally "check-host (outer)" "$out/tap/outer.log" 0
 grep -E 'Oops|BUG:|WARNING:|Call Trace' "$out/nested-dmesg.log" | head -n 20 |
     sed 's/^/       dmesg: /' || true
 
+# The debug kernel's reports, one check per kind, each printed on its own
+# line so that the suite's tally shows them. The kernel log the nested
+# host printed at its end; if it never got there (a hang, a panic), what
+# reached the console (loglevel=5: errors and warnings).
+debug_checks() {
+    tap=1
+    check_n=0 check_failed=0
+    . "$top/mk/tap-lib.sh"
+    if [ "$(res "done")" = 1 ]; then
+        klog="$out/nested-dmesg.log" klog_what="kernel log"
+    else
+        klog="$tmp/console-kernel.log" klog_what="console (no kernel log printed)"
+        grep -avE '^(HOSTBED|TAP|RESULT|DMESG|KMEMLEAK)' "$log" > "$klog" || true
+    fi
+    n() { grep -acE "$1" "$klog" | tr -d ' '; }
+    lockdep=$(n 'possible circular locking dependency|possible recursive locking|inconsistent lock state|possible irq lock inversion|suspicious RCU usage')
+    atomic=$(n 'BUG: sleeping function called from invalid context|BUG: scheduling while atomic')
+    kasan=$(n 'BUG: KASAN')
+    hung=$(n 'blocked for more than [0-9]+ seconds')
+    warn=$(n 'WARNING: CPU')
+    oops=$(grep -aE 'BUG:|Oops|kernel BUG at|general protection fault' "$klog" |
+           grep -acvE 'BUG: KASAN|BUG: sleeping function|BUG: scheduling while atomic' | tr -d ' ')
+    check "debug: no lockdep report in the $klog_what ($lockdep)" test "$lockdep" = 0
+    check "debug: no sleeping function called from invalid context ($atomic)" test "$atomic" = 0
+    check "debug: no KASAN report ($kasan)" test "$kasan" = 0
+    check "debug: no hung task, blocked for more than 30 s ($hung)" test "$hung" = 0
+    check "debug: no WARN (WARNING: CPU) ($warn)" test "$warn" = 0
+    check "debug: no BUG or Oops ($oops)" test "$oops" = 0
+    # kmemleak: the nested host cleared what it had reported by its init
+    # (boot-time suspects), scanned twice at its end (a new object is
+    # reported only from its second scan) and printed the report. An
+    # object is ours when its backtrace names VFIO or the driver.
+    if grep -aq '^KMEMLEAK: scanned' "$log"; then
+        grep -a '^KMEMLEAK: ' "$log" | sed 's/^KMEMLEAK: //' > "$out/kmemleak.log"
+        all=$(grep -c 'unreferenced object' "$out/kmemleak.log" | tr -d ' ')
+        awk '/^unreferenced object/ { if (o ~ /vfio|vcxl/) n++; o = "" }
+             { o = o $0 "\n" } END { if (o ~ /vfio|vcxl/) n++; print n + 0 }' \
+            "$out/kmemleak.log" > "$tmp/leaks"
+        ours=$(cat "$tmp/leaks")
+        check "debug: no kmemleak object naming vfio or the driver ($ours of $all unreferenced objects)" \
+            test "$ours" = 0
+    else
+        check "debug: kmemleak scanned at the end of the run" false
+    fi
+    echo "1..$check_n"
+}
+if [ "${CHECK_HOST_DEBUG:-}" = 1 ]; then
+    debug_checks > "$out/tap/debug.log" 2>&1
+    tally "check-host (debug kernel's reports)" "$out/tap/debug.log" 0
+    # Each as its own line, for the suite's tally
+    sed -n 's/^ok [0-9]* /ok   /p; s/^not ok [0-9]* /FAIL /p' "$out/tap/debug.log"
+    grep -aE 'possible circular|possible recursive|inconsistent lock|BUG:|blocked for more than|WARNING: CPU|Oops' \
+        "$out/nested-dmesg.log" "$tmp/console-kernel.log" 2>/dev/null | head -n 20 |
+        sed 's/^[^:]*:/       report: /' || true
+fi
+if [ -n "$unplug" ]; then
+    unplug_checks() {
+        tap=1
+        check_n=0 check_failed=0
+        . "$top/mk/tap-lib.sh"
+        check "unplug: the fuzzer asked for device_del and the outer QEMU took it" \
+            grep -q '^device_del accel0: ok' "$out/qmp.log"
+        check "unplug: the outer QEMU removed the accelerator (DEVICE_DELETED)" \
+            grep -q '^DEVICE_DELETED accel0' "$out/qmp.log"
+        echo "1..$check_n"
+    }
+    unplug_checks > "$out/tap/unplug.log" 2>&1
+    tally "check-host (outer unplug)" "$out/tap/unplug.log" 0
+fi
+
 boot=$(res init_uptime)
 inner=$(grep -ah 'RESULT inner_qemu_start_ms ' "$out"/tap/*.log | head -n1 | cut -d' ' -f3)
 echo
@@ -493,5 +639,5 @@ say "timings: nested host pieces $t_nested s ($nested_how), this run's programs 
 if [ "$failed" != 0 ]; then
     echo "failed:$failures (logs in build/check-host/)"
 fi
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]
