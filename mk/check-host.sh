@@ -43,10 +43,10 @@
 #   CHECK_HOST_OUT=DIR     where the logs and the cached nested host go
 #                          (default build/check-host)
 #   CHECK_HOST_FUZZ="ARGS" run contrib/vfio-cxl-pci/vfio-cxl-fuzz.c (built
-#                          gcc -static) last, as "vfio-cxl-fuzz ARGS BDF";
-#                          with --unplug in ARGS the outer QEMU unplugs the
-#                          accelerator (QMP device_del) when it asks
-#   CHECK_HOST_FUZZ_UNPLUG_CONFIG=NAME  add --unplug in that configuration
+#                          gcc -static) last, as "vfio-cxl-fuzz ARGS BDF"
+#                          (--config fuzz: alone, with --unplug, on which
+#                          the outer QEMU unplugs the accelerator, QMP
+#                          device_del, when it asks)
 #   CHECK_HOST_CHECKER=0   leave vfio-cxl-check out (to run the fuzzer
 #                          alone, say)
 # The nested host's kernel, initramfs and test image depend only on
@@ -75,7 +75,7 @@ while [ $# -gt 0 ]; do
     --driver-name) driver_name=${2:?}; shift ;;
     --program) programs="$programs ${2:?}"; shift ;;
     --timeout) timeout=${2:?}; shift ;;
-    *) echo "usage: mk/check-host.sh [--config default|refused|64g|v5]" \
+    *) echo "usage: mk/check-host.sh [--config default|refused|64g|v5|iommufd|fuzz]" \
             "[--driver MODULE.ko] [--driver-name NAME]" \
             "[--program PATH]... [--timeout SECONDS]" >&2
        exit 2 ;;
@@ -97,6 +97,9 @@ done
 #   iommufd  v5 on the test kernel of mk/nested-kernel/build.sh (IOMMUFD,
 #            the dma-buf of a variant's region), the inner QEMU behind
 #            iommufd: device memory DMA-mapped from its dma-buf
+#   fuzz     the default hardware and the driver fuzzer alone, first, so
+#            that on the debug kernel lockdep (which reports once per
+#            boot) is still on for it; then the outer QEMU's unplug
 MEM_SIZE=256M WINDOW=4G expect_bound=1 accel_members="" extra_devices=""
 accel_args=""
 glib_args="" check_args="" expect_uapi="" test_kernel=${CHECK_HOST_KERNEL:-}
@@ -120,16 +123,17 @@ iommufd)
     expect_uapi=v5 test_kernel=${test_kernel:-"$top/build/nested-kernel/default"}
     [ -f "$test_kernel/vmlinuz" ] ||
         die "no test kernel: mk/nested-kernel/build.sh builds it" ;;
-*) die "unknown configuration '$config' (default, refused, 64g, v5 or iommufd)" ;;
+fuzz)
+    CHECK_HOST_CHECKER=0 programs="" fuzz_args=${CHECK_HOST_FUZZ:-"--seed 1"}
+    fuzz_args="$fuzz_args --unplug" ;;
+*) die "unknown configuration '$config' (default, refused, 64g, v5, iommufd or fuzz)" ;;
 esac
 [ -z "$test_kernel" ] || [ -f "$test_kernel/vmlinuz" ] ||
     die "no test kernel in $test_kernel (mk/nested-kernel/build.sh)"
 [ -z "$driver" ] || [ -f "$driver" ] || die "no host driver $driver"
-fuzz_args=${CHECK_HOST_FUZZ:-}
+[ "$config" = fuzz ] || fuzz_args=${CHECK_HOST_FUZZ:-}
 # Only the configurations that drive the device take the fuzzer
 [ "$config" != refused ] && [ "$config" != 64g ] || fuzz_args=""
-[ -z "$fuzz_args" ] || [ "$config" != "${CHECK_HOST_FUZZ_UNPLUG_CONFIG:-}" ] ||
-    fuzz_args="$fuzz_args --unplug"
 unplug=""
 case " $fuzz_args " in *" --unplug "*) unplug=1 ;; esac
 for p in $programs; do
@@ -341,7 +345,7 @@ if [ "$config" != refused ] && [ "${CHECK_HOST_CHECKER:-1}" != 0 ] &&
         -o "$tmp/check-host-smoke" "$top/contrib/check-host/check-host-smoke.c"
     add_program "$tmp/check-host-smoke" @BDF@
 fi
-if [ "$config" != refused ]; then
+if [ "$config" != refused ] && [ "$config" != fuzz ]; then
     cp "$top/mk/check-host-qtest.sh" "$tmp/check-host-qtest"
     chmod +x "$tmp/check-host-qtest"
     add_program "$tmp/check-host-qtest" ""

@@ -916,6 +916,22 @@ static void run_round(unsigned int r)
 	restore_device();
 	op_end(main_slot());
 	ok(device_answers(), "round %u: the device answers afterwards (GET_INFO, vendor ID)", r);
+	if (r + 1 == rounds && mem_index >= 0 && win_off) {
+		/* Bytes for the test bed to find in the device's memory */
+		char own[17], got[16], hex[33];
+		uint64_t off = win_off + FUZZ_WIN_LEN - PAGE;
+		int i, same;
+
+		snprintf(own, sizeof(own), "vfio-cxl-fuzz %2u", r % 100);
+		same = pwrite(device, own, 16, OFFSET(mem_index) + off) == 16 &&
+		       pread(device, got, 16, OFFSET(mem_index) + off) == 16 &&
+		       !memcmp(own, got, 16);
+		ok(same, "round %u: what write() put in device memory, read() reads", r);
+		for (i = 0; i < 16; i++)
+			sprintf(hex + 2 * i, "%02x", (unsigned char)own[i]);
+		if (same)
+			out("check-host: expect-devmem %#" PRIx64 " %s", off, hex);
+	}
 	op_begin(main_slot(), "round %u: munmap and close", r);
 	teardown_round();
 	close_device();
