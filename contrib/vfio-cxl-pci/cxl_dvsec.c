@@ -54,6 +54,7 @@ void cxl_vdvsec_init(struct cxl_vdvsec *d, const u8 *hw, bool absorb_wbi)
 
     memset(d, 0, sizeof(*d));
     d->absorb_wbi = absorb_wbi;
+    d->cap = get16(&hw[CXL_VDVSEC_CAP]);
     d->cap2 = get16(&hw[CXL_VDVSEC_CAP2]);
     d->cap3 = get16(&hw[CXL_VDVSEC_CAP3]);
 
@@ -70,9 +71,18 @@ void cxl_vdvsec_init(struct cxl_vdvsec *d, const u8 *hw, bool absorb_wbi)
     }
     put16(&d->wmask[CXL_VDVSEC_CTRL], ctrl_w);
 
-    /* Control2: [15:6] RsvdP; bits 4 and 5 only if capable */
-    ctrl2_w = CXL_VDVSEC_CTRL2_DISABLE_CACHING | initiate |
-              CXL_VDVSEC_CTRL2_RESET_MEM_CLR;
+    /*
+     * Control2: [15:6] RsvdP; each action only if the device is capable
+     * of it (a device without CXL Reset gets no synthesized completion)
+     */
+    ctrl2_w = CXL_VDVSEC_CTRL2_DISABLE_CACHING;
+    if (d->cap & CXL_VDVSEC_CAP_CACHE_WBI) {
+        ctrl2_w |= CXL_VDVSEC_CTRL2_INITIATE_WBI;
+    }
+    if (d->cap & CXL_VDVSEC_CAP_CXL_RESET) {
+        ctrl2_w |= CXL_VDVSEC_CTRL2_INITIATE_CXL_RESET |
+                   CXL_VDVSEC_CTRL2_RESET_MEM_CLR;
+    }
     if (d->cap3 & CXL_VDVSEC_CAP3_VOLATILE_HDM) {
         ctrl2_w |= CXL_VDVSEC_CTRL2_DESIRED_VOLATILE;
     }

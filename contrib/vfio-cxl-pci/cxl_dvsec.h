@@ -27,6 +27,7 @@
 /* CXL Device DVSEC (CXL r3.1 8.1.3), offsets from the DVSEC's start */
 #define CXL_VDVSEC_CAP                          0x0a
 #define   CXL_VDVSEC_CAP_CACHE_CAPABLE          CXL_VDVSEC_BIT(0)
+#define   CXL_VDVSEC_CAP_CACHE_WBI              CXL_VDVSEC_BIT(6)
 #define   CXL_VDVSEC_CAP_CXL_RESET              CXL_VDVSEC_BIT(7)
 #define CXL_VDVSEC_CTRL                         0x0c
 #define   CXL_VDVSEC_CTRL_IO_ENABLE             CXL_VDVSEC_BIT(1)
@@ -68,7 +69,8 @@
  * struct cxl_vdvsec - user space's view of a CXL Device DVSEC
  * @virt: the virtualized registers, at their DVSEC offsets
  * @wmask: their writable bits
- * @cap2: Capability2, @cap3: Capability3, as the device has them
+ * @cap: Capability, @cap2: Capability2, @cap3: Capability3, as the
+ *       device has them
  * @absorb_wbi: Initiate Cache Write Back and Invalidate and Disable
  *              Caching stay here and their completion is synthesized (v5);
  *              otherwise they are the device's (v2). Initiate CXL Reset is
@@ -80,6 +82,7 @@
 struct cxl_vdvsec {
     u8 virt[CXL_VDVSEC_SIZE];
     u8 wmask[CXL_VDVSEC_SIZE];
+    u16 cap;
     u16 cap2;
     u16 cap3;
     bool absorb_wbi;

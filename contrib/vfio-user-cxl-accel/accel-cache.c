@@ -61,10 +61,6 @@ void accel_cache_update_status(CXLAccel *a)
                     R_CXL_DVSEC_CTRL2_DISABLE_CACHING_MASK) &&
                    !a->cache_bytes && !a->wbi_pending;
 
-    /* v5: the kernel synthesizes it after an absorbed Initiate WBI */
-    if (accel_v5(a)) {
-        invalid = a->v5_wbi_done;
-    }
     uint16_t v = lduw_le_p(st2) & ~R_CXL_DVSEC_STATUS2_CACHE_INVALID_MASK;
 
     stw_le_p(st2, v | (invalid ? R_CXL_DVSEC_STATUS2_CACHE_INVALID_MASK : 0));

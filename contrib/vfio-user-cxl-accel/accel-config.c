@@ -6,15 +6,13 @@
  * the
  * Register Locator DVSEC, the Flex Bus Port DVSEC and a Device Serial
  * Number. Writes follow a per-byte writable mask and
- * write-1-to-clear mask, like PCI hardware; on top of that the CXL Device
- * DVSEC follows the v2 vfio-cxl emulation rules (reference facts 3.4):
- * Control is RWL with IO_Enable held at 1, Lock is RWO, Status is RW1C,
- * Control2 "Initiate" bits go to hardware and read back 0, and Range Base
- * Low keeps only [31:28].
+ * write-1-to-clear mask, like PCI hardware.
  *
- * With --uapi v5 (exposed as CXL) the kernel forwards neither Initiate:
- * it synthesizes their completion in Status2 (reference facts 9.4), and
- * the device memory follows Memory Space Enable.
+ * Exposed as CXL (v2 or v5), the client sees the CXL Device DVSEC as the
+ * kernel's vfio-cxl shows it: through cxl_dvsec.c, the rules the host
+ * driver (contrib/vfio-cxl-pci) builds too, over the device's own DVSEC
+ * (a->cfg). Only what those rules ask of the device reaches it. Served as
+ * plain vfio-pci, the client writes the device's DVSEC as it is.
  *
  * Copyright (c) 2026 QEMU CXL Type-2 team
  *
@@ -333,106 +331,109 @@ void accel_config_raise_viral(CXLAccel *a)
     set_w(a->cfg, DVSEC(CXL_DVSEC_STATUS), st | R_CXL_DVSEC_STATUS_VIRAL_MASK);
 }
 
+/*
+ * Exposed as CXL, the part [*@start, *@end) of a config access at @off of
+ * @len bytes that is the CXL Device DVSEC; false if none is.
+ */
+static bool dvsec_part(const CXLAccel *a, uint64_t off, size_t len,
+                       uint64_t *start, uint64_t *end)
+{
+    *start = MAX(off, (uint64_t)DVSEC(0));
+    *end = MIN(off + len, (uint64_t)DVSEC(CXL_VDVSEC_SIZE));
+    return accel_cxl_exposed(a) && *start < *end;
+}
+
 int accel_config_read(CXLAccel *a, uint64_t off, void *buf, size_t len)
 {
+    uint64_t start, end;
+
     if (off > ACCEL_CFG_SIZE || len > ACCEL_CFG_SIZE - off) {
         return -EINVAL;
     }
     memcpy(buf, a->cfg + off, len);
+    if (dvsec_part(a, off, len, &start, &end)) {
+        cxl_vdvsec_read(&a->vdvsec, start - DVSEC(0),
+                        (uint8_t *)buf + (start - off), end - start);
+    }
     return 0;
 }
 
-/*
- * ---- The CXL Device DVSEC's write rules --------------------------------
- *
- * Everything the emulator does about a write to the CXL Device DVSEC,
- * beside the per-byte masks set up in init_device_dvsec(), is in
- * dvsec_byte_locked() and dvsec_write_rules(): they read and change only
- * config space and report what must happen beyond it in @fx. (They are
- * meant to be replaced by rules shared with the host driver.)
- */
-
-/* After CONFIG_LOCK, Control is read-only until the next open */
-static bool dvsec_byte_locked(const CXLAccel *a, uint64_t addr)
+void accel_config_view_init(CXLAccel *a)
 {
-    return addr >= DVSEC(CXL_DVSEC_CTRL) && addr < DVSEC(CXL_DVSEC_CTRL) + 2 &&
-           dvsec_locked(a);
+    cxl_vdvsec_init(&a->vdvsec, a->cfg + DVSEC(0), accel_v5(a));
 }
 
-/* After the written bytes were stored */
-static void dvsec_write_rules(CXLAccel *a, AccelConfigEffects *fx)
+/*
+ * ---- What the device does with a Control2 write ----------------------
+ *
+ * The device's own behaviour, not the kernel's: the client reaches it
+ * through cxl_dvsec.c's rules when exposed as CXL, directly otherwise.
+ * Disable Caching is kept; Initiate WBI starts a write-back (accel-cache.c
+ * completes it as the device runs); Initiate CXL Reset resets CXL.mem
+ * (@fx) where the device can. Both Initiate bits read back 0.
+ */
+static void device_ctrl2_write(CXLAccel *a, uint16_t v, AccelConfigEffects *fx)
 {
-    unsigned ctrl2 = DVSEC(CXL_DVSEC_CTRL2);
-    uint16_t v = get_w(a->cfg, ctrl2);
     uint16_t st2 = get_w(a->cfg, DVSEC(CXL_DVSEC_STATUS2));
-    bool v5 = accel_v5(a);
 
-    /*
-     * Initiate WBI and Initiate CXL Reset are passed to the hardware (but
-     * in v5, which absorbs them) and are cleared in the shadow, so they
-     * read back as 0. The hardware reports completion in Status2: for WBI
-     * once the cache is written back (accel-cache.c, as the device runs),
-     * and with Disable Caching.
-     */
     if (v & R_CXL_DVSEC_CTRL2_INITIATE_WBI_MASK) {
-        if (v5) {
-            /* Absorbed; Cache Invalid reads 1 while caching stays off */
-            a->v5_wbi_done = true;
-        } else {
-            a->wbi_count++;
-            a->wbi_pending = a->opts.cache_capable;
-        }
-    }
-    if (!(v & R_CXL_DVSEC_CTRL2_DISABLE_CACHING_MASK)) {
-        a->v5_wbi_done = false;
+        a->wbi_count++;
+        a->wbi_pending = a->opts.cache_capable;
     }
     if (v & R_CXL_DVSEC_CTRL2_INITIATE_CXL_RESET_MASK) {
         st2 &= ~(R_CXL_DVSEC_STATUS2_CXL_RESET_COMPLETE_MASK |
                  R_CXL_DVSEC_STATUS2_CXL_RESET_ERROR_MASK);
-        if (v5) {
-            /*
-             * Completed at once without resetting anything: the real CXL
-             * reset runs only at VFIO_DEVICE_RESET and FLR.
-             */
-            st2 |= R_CXL_DVSEC_STATUS2_CXL_RESET_COMPLETE_MASK;
-        } else if (!FIELD_EX32(get_w(a->cfg, DVSEC(CXL_DVSEC_CAP)),
-                               CXL_DVSEC_CAP, CXL_RESET_CAPABLE)) {
-            a->cxl_reset_count++;
+        a->cxl_reset_count++;
+        if (!FIELD_EX32(get_w(a->cfg, DVSEC(CXL_DVSEC_CAP)),
+                        CXL_DVSEC_CAP, CXL_RESET_CAPABLE)) {
             st2 |= R_CXL_DVSEC_STATUS2_CXL_RESET_ERROR_MASK;
         } else {
-            /*
-             * v2: it reaches the device. CXL r3.1 9.7: the HDM decoders
-             * (all of CXL.cachemem) go back to their defaults, config
-             * space stays; the model does that (@fx).
-             */
-            a->cxl_reset_count++;
+            /* CXL r3.1 9.7: the model resets the HDM decoders (@fx) */
             fx->cxl_reset = true;
             st2 |= R_CXL_DVSEC_STATUS2_CXL_RESET_COMPLETE_MASK;
         }
     }
     set_w(a->cfg, DVSEC(CXL_DVSEC_STATUS2), st2);
-    set_w(a->cfg, ctrl2, v & ~(R_CXL_DVSEC_CTRL2_INITIATE_WBI_MASK |
-                               R_CXL_DVSEC_CTRL2_INITIATE_CXL_RESET_MASK));
-
-    /* Lock is write-once: once set, it stops being writable */
+    set_w(a->cfg, DVSEC(CXL_DVSEC_CTRL2),
+          v & ~(R_CXL_DVSEC_CTRL2_INITIATE_WBI_MASK |
+                R_CXL_DVSEC_CTRL2_INITIATE_CXL_RESET_MASK));
     if (dvsec_locked(a)) {
         set_w(a->cfg_wmask, DVSEC(CXL_DVSEC_LOCK), 0);
     }
 }
 
-/* ---- End of the CXL Device DVSEC's write rules ----------------------- */
+/* Exposed as CXL: the client's DVSEC bytes through cxl_dvsec.c */
+static void dvsec_view_write(CXLAccel *a, uint64_t start, uint64_t end,
+                             const uint8_t *val, AccelConfigEffects *fx)
+{
+    struct cxl_vdvsec_hw hw;
+    uint16_t v;
+
+    cxl_vdvsec_write(&a->vdvsec, start - DVSEC(0), val, end - start, &hw);
+    if (hw.ctrl2) {
+        v = get_w(a->cfg, DVSEC(CXL_DVSEC_CTRL2)) &
+            ~R_CXL_DVSEC_CTRL2_DISABLE_CACHING_MASK;
+        device_ctrl2_write(a, v | hw.ctrl2_val, fx);
+    }
+    set_w(a->cfg, DVSEC(CXL_DVSEC_STATUS),
+          get_w(a->cfg, DVSEC(CXL_DVSEC_STATUS)) & ~hw.status_w1c);
+    set_w(a->cfg, DVSEC(CXL_DVSEC_STATUS2),
+          get_w(a->cfg, DVSEC(CXL_DVSEC_STATUS2)) & ~hw.status2_w1c);
+}
 
 int accel_config_store(CXLAccel *a, uint64_t off, const void *buf,
                        size_t len, AccelConfigEffects *fx)
 {
     const uint8_t *val = buf;
     unsigned devctl_hi = ACCEL_PCIE_CAP_OFFSET + PCI_EXP_DEVCTL + 1;
-    bool flr = false;
+    bool flr = false, view, ctrl2 = false;
+    uint64_t start, end;
     size_t i;
 
     if (off > ACCEL_CFG_SIZE || len > ACCEL_CFG_SIZE - off) {
         return -EINVAL;
     }
+    view = dvsec_part(a, off, len, &start, &end);
     for (i = 0; i < len; i++) {
         uint64_t addr = off + i;
         uint8_t wmask = a->cfg_wmask[addr];
@@ -442,9 +443,16 @@ int accel_config_store(CXLAccel *a, uint64_t off, const void *buf,
             pm_write(a, val[i]);
             continue;
         }
-        if (dvsec_byte_locked(a, addr)) {
+        if (view && addr >= start && addr < end) {
             continue;
         }
+        /* The device's Control is read-only after CONFIG_LOCK */
+        if (addr >= DVSEC(CXL_DVSEC_CTRL) && addr < DVSEC(CXL_DVSEC_CTRL) + 2 &&
+            dvsec_locked(a)) {
+            continue;
+        }
+        ctrl2 |= addr >= DVSEC(CXL_DVSEC_CTRL2) &&
+                 addr < DVSEC(CXL_DVSEC_CTRL2) + 2;
         a->cfg[addr] = (a->cfg[addr] & ~wmask) | (val[i] & wmask);
         a->cfg[addr] &= ~(val[i] & w1c);
         /*
@@ -456,7 +464,11 @@ int accel_config_store(CXLAccel *a, uint64_t off, const void *buf,
             flr = true;
         }
     }
-    dvsec_write_rules(a, fx);
+    if (view) {
+        dvsec_view_write(a, start, end, val + (start - off), fx);
+    } else if (ctrl2) {
+        device_ctrl2_write(a, get_w(a->cfg, DVSEC(CXL_DVSEC_CTRL2)), fx);
+    }
     fx->flr = flr;
     return 0;
 }

@@ -318,13 +318,13 @@ void accel_open(CXLAccel *a)
     /* A new client maps what it wants; the last one's mappings are gone. */
     accel_dma_unmap_all(a);
     accel_config_init(a);
+    accel_config_view_init(a);
     accel_hdm_hw_init(a);
     accel_hdm_snapshot(a);
     accel_mem_update_active(a);
     /* v5: Command reads 0 at open, so the memory starts gated */
     accel_mem_update_gate(a);
     bar_init(a);
-    a->v5_wbi_done = false;
     accel_cache_discard(a);
     a->wbi_count = 0;
     a->cxl_reset_count = 0;
@@ -383,6 +383,10 @@ static void reset_function(CXLAccel *a, bool keep_cxl_mem)
     if (!keep_cxl_mem) {
         accel_hdm_snapshot(a);
     }
+    /* v2: a conventional reset starts the client's DVSEC view afresh */
+    if (!keep_cxl_mem && !accel_v5(a)) {
+        accel_config_view_init(a);
+    }
     accel_mem_update_active(a);
     /* Config space is back in D0 with Memory Space Enable clear */
     accel_mem_update_gate(a);
@@ -418,8 +422,9 @@ int accel_config_write(CXLAccel *a, uint64_t off, const void *buf,
     }
     if (fx.cxl_reset) {
         /*
-         * v2's CXL Reset: the host's decoders are gone, the region turns
-         * inactive as the kernel sees it after re-reading them.
+         * A CXL Reset the device performed, which only a client of the
+         * plain vfio-pci device can ask for (cxl_dvsec.c absorbs it): the
+         * host's decoders are gone, the region turns inactive.
          */
         accel_hdm_cxl_reset(a);
         accel_hdm_snapshot(a);

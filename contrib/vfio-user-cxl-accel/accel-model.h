@@ -24,6 +24,7 @@
 #include "hw/vfio/cxl-uapi-v5.h"
 #include "accel-regs.h"
 #include "cxl-regs.h"
+#include "cxl_dvsec.h"
 
 /* Which revision of the kernel's vfio-cxl interface the server plays */
 typedef enum AccelUapi {
@@ -224,11 +225,12 @@ typedef struct CXLAccel {
     GArray *cache;
     uint64_t cache_bytes;
     bool wbi_pending;           /* Initiate WBI, not done yet */
+
     /*
-     * v5: the client's Initiate WBI was absorbed by the kernel, which
-     * synthesizes Status2 Cache Invalid (while Disable Caching is set).
+     * Exposed as CXL: the client's view of the CXL Device DVSEC over the
+     * device's (cfg), by the rules the host driver builds too
      */
-    bool v5_wbi_done;
+    struct cxl_vdvsec vdvsec;
 
     /* Side effects that went "to hardware", for tests and the log */
     unsigned wbi_count;
@@ -377,10 +379,12 @@ bool accel_fuzz_reply(AccelFuzz *f, unsigned command, unsigned region,
  */
 typedef struct AccelConfigEffects {
     bool flr;                   /* Initiate Function Level Reset */
-    bool cxl_reset;             /* v2: a CXL Reset reached the device */
+    bool cxl_reset;             /* a CXL Reset reached the device */
 } AccelConfigEffects;
 
 void accel_config_init(CXLAccel *a);
+/* The client's DVSEC view afresh (open, a conventional reset) */
+void accel_config_view_init(CXLAccel *a);
 int accel_config_read(CXLAccel *a, uint64_t off, void *buf, size_t len);
 int accel_config_store(CXLAccel *a, uint64_t off, const void *buf,
                        size_t len, AccelConfigEffects *fx);
