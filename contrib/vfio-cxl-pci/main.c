@@ -115,10 +115,11 @@ MODULE_PARM_DESC(uapi,
  * buffer may lie in this device's own memory mapping, whose fault handler
  * takes @lock, so every access bounces through kernel memory. The order:
  *
- *   @reset_lock                 serializes samples, our resets and the
- *     vfio-pci-core locks        config writes that may reset or power
- *       (device_lock, memory_lock)   down the function
- *         @lock                 the state faults and I/O look at: held
+ *   vfio's device set lock      (open and close, the core's hot reset)
+ *     @reset_lock               serializes samples, our resets and the
+ *       vfio-pci-core locks      config writes that may reset or power
+ *         (device_lock, memory_lock)   down the function
+ *           @lock               the state faults and I/O look at: held
  *                               briefly, never across user copies, device
  *                               resets or vfio-pci-core calls
  *   mmap_lock (a fault) -> @lock (read)
@@ -1290,17 +1291,24 @@ static long vcxl_v5_get_info(struct vfio_cxl_pci *v,
  */
 static long vcxl_hot_reset(struct vfio_cxl_pci *v, unsigned long arg)
 {
+	unsigned int stops;
 	bool reset;
 	long rc;
 
-	mutex_lock(&v->reset_lock);
+	/*
+	 * Not under @reset_lock: the core's hot reset takes the device set's
+	 * lock, under which vfio opens the device (vcxl_open_device() takes
+	 * @reset_lock). Whether the bus reset happened is told by the stops
+	 * vcxl_pci_reset_prepare() counts.
+	 */
 	vcxl_quiesce(v);
-	down_write(&v->lock);
-	v->reset_seen = false;
-	up_write(&v->lock);
-	rc = vfio_pci_core_ioctl(&v->core.vdev, VFIO_DEVICE_PCI_HOT_RESET, arg);
 	down_read(&v->lock);
-	reset = v->reset_seen;
+	stops = v->stops;
+	up_read(&v->lock);
+	rc = vfio_pci_core_ioctl(&v->core.vdev, VFIO_DEVICE_PCI_HOT_RESET, arg);
+	mutex_lock(&v->reset_lock);
+	down_read(&v->lock);
+	reset = v->stops != stops;
 	up_read(&v->lock);
 	if (!reset || !v->v5)
 		vcxl_sample(v, reset);
