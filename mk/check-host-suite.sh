@@ -93,7 +93,9 @@ if [ -f "$ko" ] && [ -x "$qtest" ]; then
             HOST_DRIVER=$driver CHECK_HOST_PROGRAMS=$qtest \
                 "$top/mk/check-host.sh" --config "$config" > "$runs/$config.log" 2>&1
             rc=$?
-            [ -f "$out/debug-early" ] && [ "$attempt" = 1 ] || break
+            if [ ! -f "$out/debug-early" ] || [ "$attempt" = 2 ]; then
+                break
+            fi
             echo "   the kernel reported before init: booting $config again"
         done
         # Keep this run's logs: the next run starts afresh
@@ -110,7 +112,7 @@ if [ -f "$ko" ] && [ -x "$qtest" ]; then
             # It did not get as far as counting: say where it stopped
             tail -n 20 "$runs/$config.log" | sed 's/^/       /'
             p=0 f=1
-        elif [ $rc != 0 ] && [ "$f" = 0 ]; then
+        elif [ "$rc" != 0 ] && [ "$f" = 0 ]; then
             f=1
         fi
         passed=$((passed + p)) failed=$((failed + f))
