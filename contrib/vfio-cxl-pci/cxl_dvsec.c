@@ -72,13 +72,14 @@ void cxl_vdvsec_init(struct cxl_vdvsec *d, const u8 *hw, bool absorb_wbi)
     put16(&d->wmask[CXL_VDVSEC_CTRL], ctrl_w);
 
     /*
-     * Control2: [15:6] RsvdP; each action only if the device is capable
-     * of it (a device without CXL Reset gets no synthesized completion)
+     * Control2: [15:6] RsvdP; Initiate CXL Reset (and Reset Mem Clr) only
+     * on a CXL Reset Capable device: no completion is synthesized for a
+     * reset the device could not do. Initiate WBI stays writable, as the
+     * kernel series has it (a device without a cache has nothing to
+     * write back and reports Cache Invalid at once).
      */
-    ctrl2_w = CXL_VDVSEC_CTRL2_DISABLE_CACHING;
-    if (d->cap & CXL_VDVSEC_CAP_CACHE_WBI) {
-        ctrl2_w |= CXL_VDVSEC_CTRL2_INITIATE_WBI;
-    }
+    ctrl2_w = CXL_VDVSEC_CTRL2_DISABLE_CACHING |
+              CXL_VDVSEC_CTRL2_INITIATE_WBI;
     if (d->cap & CXL_VDVSEC_CAP_CXL_RESET) {
         ctrl2_w |= CXL_VDVSEC_CTRL2_INITIATE_CXL_RESET |
                    CXL_VDVSEC_CTRL2_RESET_MEM_CLR;

@@ -27,7 +27,6 @@
 /* CXL Device DVSEC (CXL r3.1 8.1.3), offsets from the DVSEC's start */
 #define CXL_VDVSEC_CAP                          0x0a
 #define   CXL_VDVSEC_CAP_CACHE_CAPABLE          CXL_VDVSEC_BIT(0)
-#define   CXL_VDVSEC_CAP_CACHE_WBI              CXL_VDVSEC_BIT(6)
 #define   CXL_VDVSEC_CAP_CXL_RESET              CXL_VDVSEC_BIT(7)
 #define CXL_VDVSEC_CTRL                         0x0c
 #define   CXL_VDVSEC_CTRL_IO_ENABLE             CXL_VDVSEC_BIT(1)
