@@ -359,7 +359,8 @@ for p in $programs; do
 done
 # The fuzzer last: with --unplug the accelerator is gone after it
 if [ -n "$fuzz_args" ]; then
-    gcc -static -O2 -Wall -Wextra -pthread -o "$tmp/vfio-cxl-fuzz" \
+    gcc -static -O2 -Wall -Wextra -pthread -I"$top/contrib/vfio-cxl-pci" \
+        -o "$tmp/vfio-cxl-fuzz" \
         "$top/contrib/vfio-cxl-pci/vfio-cxl-fuzz.c" ||
         die "vfio-cxl-fuzz does not build"
     add_program "$tmp/vfio-cxl-fuzz" "$fuzz_args @BDF@"

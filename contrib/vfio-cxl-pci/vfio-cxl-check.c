@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "cxl_shadow.h"
+#include "vfio-cap-chain.h"
 /*
  * The v5 numbers (provisional, shared with QEMU) first: v2's COMP_REGS
  * subtype has the same name in vfio_cxl_uapi.h.
@@ -144,23 +145,6 @@ static int open_device(const char *bdf)
 	if (device < 0)
 		diag("VFIO_GROUP_GET_DEVICE_FD: %s", strerror(errno));
 	return device;
-}
-
-/* A capability of @id in a chain that starts at @off of @buf */
-static struct vfio_info_cap_header *find_cap(void *buf, size_t len,
-					     uint32_t off, uint16_t id)
-{
-	unsigned int hops = 0;
-
-	while (off && off + sizeof(struct vfio_info_cap_header) <= len &&
-	       hops++ < 64) {
-		struct vfio_info_cap_header *h = (void *)((char *)buf + off);
-
-		if (h->id == id)
-			return h;
-		off = h->next;
-	}
-	return NULL;
 }
 
 /*
@@ -1163,19 +1147,25 @@ static void v5_dvsec(void)
 	ok(cfg16(d + DVSEC_LOCK) == 1, "dvsec_write_virtualized: CONFIG_LOCK is write-once");
 }
 
-/* The PCI Express capability's config offset, or 0 */
-static uint32_t pcie_cap(void)
+/* A standard capability's config offset, or 0 */
+static uint32_t std_cap(uint8_t want)
 {
 	uint8_t off = 0, id = 0;
 	int hops = 0;
 
 	cfg_read(0x34, &off, 1);
 	while (off && hops++ < 48 && !cfg_read(off, &id, 1)) {
-		if (id == 0x10)
+		if (id == want)
 			return off;
 		cfg_read(off + 1, &off, 1);
 	}
 	return 0;
+}
+
+/* The PCI Express capability's config offset, or 0 */
+static uint32_t pcie_cap(void)
+{
+	return std_cap(0x10);
 }
 
 /* VFIO_DEVICE_RESET: a CXL reset; the decoder back, the mapping revoked */
@@ -1312,24 +1302,27 @@ static int resident(unsigned char *p)
 	return vec & 1;
 }
 
-/* A standard capability's config offset, or 0 */
-static uint32_t std_cap(uint8_t want)
-{
-	uint8_t off = 0, id = 0;
-	int hops = 0;
-
-	cfg_read(0x34, &off, 1);
-	while (off && hops++ < 48 && !cfg_read(off, &id, 1)) {
-		if (id == want)
-			return off;
-		cfg_read(off + 1, &off, 1);
-	}
-	return 0;
-}
-
 static uint64_t mem_off(void)
 {
 	return OFFSET(cxl.dpa_region_index);
+}
+
+/*
+ * The bytes at OWN_PATTERN_OFF into @want (16), and a read-only mapping of
+ * the memory whose page there is touched (mapped): NULL, said, if it fails
+ */
+static unsigned char *map_touched(unsigned char *want, const char *test)
+{
+	unsigned char *p, b;
+
+	pread(device, want, 16, mem_off() + OWN_PATTERN_OFF);
+	p = map_mem(PROT_READ);
+	if (p == MAP_FAILED) {
+		ok(0, "%s: mmap of the memory region", test);
+		return NULL;
+	}
+	faults(p + OWN_PATTERN_OFF, &b);
+	return p;
 }
 
 /*
@@ -1416,13 +1409,9 @@ static void hard_power(void)
 		ok(1, "# SKIP power_d3hot: the function has no PM capability");
 		return;
 	}
-	pread(device, want, sizeof(want), mem_off() + OWN_PATTERN_OFF);
-	p = map_mem(PROT_READ);
-	if (p == MAP_FAILED) {
-		ok(0, "power_d3hot: mmap of the memory region");
+	p = map_touched(want, "power_d3hot");
+	if (!p)
 		return;
-	}
-	faults(p + OWN_PATTERN_OFF, &b);
 	ok(resident(p + OWN_PATTERN_OFF) == 1, "power_d3hot: in D0 a touched page is mapped");
 	pmcsr = cfg16(pm + PMCSR_OFF);
 	cfg16_set(pm + PMCSR_OFF, (pmcsr & ~PMCSR_STATE) | PMCSR_D3HOT);
@@ -1500,19 +1489,15 @@ out:
 static void hard_cxl_reset_absorbed(void)
 {
 	uint32_t d = find_dvsec(), scratch = 0x0badcafe, got = 0;
-	unsigned char want[16], bytes[16], *p, b = 0;
+	unsigned char want[16], bytes[16], *p;
 	int accel = bar_read(ACCEL_BAR, 0) == ACCEL_ID;
 	uint16_t c2, st2;
 
 	if (!d)
 		return;
-	pread(device, want, sizeof(want), mem_off() + OWN_PATTERN_OFF);
-	p = map_mem(PROT_READ);
-	if (p == MAP_FAILED) {
-		ok(0, "guest_cxl_reset: mmap of the memory region");
+	p = map_touched(want, "guest_cxl_reset");
+	if (!p)
 		return;
-	}
-	faults(p + OWN_PATTERN_OFF, &b);
 	if (accel)
 		pwrite(device, &scratch, 4, OFFSET(ACCEL_BAR) + ACCEL_SCRATCH);
 	c2 = cfg16(d + DVSEC_CTRL2);

@@ -74,6 +74,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vfio-cap-chain.h"
+
 #define OFFSET(index)		((uint64_t)(index) << 40)
 #define PAGE			4096UL
 #define MAX_THREADS		16
@@ -203,22 +205,6 @@ static unsigned char *mem_map;		/* the whole memory region */
 static unsigned char *bar_map[VFIO_PCI_NUM_REGIONS];
 static uint64_t bar_map_len[VFIO_PCI_NUM_REGIONS];
 static uint32_t pm_cap, exp_cap, dvsec;
-
-static struct vfio_info_cap_header *find_cap(void *buf, size_t len,
-					     uint32_t off, uint16_t id)
-{
-	unsigned int hops = 0;
-
-	while (off && off + sizeof(struct vfio_info_cap_header) <= len &&
-	       hops++ < 64) {
-		struct vfio_info_cap_header *h = (void *)((char *)buf + off);
-
-		if (h->id == id)
-			return h;
-		off = h->next;
-	}
-	return NULL;
-}
 
 static int open_device(void)
 {

@@ -909,20 +909,26 @@ static void test_cxl_off(void)
     cxl_accel_stop(&a);
 }
 
-/* Offset of the PCI Express capability of bus:00.0. */
-static int pcie_cap(QTestState *qts, int bus)
+/* Offset of the standard capability @id of bus:00.0, which must exist. */
+static int std_cap(QTestState *qts, int bus, uint8_t id)
 {
     int pos = cfg_readl(qts, bus, PCI_CAPABILITY_LIST) & 0xfc;
 
     while (pos) {
         uint32_t hdr = cfg_readl(qts, bus, pos);
 
-        if ((hdr & 0xff) == PCI_CAP_ID_EXP) {
+        if ((hdr & 0xff) == id) {
             return pos;
         }
         pos = (hdr >> 8) & 0xfc;
     }
     g_assert_not_reached();
+}
+
+/* Offset of the PCI Express capability of bus:00.0. */
+static int pcie_cap(QTestState *qts, int bus)
+{
+    return std_cap(qts, bus, PCI_CAP_ID_EXP);
 }
 
 /* Unplug device @id: the guest's part is to power the slot off. */
@@ -2151,17 +2157,7 @@ static void test_guest_decoders_flr(void)
 
 static int pm_cap(QTestState *qts, int bus)
 {
-    int pos = cfg_readl(qts, bus, PCI_CAPABILITY_LIST) & 0xfc;
-
-    while (pos) {
-        uint32_t hdr = cfg_readl(qts, bus, pos);
-
-        if ((hdr & 0xff) == PCI_CAP_ID_PM) {
-            return pos;
-        }
-        pos = (hdr >> 8) & 0xfc;
-    }
-    g_assert_not_reached();
+    return std_cap(qts, bus, PCI_CAP_ID_PM);
 }
 
 static void set_power_state(QTestState *qts, int pm, unsigned state)
