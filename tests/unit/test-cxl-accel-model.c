@@ -809,7 +809,8 @@ static void test_config_pm(void)
     uint16_t pmc;
 
     g_assert_cmpuint(pm, ==, ACCEL_PM_CAP_OFFSET);
-    g_assert_cmpuint(find_std_cap(a, PCI_CAP_ID_EXP), ==, ACCEL_PCIE_CAP_OFFSET);
+    g_assert_cmpuint(find_std_cap(a, PCI_CAP_ID_EXP), ==,
+                     ACCEL_PCIE_CAP_OFFSET);
     pmc = cfg_rd(a, pm + PCI_PM_PMC, 2);
     g_assert_cmpuint(pmc & PCI_PM_CAP_VER_MASK, ==, 3);
     g_assert_cmpuint(pmc & (PCI_PM_CAP_D1 | PCI_PM_CAP_D2 |
