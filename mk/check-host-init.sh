@@ -160,6 +160,7 @@ while read -r name args; do
         HOME=/tmp TMPDIR=/tmp LD_LIBRARY_PATH=/hostbed/lib \
         CXL_HOST_BDF="$bdf" CXL_HOST_GROUP="$group" CXL_HOST_DRIVER="$driver" \
         CXL_HOST_WINDOW="$window" CXL_HOST_PATTERN="$(arg hostbed.pattern)" \
+        CXL_HOST_WINDOW_SIZE="$(arg hostbed.window_size)" \
         ${uapi:+CXL_HOST_UAPI=$uapi} \
         ${iommufd:+CXL_HOST_IOMMUFD=1} \
         QTEST_QEMU_BINARY=/usr/local/bin/qemu-system-x86_64 \

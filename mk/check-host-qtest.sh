@@ -36,7 +36,8 @@ cxl=""
 if [ -n "$cxl" ]; then
     # 13:00.0 below the root port 12:00.0
     dev=$((0x80000000 | 13 << 16)) rp=$((0x80000000 | 12 << 16))
-    set -- -M q35,cxl=on,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G \
+    # A window as large as the outer host's, which holds the device memory
+    set -- -M "q35,cxl=on,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=${CXL_HOST_WINDOW_SIZE:-4G}" \
         -device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1,hdm_for_passthrough=on \
         -device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2 \
         -device "vfio-pci,host=$CXL_HOST_BDF,bus=rp0,id=accel0,cxl=on"
@@ -126,6 +127,11 @@ cfg_write 0x18 $bar
 cfg_write 0x1c 0
 cfg_write 4 0x6
 regid=$(ask readl $bar | sed -n 's/^OK //p')
+if [ "$((regid))" != "$((0x43584c32))" ]; then
+    # The component block at the start of the BAR: the registers follow it
+    bar=$((bar + 0x10000))
+    regid=$(ask readl $bar | sed -n 's/^OK //p')
+fi
 check "BAR 2 of the real device reads the accelerator ID 'CXL2' (got '$regid')" \
     [ "$((regid))" = "$((0x43584c32))" ]
 ask writel $((bar + 8)) 0x5a5aa5a5 > /dev/null

@@ -411,6 +411,8 @@ alloc_outer=$(du -k "$tmp/devmem" | cut -f1)
 # (seen at a load of 6 on 2 cores). panic=1 and -no-reboot: a panic ends
 # the run at once instead of at the timeout.
 append="intel_iommu=on no_timer_check panic=1 hostbed.pattern=$PATTERN_OFF:$pattern"
+# The inner QEMU's CXL window must hold the device memory (64g)
+append="$append hostbed.window_size=$WINDOW"
 [ -n "$driver" ] || append="$append intel_iommu=sp_off"
 append="$append hostbed.timeout=${CHECK_HOST_PROGRAM_TIMEOUT:-600} $append_driver"
 # The inner QEMU behind iommufd (the qtest's $CXL_HOST_IOMMUFD)

@@ -65,6 +65,7 @@ enum {
 #define DVSEC_R1_BASE_LO	0x24
 /* The emulated accelerator's register page in its BAR (vfio-user-cxl-accel
  * --help): at 0, or after the block when the block is at the start */
+#define ACCEL_BAR		2
 #define ACCEL_ID		0x43584c32	/* "CXL2" */
 #define ACCEL_REGS_AT_START	0x10000
 #define ACCEL_MEM_SIZE		0x10
@@ -83,6 +84,7 @@ static int v5;
 static struct vfio_region_info_cap_cxl_comp_regs comp_cap;
 
 static int faults(unsigned char *p, unsigned char *out);
+static int64_t accel_page(void);
 
 static void ok(int cond, const char *fmt, ...)
 {
@@ -155,16 +157,11 @@ static int open_device(const char *bdf)
  */
 static void check_against_accel(void)
 {
-	uint64_t page = ~0ULL, block, size;
-	uint32_t id = 0, lo = 0, hi = 0, szlo = 0, szhi = 0;
-	uint64_t regs[] = { 0, ACCEL_REGS_AT_START };
-	unsigned int i;
+	int64_t page = accel_page();
+	uint32_t lo = 0, hi = 0, szlo = 0, szhi = 0;
+	uint64_t block, size;
 
-	for (i = 0; i < 2 && page == ~0ULL; i++)
-		if (pread(device, &id, 4, OFFSET(cxl.hdm_regs_bar_index) + regs[i]) == 4 &&
-		    id == ACCEL_ID)
-			page = regs[i];
-	if (page == ~0ULL) {
+	if (page < 0 || cxl.hdm_regs_bar_index != ACCEL_BAR) {
 		ok(cxl.hdm_regs_offset % CXL_SHADOW_BLOCK_SIZE == CXL_SHADOW_CACHEMEM_OFFSET,
 		   "device_is_cxl: hdm_regs_offset %#" PRIx64 " is a component block + 0x1000 (not the emulated accelerator)",
 		   (uint64_t)cxl.hdm_regs_offset);
@@ -704,7 +701,6 @@ static void check_reset(void)
 #define PCI_EXP_DEVCTL_OFF	0x08
 #define PCI_EXP_DEVCTL_FLR	0x8000
 /* The emulated accelerator's registers at the start of BAR 2 */
-#define ACCEL_BAR		2
 #define ACCEL_SCRATCH		0x08
 /* An IOVA for a second type1 map, while the memory is gated */
 #define GATED_IOVA		(DEVMEM_IOVA * 16)
@@ -731,6 +727,20 @@ static uint32_t bar_read(unsigned int bar, uint64_t off)
 	if (pread(device, &v, 4, OFFSET(bar) + off) != 4)
 		return 0xdeadbeef;
 	return v;
+}
+
+/*
+ * Where the emulated accelerator's register page is in its BAR: at 0, or
+ * after the component block when the block is at the start; -1 if the
+ * device is not the emulated accelerator
+ */
+static int64_t accel_page(void)
+{
+	if (bar_read(ACCEL_BAR, 0) == ACCEL_ID)
+		return 0;
+	if (bar_read(ACCEL_BAR, ACCEL_REGS_AT_START) == ACCEL_ID)
+		return ACCEL_REGS_AT_START;
+	return -1;
 }
 
 /* The CXL DVSEC with @id: its config offset, or 0 */
@@ -1093,6 +1103,7 @@ static void v5_dvsec(void)
 	uint32_t d = find_dvsec();
 	uint16_t cap, ctrl, c2, st2, w, lock = 1;
 	uint32_t scratch = 0x5a5aa5a5, got = 0;
+	int64_t page;
 	int accel;
 
 	ok(d, "dvsec_body_read: CXL Device DVSEC at %#x", d);
@@ -1111,9 +1122,10 @@ static void v5_dvsec(void)
 	cfg16_set(d + DVSEC_CTRL, ctrl);
 
 	/* The accelerator's scratch register tells whether the device reset */
-	accel = bar_read(ACCEL_BAR, 0) == ACCEL_ID;
+	page = accel_page();
+	accel = page >= 0;
 	if (accel)
-		pwrite(device, &scratch, 4, OFFSET(ACCEL_BAR) + ACCEL_SCRATCH);
+		pwrite(device, &scratch, 4, OFFSET(ACCEL_BAR) + page + ACCEL_SCRATCH);
 	c2 = cfg16(d + DVSEC_CTRL2);
 	cfg16_set(d + DVSEC_CTRL2, c2 | DVSEC_CTRL2_INITIATE_RESET);
 	st2 = cfg16(d + DVSEC_STATUS2);
@@ -1122,7 +1134,7 @@ static void v5_dvsec(void)
 	   "guest_cxl_reset: Initiate CXL Reset reads back 0, Status2 says CXL Reset Complete (%#x)",
 	   st2);
 	if (accel)
-		got = bar_read(ACCEL_BAR, ACCEL_SCRATCH);
+		got = bar_read(ACCEL_BAR, page + ACCEL_SCRATCH);
 	ok((comp(dec(0, CXL_SHADOW_HDM_DEC_CTRL)) & CXL_SHADOW_HDM_CTRL_COMMITTED) &&
 	   (!accel || got == scratch),
 	   "guest_cxl_reset: it never reached the device: decoder 0 committed, scratch %s",
@@ -1490,7 +1502,8 @@ static void hard_cxl_reset_absorbed(void)
 {
 	uint32_t d = find_dvsec(), scratch = 0x0badcafe, got = 0;
 	unsigned char want[16], bytes[16], *p;
-	int accel = bar_read(ACCEL_BAR, 0) == ACCEL_ID;
+	int64_t page = accel_page();
+	int accel = page >= 0;
 	uint16_t c2, st2;
 
 	if (!d)
@@ -1499,7 +1512,7 @@ static void hard_cxl_reset_absorbed(void)
 	if (!p)
 		return;
 	if (accel)
-		pwrite(device, &scratch, 4, OFFSET(ACCEL_BAR) + ACCEL_SCRATCH);
+		pwrite(device, &scratch, 4, OFFSET(ACCEL_BAR) + page + ACCEL_SCRATCH);
 	c2 = cfg16(d + DVSEC_CTRL2);
 	cfg16_set(d + DVSEC_CTRL2, c2 | DVSEC_CTRL2_INITIATE_RESET);
 	st2 = cfg16(d + DVSEC_STATUS2);
@@ -1507,7 +1520,7 @@ static void hard_cxl_reset_absorbed(void)
 	   (st2 & DVSEC_STATUS2_RESET_COMPLETE),
 	   "guest_cxl_reset: Initiate reads back 0, Status2 says CXL Reset Complete (%#x)", st2);
 	if (accel)
-		got = bar_read(ACCEL_BAR, ACCEL_SCRATCH);
+		got = bar_read(ACCEL_BAR, page + ACCEL_SCRATCH);
 	ok(accel && got == scratch,
 	   "guest_cxl_reset: it never reached the device: the accelerator's scratch %#x is kept",
 	   got);
