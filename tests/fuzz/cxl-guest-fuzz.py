@@ -73,6 +73,10 @@ DVSEC_CACHE_CAPABLE = 1 << 0
 DVSEC_CXL_RESET_CAPABLE = 1 << 7
 CTRL2_INITIATE_CXL_RESET = 1 << 2
 STATUS2_CXL_RESET_COMPLETE = 1 << 1
+# A guest CXL Reset on a Cache_Capable device completes after the write-back,
+# which QEMU polls every 1 ms of virtual time for up to 1 s
+CXL_RESET_POLL_NS = 1000000
+CXL_RESET_POLL_STEPS = 1100
 DEVCAP_FLR = 1 << 28
 BRIDGE_CTL_BUS_RESET = 1 << 6
 
@@ -477,7 +481,14 @@ class Run:
         if not self.cxl_reset_capable:
             return
         self.reset("cxl")
-        st2 = m.cfg_ext_read(q, DEV_BUS, dv + DVSEC_STATUS2, 2)
+        # A Cache_Capable device is written back first, from a timer on the
+        # virtual clock (docs, "Resets"): step it, 1 ms at a time, up to
+        # the write-back's 1 s
+        for _ in range(CXL_RESET_POLL_STEPS):
+            st2 = m.cfg_ext_read(q, DEV_BUS, dv + DVSEC_STATUS2, 2)
+            if st2 & STATUS2_CXL_RESET_COMPLETE:
+                break
+            q.qtest("clock_step %d" % CXL_RESET_POLL_NS)
         if not st2 & STATUS2_CXL_RESET_COMPLETE:
             raise Violation("operation %d: CXL Reset: Status2 reads 0x%x, "
                             "without CXL Reset Complete" % (self.i, st2))
