@@ -38,7 +38,7 @@
 #include <unistd.h>
 
 #include "cxl_shadow.h"
-#include "vfio-cap-chain.h"
+#include "vfio-test.h"
 /*
  * The v5 numbers (provisional, shared with QEMU) first: v2's COMP_REGS
  * subtype has the same name in vfio_cxl_uapi.h.
@@ -52,7 +52,6 @@ enum {
 #undef VFIO_REGION_SUBTYPE_CXL_COMP_REGS
 #include "vfio_cxl_uapi.h"
 
-#define OFFSET(index)		((uint64_t)(index) << 40)
 #define PAGE			4096UL
 /* Where this program writes its own pattern into device memory */
 #define OWN_PATTERN_OFF		0x200000UL
@@ -581,14 +580,12 @@ static void check_memory(const char *pattern)
 
 static int cfg_read(uint32_t off, void *buf, size_t len)
 {
-	return pread(device, buf, len, OFFSET(VFIO_PCI_CONFIG_REGION_INDEX) + off) ==
-	       (ssize_t)len ? 0 : -1;
+	return vfio_cfg_read(device, off, buf, len);
 }
 
 static int cfg_write(uint32_t off, const void *buf, size_t len)
 {
-	return pwrite(device, buf, len, OFFSET(VFIO_PCI_CONFIG_REGION_INDEX) + off) ==
-	       (ssize_t)len ? 0 : -1;
+	return vfio_cfg_write(device, off, buf, len);
 }
 
 /*
@@ -1097,14 +1094,38 @@ static void v5_gate(void)
 	munmap(p, mem_size);
 }
 
+/*
+ * Initiate CXL Reset through config space, the accelerator's scratch
+ * register (which any device reset clears) set to INITIATE_SCRATCH before:
+ * whether Initiate reads back 0 and Status2 (in @st2) says CXL Reset
+ * Complete. @accel: the device is the emulated accelerator; @got: its
+ * scratch register after.
+ */
+#define INITIATE_SCRATCH	0x5a5aa5a5
+static int initiate_cxl_reset(uint32_t d, uint16_t *st2, int *accel,
+			      uint32_t *got)
+{
+	int64_t page = accel_page();
+	uint32_t scratch = INITIATE_SCRATCH;
+	uint16_t c2 = cfg16(d + DVSEC_CTRL2);
+
+	*accel = page >= 0;
+	if (*accel)
+		pwrite(device, &scratch, 4, OFFSET(ACCEL_BAR) + page + ACCEL_SCRATCH);
+	cfg16_set(d + DVSEC_CTRL2, c2 | DVSEC_CTRL2_INITIATE_RESET);
+	*st2 = cfg16(d + DVSEC_STATUS2);
+	if (*accel)
+		*got = bar_read(ACCEL_BAR, page + ACCEL_SCRATCH);
+	return !(cfg16(d + DVSEC_CTRL2) & DVSEC_CTRL2_INITIATE_RESET) &&
+	       (*st2 & DVSEC_STATUS2_RESET_COMPLETE);
+}
+
 /* The DVSEC: a per-open shadow; Initiate CXL Reset / WBI never reach the device */
 static void v5_dvsec(void)
 {
-	uint32_t d = find_dvsec();
+	uint32_t d = find_dvsec(), got = 0;
 	uint16_t cap, ctrl, c2, st2, w, lock = 1;
-	uint32_t scratch = 0x5a5aa5a5, got = 0;
-	int64_t page;
-	int accel;
+	int accel, done;
 
 	ok(d, "dvsec_body_read: CXL Device DVSEC at %#x", d);
 	if (!d)
@@ -1121,25 +1142,15 @@ static void v5_dvsec(void)
 	   "dvsec_write_virtualized: a Control write reads back, IO_Enable stays 1 (%#x)", w);
 	cfg16_set(d + DVSEC_CTRL, ctrl);
 
-	/* The accelerator's scratch register tells whether the device reset */
-	page = accel_page();
-	accel = page >= 0;
-	if (accel)
-		pwrite(device, &scratch, 4, OFFSET(ACCEL_BAR) + page + ACCEL_SCRATCH);
 	c2 = cfg16(d + DVSEC_CTRL2);
-	cfg16_set(d + DVSEC_CTRL2, c2 | DVSEC_CTRL2_INITIATE_RESET);
-	st2 = cfg16(d + DVSEC_STATUS2);
-	ok(!(cfg16(d + DVSEC_CTRL2) & DVSEC_CTRL2_INITIATE_RESET) &&
-	   (st2 & DVSEC_STATUS2_RESET_COMPLETE),
-	   "guest_cxl_reset: Initiate CXL Reset reads back 0, Status2 says CXL Reset Complete (%#x)",
+	done = initiate_cxl_reset(d, &st2, &accel, &got);
+	ok(done, "guest_cxl_reset: Initiate CXL Reset reads back 0, Status2 says CXL Reset Complete (%#x)",
 	   st2);
-	if (accel)
-		got = bar_read(ACCEL_BAR, page + ACCEL_SCRATCH);
 	ok((comp(dec(0, CXL_SHADOW_HDM_DEC_CTRL)) & CXL_SHADOW_HDM_CTRL_COMMITTED) &&
-	   (!accel || got == scratch),
+	   (!accel || got == INITIATE_SCRATCH),
 	   "guest_cxl_reset: it never reached the device: decoder 0 committed, scratch %s",
 	   !accel ? "(not the emulated accelerator)" :
-	   got == scratch ? "kept" : "reset");
+	   got == INITIATE_SCRATCH ? "kept" : "reset");
 	cfg16_set(d + DVSEC_CTRL2, c2 | DVSEC_CTRL2_DISABLE_CACHING | DVSEC_CTRL2_INITIATE_WBI);
 	st2 = cfg16(d + DVSEC_STATUS2);
 	w = cfg16(d + DVSEC_CTRL2);
@@ -1500,28 +1511,19 @@ out:
  */
 static void hard_cxl_reset_absorbed(void)
 {
-	uint32_t d = find_dvsec(), scratch = 0x0badcafe, got = 0;
+	uint32_t d = find_dvsec(), got = 0;
 	unsigned char want[16], bytes[16], *p;
-	int64_t page = accel_page();
-	int accel = page >= 0;
-	uint16_t c2, st2;
+	uint16_t st2;
+	int accel, done;
 
 	if (!d)
 		return;
 	p = map_touched(want, "guest_cxl_reset");
 	if (!p)
 		return;
-	if (accel)
-		pwrite(device, &scratch, 4, OFFSET(ACCEL_BAR) + page + ACCEL_SCRATCH);
-	c2 = cfg16(d + DVSEC_CTRL2);
-	cfg16_set(d + DVSEC_CTRL2, c2 | DVSEC_CTRL2_INITIATE_RESET);
-	st2 = cfg16(d + DVSEC_STATUS2);
-	ok(!(cfg16(d + DVSEC_CTRL2) & DVSEC_CTRL2_INITIATE_RESET) &&
-	   (st2 & DVSEC_STATUS2_RESET_COMPLETE),
-	   "guest_cxl_reset: Initiate reads back 0, Status2 says CXL Reset Complete (%#x)", st2);
-	if (accel)
-		got = bar_read(ACCEL_BAR, page + ACCEL_SCRATCH);
-	ok(accel && got == scratch,
+	done = initiate_cxl_reset(d, &st2, &accel, &got);
+	ok(done, "guest_cxl_reset: Initiate reads back 0, Status2 says CXL Reset Complete (%#x)", st2);
+	ok(accel && got == INITIATE_SCRATCH,
 	   "guest_cxl_reset: it never reached the device: the accelerator's scratch %#x is kept",
 	   got);
 	ok(resident(p + OWN_PATTERN_OFF) == 1 &&

@@ -63,6 +63,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,9 +75,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vfio-cap-chain.h"
+#include "vfio-test.h"
 
-#define OFFSET(index)		((uint64_t)(index) << 40)
 #define PAGE			4096UL
 #define MAX_THREADS		16
 #define MAX_REGIONS		16
@@ -247,14 +247,12 @@ static void close_device(void)
 
 static int cfg_read(uint32_t off, void *buf, size_t len)
 {
-	return pread(device, buf, len, OFFSET(VFIO_PCI_CONFIG_REGION_INDEX) + off) ==
-	       (ssize_t)len ? 0 : -1;
+	return vfio_cfg_read(device, off, buf, len);
 }
 
 static int cfg_write(uint32_t off, const void *buf, size_t len)
 {
-	return pwrite(device, buf, len, OFFSET(VFIO_PCI_CONFIG_REGION_INDEX) + off) ==
-	       (ssize_t)len ? 0 : -1;
+	return vfio_cfg_write(device, off, buf, len);
 }
 
 static uint32_t find_caps(void)
@@ -507,30 +505,23 @@ static void op_ioctl(struct worker *w)
 		if (where[0] == 'h')
 			i->argsz = argsz;
 		rc = ioctl(device, VFIO_DEVICE_GET_INFO, buf);
-	} else if (which < 55) {
-		struct vfio_region_info *i = (void *)buf;
-		uint32_t index = pick(w, nreg + 3);
-
-		if (pick(w, 8) == 0)
-			index = 0xffffffffu - pick(w, 2);
-		op_begin(w->s, "ioctl GET_REGION_INFO index %u argsz %u (buffer: %s)",
-			 index, argsz, where);
-		if (where[0] == 'h') {
-			i->argsz = argsz;
-			i->index = index;
-		}
-		rc = ioctl(device, VFIO_DEVICE_GET_REGION_INFO, buf);
 	} else if (which < 75) {
+		/* Region and IRQ info share their head: argsz, flags, index */
 		struct vfio_irq_info *i = (void *)buf;
-		uint32_t index = pick(w, VFIO_PCI_NUM_IRQS + 2);
+		bool irq = which >= 55;
+		uint32_t index = pick(w, irq ? VFIO_PCI_NUM_IRQS + 2 : nreg + 3);
 
-		op_begin(w->s, "ioctl GET_IRQ_INFO index %u argsz %u (buffer: %s)",
-			 index, argsz, where);
+		if (!irq && pick(w, 8) == 0)
+			index = 0xffffffffu - pick(w, 2);
+		op_begin(w->s, "ioctl %s index %u argsz %u (buffer: %s)",
+			 irq ? "GET_IRQ_INFO" : "GET_REGION_INFO", index, argsz,
+			 where);
 		if (where[0] == 'h') {
 			i->argsz = argsz;
 			i->index = index;
 		}
-		rc = ioctl(device, VFIO_DEVICE_GET_IRQ_INFO, buf);
+		rc = ioctl(device, irq ? VFIO_DEVICE_GET_IRQ_INFO :
+					 VFIO_DEVICE_GET_REGION_INFO, buf);
 	} else if (which < 83) {
 		op_begin(w->s, "ioctl RESET");
 		rc = ioctl(device, VFIO_DEVICE_RESET);

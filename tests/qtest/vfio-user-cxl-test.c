@@ -1642,42 +1642,63 @@ static void flr(QTestState *qts)
 }
 
 /*
+ * A Cache_Capable accelerator, and guest RAM on a shared memfd, which the
+ * device reaches without QEMU's help, as a real device reaches host memory
+ * over CXL.cache.
+ */
+static QTestState *cache_vm_start(CXLAccel *a)
+{
+    g_autofree char *args = NULL;
+
+    cxl_accel_start(a, "--mem-size 256M --cache-capable");
+    args = cmdline(a, NULL, NULL);
+    return qtest_initf("%s -object memory-backend-memfd,id=ram,size=1G,"
+                       "share=on -machine memory-backend=ram", args);
+}
+
+/*
+ * The copy engine's cached copy of @len bytes from @src to @dst, done: the
+ * lines stay in the device's cache. Returns the register page's address.
+ */
+static uint64_t cached_copy(QTestState *qts, uint64_t src, uint64_t dst,
+                            uint32_t len)
+{
+    uint64_t page = regs_page(qts, map_bar(qts));
+
+    enable_bus_master(qts);
+    dma_start_flags(qts, page, src, dst, len,
+                    ACCEL_DMA_DOORBELL_GO | ACCEL_DMA_DOORBELL_CACHED);
+    g_assert_cmphex(dma_wait(qts, page), ==, ACCEL_DMA_STATUS_DONE);
+    return page;
+}
+
+/*
  * A Cache_Capable device's write-back cache: the engine's cached copy of
  * device memory into guest RAM stays in the device. A reset QEMU starts
  * (system reset, unplug) first has the device write it back; a reset the
- * guest starts itself (FLR) does not, and the data is lost. Guest RAM is
- * a shared memfd, which the device reaches without QEMU's help, as a real
- * device reaches host memory over CXL.cache.
+ * guest starts itself (FLR) does not, and the data is lost.
  */
 static void test_cache_write_back(void)
 {
-    const uint32_t len = 8 * KiB, cached = ACCEL_DMA_DOORBELL_GO |
-                                           ACCEL_DMA_DOORBELL_CACHED;
+    const uint32_t len = 8 * KiB;
     g_autofree uint8_t *pattern = g_malloc(len);
     g_autofree uint8_t *got = g_malloc(len);
-    g_autofree char *args = NULL;
     g_autofree char *log = NULL;
-    uint64_t base, page, ram = arch()->ram_addr;
+    uint64_t base, ram = arch()->ram_addr;
     QTestState *qts;
     CXLAccel a;
 
     if (!cxl_accel_binary_or_skip()) {
         return;
     }
-    cxl_accel_start(&a, "--mem-size 256M --cache-capable");
-    args = cmdline(&a, NULL, NULL);
-    qts = qtest_initf("%s -object memory-backend-memfd,id=ram,size=1G,"
-                      "share=on -machine memory-backend=ram", args);
+    qts = cache_vm_start(&a);
     base = window_base(qts);
     fill(pattern, len, 0x77);
     qtest_memwrite(qts, base + 0x10000, pattern, len);
 
     /* Cached: guest RAM does not have it yet */
-    page = regs_page(qts, map_bar(qts));
-    enable_bus_master(qts);
     qtest_memset(qts, ram, 0, len);
-    dma_start_flags(qts, page, base + 0x10000, ram, len, cached);
-    g_assert_cmphex(dma_wait(qts, page), ==, ACCEL_DMA_STATUS_DONE);
+    cached_copy(qts, base + 0x10000, ram, len);
     qtest_memread(qts, ram, got, len);
     g_assert_cmpint(memcmp(got, pattern, len), !=, 0);
 
@@ -1687,21 +1708,15 @@ static void test_cache_write_back(void)
     g_assert_cmpint(memcmp(got, pattern, len), ==, 0);
 
     /* A guest FLR without a write-back before: lost */
-    page = regs_page(qts, map_bar(qts));
-    enable_bus_master(qts);
     qtest_memset(qts, ram, 0, len);
-    dma_start_flags(qts, page, base + 0x10000, ram, len, cached);
-    g_assert_cmphex(dma_wait(qts, page), ==, ACCEL_DMA_STATUS_DONE);
+    cached_copy(qts, base + 0x10000, ram, len);
     flr(qts);
     qtest_system_reset(qts);
     qtest_memread(qts, ram, got, len);
     g_assert_cmpint(memcmp(got, pattern, len), !=, 0);
 
     /* Unplug: written back before the device goes */
-    page = regs_page(qts, map_bar(qts));
-    enable_bus_master(qts);
-    dma_start_flags(qts, page, base + 0x10000, ram + len, len, cached);
-    g_assert_cmphex(dma_wait(qts, page), ==, ACCEL_DMA_STATUS_DONE);
+    cached_copy(qts, base + 0x10000, ram + len, len);
     unplug(qts, "accel0");
     qtest_memread(qts, ram + len, got, len);
     g_assert_cmpint(memcmp(got, pattern, len), ==, 0);
@@ -2980,13 +2995,11 @@ static void test_cxl_reset(const void *data)
 
 static void test_cxl_reset_write_back_async(void)
 {
-    const uint32_t len = 4 * KiB, cached = ACCEL_DMA_DOORBELL_GO |
-                                           ACCEL_DMA_DOORBELL_CACHED;
+    const uint32_t len = 4 * KiB;
     const uint16_t done = R_CXL_DVSEC_STATUS2_CXL_RESET_COMPLETE_MASK |
                           R_CXL_DVSEC_STATUS2_CXL_RESET_ERROR_MASK;
     g_autofree uint8_t *pattern = g_malloc(len);
     g_autofree uint8_t *got = g_malloc(len);
-    g_autofree char *args = NULL;
     uint64_t base, page, ram = arch()->ram_addr;
     uint16_t st2;
     QTestState *qts;
@@ -2996,18 +3009,12 @@ static void test_cxl_reset_write_back_async(void)
     if (!cxl_accel_binary_or_skip()) {
         return;
     }
-    cxl_accel_start(&a, "--mem-size 256M --cache-capable");
-    args = cmdline(&a, NULL, NULL);
-    qts = qtest_initf("%s -object memory-backend-memfd,id=ram,size=1G,"
-                      "share=on -machine memory-backend=ram", args);
+    qts = cache_vm_start(&a);
     base = window_base(qts);
     fill(pattern, len, 0x3c);
     qtest_memwrite(qts, base + 0x20000, pattern, len);
-    page = regs_page(qts, map_bar(qts));
-    enable_bus_master(qts);
     qtest_memset(qts, ram, 0, len);
-    dma_start_flags(qts, page, base + 0x20000, ram, len, cached);
-    g_assert_cmphex(dma_wait(qts, page), ==, ACCEL_DMA_STATUS_DONE);
+    page = cached_copy(qts, base + 0x20000, ram, len);
 
     st2 = guest_cxl_reset(qts);
     g_assert_cmphex(st2 & done, ==, 0);
