@@ -26,7 +26,6 @@
 
 /* CXL Device DVSEC (CXL r3.1 8.1.3), offsets from the DVSEC's start */
 #define CXL_VDVSEC_CAP                          0x0a
-#define   CXL_VDVSEC_CAP_CACHE_CAPABLE          CXL_VDVSEC_BIT(0)
 #define   CXL_VDVSEC_CAP_CXL_RESET              CXL_VDVSEC_BIT(7)
 #define CXL_VDVSEC_CTRL                         0x0c
 #define   CXL_VDVSEC_CTRL_IO_ENABLE             CXL_VDVSEC_BIT(1)
@@ -51,8 +50,6 @@
 #define   CXL_VDVSEC_LOCK_CONFIG                CXL_VDVSEC_BIT(0)
 #define CXL_VDVSEC_CAP2                         0x16
 #define   CXL_VDVSEC_CAP2_MOD_COMPLETION        CXL_VDVSEC_BIT(6)
-#define CXL_VDVSEC_RANGE_SIZE_HI(n)             (0x18 + 0x10 * (n))
-#define CXL_VDVSEC_RANGE_SIZE_LO(n)             (0x1c + 0x10 * (n))
 #define CXL_VDVSEC_RANGE_BASE_HI(n)             (0x20 + 0x10 * (n))
 #define CXL_VDVSEC_RANGE_BASE_LO(n)             (0x24 + 0x10 * (n))
 /* Memory_Base_Low: Range Base Low [31:28]; [27:0] are reserved */
