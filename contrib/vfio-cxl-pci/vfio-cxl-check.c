@@ -36,6 +36,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/kvm.h>
 
 #include "cxl_shadow.h"
 #include "vfio-test.h"
@@ -69,6 +70,13 @@ enum {
 #define ACCEL_REGS_AT_START	0x10000
 #define ACCEL_MEM_SIZE		0x10
 #define ACCEL_BLOCK_OFF		0x18
+
+#ifndef KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED
+/* Linux 6.17's include/uapi/linux/kvm.h: trixie's linux-libc-dev lacks it */
+#define KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED 243
+#endif
+/* Where the device memory goes in a VM of its own: below any IPA limit */
+#define KVM_SLOT_GPA		(1UL << 32)
 
 static int tests, failures;
 static int container = -1, device = -1, group = -1;
@@ -576,6 +584,82 @@ static void check_memory(const char *pattern)
 		check_huge_blocks(p);
 		munmap(p, mem_size);
 	}
+}
+
+/*
+ * What KVM does with the device memory mapped as QEMU maps it: a memory
+ * slot of it, in a VM of its own. arm64 KVM (Linux 6.17 and later) takes a
+ * cacheable VM_PFNMAP only with FEAT_S2FWB and CTR_EL0.DIC, which
+ * KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED on the VM fd says (/dev/kvm
+ * answers EINVAL; an older kernel answers 0 on both and maps the memory
+ * as Device memory). x86 KVM takes it, and its EPT maps it UC.
+ */
+static void check_kvm(void)
+{
+	struct kvm_userspace_memory_region slot = {
+		.guest_phys_addr = KVM_SLOT_GPA,
+		.memory_size = mem_size,
+	};
+	int kvm, vm, sys_cap, sys_err, cap, rc, err;
+	unsigned char *p;
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0) {
+		ok(1, "# SKIP kvm_memslot: /dev/kvm: %s", strerror(errno));
+		return;
+	}
+	/* Type 0, the default IPA size: the slot is at a user address */
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	err = errno;
+	ok(vm >= 0, "kvm_memslot: KVM_CREATE_VM (%s)", vm < 0 ? strerror(err) : "ok");
+	if (vm < 0) {
+		close(kvm);
+		return;
+	}
+	errno = 0;
+	sys_cap = ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED);
+	sys_err = sys_cap < 0 ? errno : 0;
+	ok(sys_cap == 0 || (sys_cap < 0 && sys_err == EINVAL),
+	   "kvm_cap_system: KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED on /dev/kvm is 0 or EINVAL: %d (%s)",
+	   sys_cap, strerror(sys_err));
+	cap = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED);
+	ok(cap == 0 || cap == 1,
+	   "kvm_cap_vm: KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED on the VM fd is 0 or 1: %d", cap);
+	diag("KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED: %d on the VM fd, %d (%s) on /dev/kvm",
+	     cap, sys_cap, strerror(sys_err));
+	printf("check-host: kvm-cacheable-pfnmap %d\n", cap);
+
+	p = map_mem(PROT_READ | PROT_WRITE);
+	ok(p != MAP_FAILED, "kvm_memslot: mmap of the memory region");
+	if (p == MAP_FAILED)
+		goto out;
+	slot.userspace_addr = (uintptr_t)p;
+	rc = ioctl(vm, KVM_SET_USER_MEMORY_REGION, &slot);
+	err = rc ? errno : 0;
+#ifdef __aarch64__
+	if (cap > 0)
+		ok(!rc,
+		   "kvm_memslot: with the capability, KVM takes the device memory as a memory slot (%s)",
+		   strerror(err));
+	else if (sys_err == EINVAL)
+		ok(rc && err == EINVAL,
+		   "kvm_memslot: without the capability, KVM refuses the device memory as a memory slot with EINVAL (%s)",
+		   strerror(err));
+	else
+		ok(!rc,
+		   "kvm_memslot: a kernel without the capability takes the device memory as a memory slot (%s)",
+		   strerror(err));
+#else
+	ok(!rc, "kvm_memslot: KVM takes the device memory as a memory slot (%s)", strerror(err));
+#endif
+	if (!rc) {
+		slot.memory_size = 0;
+		ioctl(vm, KVM_SET_USER_MEMORY_REGION, &slot);
+	}
+	munmap(p, mem_size);
+out:
+	close(vm);
+	close(kvm);
 }
 
 static int cfg_read(uint32_t off, void *buf, size_t len)
@@ -1671,6 +1755,7 @@ static void run_v5(const char *pattern)
 	v5_bar();
 	v5_comp_regs();
 	check_memory(pattern);
+	check_kvm();
 	v5_gate();
 	v5_dvsec();
 	check_hardening();
@@ -1725,6 +1810,7 @@ int main(int argc, char **argv)
 	check_comp_regs();
 	check_bar_block();
 	check_memory(getenv("CXL_HOST_PATTERN"));
+	check_kvm();
 	check_dvsec();
 	check_reset();
 	hard_hpa_hidden("after VFIO_DEVICE_RESET:");

@@ -45,9 +45,11 @@
 #include "qemu/error-report.h"
 #include "qemu/log.h"
 #include "qemu/timer.h"
+#include "qemu/target-info-qapi.h"
 #include "hw/qdev-core.h"
 #include "hw/cxl/cxl-dvsec-layout.h"
 #include "migration/blocker.h"
+#include "system/kvm.h"
 #include "system/reset.h"
 #include "system/system.h"
 #include "qemu/range.h"
@@ -57,6 +59,7 @@
 #include "cxl.h"
 #include "cxl-cache.h"
 #include "cxl-hdm.h"
+#include "cxl-kvm.h"
 #include "cxl-window.h"
 #include "trace.h"
 
@@ -1515,6 +1518,48 @@ static void vfio_cxl_teardown(VFIOCXL *cxl)
     vfio_cxl_dmabuf_put(cxl);
 }
 
+/*
+ * Before the device memory is offered: what the accelerator will do with
+ * it (cxl-kvm.c). Only the kernel's vfio-pci maps it as a VM_PFNMAP; a
+ * vfio-user server's memory is a file.
+ */
+static bool vfio_cxl_check_accel(VFIOCXL *cxl, Error **errp)
+{
+    VFIOCXLAccel accel = VFIO_CXL_ACCEL_OTHER;
+    bool pfnmap = !cxl->vdev->vbasedev.proxy;
+    int cap = VFIO_CXL_KVM_CAP_NOT_ASKED;
+    VFIOCXLKVMVerdict verdict;
+
+#ifdef CONFIG_KVM
+    if (kvm_enabled()) {
+        switch (target_arch()) {
+        case SYS_EMU_TARGET_AARCH64:
+            accel = VFIO_CXL_ACCEL_KVM_ARM64;
+            break;
+        case SYS_EMU_TARGET_I386:
+        case SYS_EMU_TARGET_X86_64:
+            accel = VFIO_CXL_ACCEL_KVM_X86;
+            break;
+        default:
+            accel = VFIO_CXL_ACCEL_KVM_OTHER;
+        }
+    }
+    if (vfio_cxl_kvm_needs_cap(accel, pfnmap)) {
+        /* The VM fd's answer; where only /dev/kvm answers (EINVAL), 0 */
+        cap = kvm_vm_check_extension(kvm_state,
+                                     KVM_CAP_ARM_CACHEABLE_PFNMAP_SUPPORTED);
+    }
+#endif
+    verdict = vfio_cxl_kvm_decide(accel, pfnmap, cap, errp);
+    trace_vfio_cxl_kvm_decision(vfio_cxl_name(cxl),
+                                vfio_cxl_kvm_accel_str(accel), pfnmap, cap,
+                                vfio_cxl_kvm_verdict_str(verdict));
+    if (verdict == VFIO_CXL_KVM_MAP_UNCACHED) {
+        warn_report_once(VFIO_CXL_KVM_UNCACHED_WARNING);
+    }
+    return verdict != VFIO_CXL_KVM_REFUSE;
+}
+
 /* The CXL Device DVSEC of a device QEMU passes through as plain PCI, or 0 */
 static uint32_t vfio_cxl_plain_dvsec(VFIOPCIDevice *vdev)
 {
@@ -1594,8 +1639,15 @@ bool vfio_pci_cxl_setup(VFIOPCIDevice *vdev, Error **errp)
     int ret;
 
     if (vdev->cxl_mode == ON_OFF_AUTO_OFF) {
+        uint32_t dvsec = vfio_cxl_plain_dvsec(vdev);
+
         trace_vfio_cxl_disabled(vbasedev->name);
-        vfio_cxl_hide_range_base(vdev, vfio_cxl_plain_dvsec(vdev));
+        if (dvsec) {
+            info_report("vfio %s: cxl=off: the CXL device is passed through "
+                        "as plain PCI; its device memory is not mapped",
+                        vbasedev->name);
+        }
+        vfio_cxl_hide_range_base(vdev, dvsec);
         return true;
     }
 
@@ -1624,6 +1676,9 @@ bool vfio_pci_cxl_setup(VFIOPCIDevice *vdev, Error **errp)
     if (cxl->desc.uapi == VFIO_CXL_UAPI_NONE) {
         g_free(cxl);
         return vfio_cxl_plain(vdev, errp);
+    }
+    if (!vfio_cxl_check_accel(cxl, errp)) {
+        goto fail;
     }
     backend = vbasedev->iommufd ? "iommufd" : NULL;
     if (backend && cxl->desc.uapi == VFIO_CXL_UAPI_V5) {

@@ -3510,6 +3510,83 @@ static void test_uapi_property(void)
                "none");
 }
 
+/* A device that realized, then a bus that does not exist: QEMU stops */
+#define STOP_AFTER_DEVICE \
+    " -device '{\"driver\":\"cxl-rp\",\"bus\":\"no-such-bus\"}'"
+
+/* cxl=off leaves the device memory unmapped and says so, once */
+static void test_cxl_off_says_so(void)
+{
+    g_autofree char *extra = NULL;
+    g_autofree char *args = NULL;
+    g_autofree char *err_out = NULL;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    cxl_accel_start(&a, "--mem-size 256M");
+    extra = cmdline(&a, NULL, ",\"bus\":\"rp0\",\"cxl\":\"off\"");
+    args = g_strconcat(extra, STOP_AFTER_DEVICE, NULL);
+    err_out = expect_startup_error(args, "no-such-bus");
+    g_assert_cmpuint(count_str(err_out, "cxl=off: the CXL device is passed "
+                               "through as plain PCI; its device memory is "
+                               "not mapped"), ==, 1);
+    cxl_accel_stop(&a);
+}
+
+/*
+ * Under KVM, when /dev/kvm opens: the decision runs at realize, and a
+ * vfio-user server's memory -- a file, ordinary memory to KVM -- is
+ * mapped without the x86 uncached warning, which is for the kernel's
+ * VM_PFNMAP (tests/unit/test-vfio-cxl-kvm.c has every verdict).
+ */
+static void test_kvm_decision(void)
+{
+    g_autofree char *extra = NULL;
+    g_autofree char *cmd = NULL;
+    g_autofree char *out = NULL;
+    g_autofree char *err_out = NULL;
+    g_autoptr(GError) err = NULL;
+    g_auto(GStrv) argv = NULL;
+    int fd, status;
+    CXLAccel a;
+
+    fd = open("/dev/kvm", O_RDWR);
+    if (fd < 0) {
+        g_test_skip("/dev/kvm cannot be opened");
+        return;
+    }
+    close(fd);
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    cxl_accel_start(&a, "--mem-size 256M");
+    extra = cmdline(&a, NULL, NULL);
+    /* Not expect_startup_error(): its -accel qtest would come first */
+    cmd = g_strdup_printf("timeout 60 %s -accel kvm -S -display none %s "
+                          "-trace vfio_cxl_kvm_decision" STOP_AFTER_DEVICE,
+                          g_getenv("QTEST_QEMU_BINARY"), extra);
+    g_shell_parse_argv(cmd, NULL, &argv, &err);
+    g_assert_no_error(err);
+    g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
+                 &err_out, &status, &err);
+    g_assert_no_error(err);
+    g_test_message("stderr: %s", err_out);
+    if (!strstr(err_out, "no-such-bus")) {
+        /* KVM itself did not come up (nested, no permission...) */
+        g_assert_nonnull(strstr(err_out, "kvm"));
+        g_test_skip("KVM does not initialize here");
+    } else {
+        g_assert_cmpuint(count_str(err_out, ": accel kvm-x86, host "
+                                   "VM_PFNMAP 0, KVM_CAP_ARM_CACHEABLE_"
+                                   "PFNMAP_SUPPORTED -1 (-1: not asked): "
+                                   "map\n"), ==, 1);
+        g_assert_null(strstr(err_out, "uncached (UC)"));
+    }
+    cxl_accel_stop(&a);
+}
+
 /*
  * The host's physical address reaches neither the guest (decoder BASE,
  * DVSEC Range Base) nor a trace; what QEMU decided is traced.
@@ -3791,6 +3868,7 @@ int main(int argc, char **argv)
     qtest_add_func("vfio-user-cxl/dma-in-flight", test_dma_in_flight);
     if (arch() == &arch_x86) {
         qtest_add_func("vfio-user-cxl/dma-copy-viommu", test_dma_copy_viommu);
+        qtest_add_func("vfio-user-cxl/kvm-decision", test_kvm_decision);
         qtest_add_func("vfio-user-cxl/server-gone", test_server_gone);
     } else {
         qtest_add_func("vfio-user-cxl/viommu-smmuv3-refused",
@@ -3830,6 +3908,7 @@ int main(int argc, char **argv)
     qtest_add_data_func("vfio-user-cxl/migration-blocked", NULL,
                         test_migration_blocked);
     qtest_add_func("vfio-user-cxl/cxl-off", test_cxl_off);
+    qtest_add_func("vfio-user-cxl/cxl-off-says-so", test_cxl_off_says_so);
     qtest_add_func("vfio-user-cxl/not-cxl", test_not_cxl);
     qtest_add_func("vfio-user-cxl/realize-failure-cleanup",
                    test_realize_failure_cleanup);
