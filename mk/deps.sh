@@ -79,6 +79,7 @@ util-linux              prog    flock
 util-linux              prog    setsid
 mount                   prog    mount
 coreutils               prog    timeout
+coreutils               prog    chroot
 libvirt-clients         prog    virsh
 libvirt-daemon          prog    libvirtd
 libvirt-daemon-driver-qemu file /usr/lib/*/libvirt/connection-driver/libvirt_driver_qemu.so

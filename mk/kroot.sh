@@ -1,37 +1,54 @@
 #!/bin/sh
-# Debian trixie build root for out-of-tree Linux modules:
-#   mk/kroot.sh
-# makes build/kroot/root, a trixie minbase root (debootstrap, mk/pin.sh's archive)
-# with gcc-14, the arm64 cross compiler and the headers of the
-# trixie-backports kernel for amd64 (installed with apt) and arm64 (unpacked,
-# it shares the amd64 linux-kbuild). Debian's 7.3 kbuild needs glibc >= 2.38
-# and gcc-14, which a bookworm host has not. Prints the root's path.
+# Debian trixie build roots, from Debian's archive only:
+#   mk/kroot.sh [kmod]       build/kroot/root: out-of-tree Linux modules and
+#                            the nested host's kernel (mk/kmod.sh,
+#                            mk/nested-kernel/), the default
+#   mk/kroot.sh cross-arm64  build/xroot-arm64/root: QEMU cross-built for
+#                            an arm64 host (mk/nested-host/cross-qemu.sh)
+# Each is a trixie minbase root (debootstrap, mk/pin.sh's archive) into
+# which mk/kroot/FLAVOUR.sh's recipe installs what its users need; that file
+# says what and why. Prints the root's path.
 #
-# The root is kept: its stamp records the script's hash and what went in, and
-# a rerun with the same script only prints the path. A new root is built
-# beside the old one and renamed into place when complete. Needs root
+# A root is kept: its stamp (ROOT/.kroot-stamp) records the hash of this
+# script and of the recipe, and what went in, and a rerun with the same
+# scripts only prints the path. A new root is built beside the old one and
+# renamed into place when complete; its users hold BASE/lock shared while
+# they use it, so it is never replaced under them. A failed or interrupted
+# build takes its processes, mounts and half-made root with it. Needs root
 # (debootstrap, chroot, mount) and debootstrap on the host.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/mk/pin.sh"
 . "$top/mk/apt-private.sh"
-# The kernel ABI the headers are for: the guest kernel's (trixie-backports).
-KABI=$GUEST_KABI
-SUITE=trixie
-PACKAGES='gcc-14 make libc6-dev libelf1t64 xz-utils kmod gcc-14-aarch64-linux-gnu'
-BACKPORTS="linux-headers-$KABI-amd64"
-FOREIGN_ARCH=arm64
-FOREIGN="linux-headers-$KABI-$FOREIGN_ARCH"
 
-base="$top/build/kroot"
+flavour=${1:-kmod}
+recipe="$top/mk/kroot/$flavour.sh"
+if [ ! -f "$recipe" ]; then
+    known=
+    for f in "$top"/mk/kroot/*.sh; do
+        f=${f##*/}
+        known="$known ${f%.sh}"
+    done
+    echo "kroot: error: no build root '$flavour' (known:$known)" >&2
+    exit 2
+fi
+# The recipe sets NAME (the root is build/NAME/root, the stamp's first
+# word), SUITE, WANT_EXTRA (more words for the stamp's first line),
+# PACKAGES and DEBOOTSTRAP_ARCH, and defines sources (prints the root's
+# sources.list), build_root (installs into $new; /proc is mounted there)
+# and stamp_lines (more lines for the stamp).
+# shellcheck source=mk/kroot/kmod.sh
+. "$recipe"
+
+base="$top/build/$NAME"
 root="$base/root"
 new="$base/root.new"
 old="$base/root.old"
 stamp_name=.kroot-stamp
-want="kroot $(sha256sum "$top/mk/kroot.sh" | cut -d' ' -f1) $KABI"
+want="$NAME $(cat "$top/mk/kroot.sh" "$recipe" | sha256sum | cut -d' ' -f1)${WANT_EXTRA:+ $WANT_EXTRA}"
 
-say() { echo "kroot: $*" >&2; }
+say() { echo "$NAME: $*" >&2; }
 step() { say "[$(($(date +%s) - start)) s] $*"; }
 
 stamp_ok() {
@@ -54,8 +71,8 @@ if ! command -v debootstrap >/dev/null; then
 fi
 
 mkdir -p "$base"
-# One builder at a time; mk/kmod.sh holds this lock shared while it
-# uses the root, so the root is never replaced under a running build.
+# One builder at a time; the root's users hold this lock shared while they
+# use the root, so the root is never replaced under a running build.
 exec 9>"$base/lock"
 flock 9
 if stamp_ok; then
@@ -63,7 +80,7 @@ if stamp_ok; then
     exit 0
 fi
 
-log="$base/kroot.log"
+log="$base/$NAME.log"
 : >"$log"
 child=
 done_ok=
@@ -124,7 +141,7 @@ run() { # COMMAND...: in its own session, its output to the log
     child=
     if [ $rc != 0 ]; then
         say "error: '$*' failed ($rc), the end of its output:"
-        tail -n 25 "$log" | sed 's/^/kroot:   /' >&2
+        tail -n 25 "$log" | sed "s/^/$NAME:   /" >&2
         return $rc
     fi
 }
@@ -141,54 +158,18 @@ remove_tree "$new"
 remove_tree "$old"
 
 step "debootstrap $SUITE minbase from $DEBIAN_MIRROR into $new"
-run debootstrap --variant=minbase --arch=amd64 "$SUITE" "$new" "$DEBIAN_MIRROR"
+run debootstrap --variant=minbase --arch="$DEBOOTSTRAP_ARCH" "$SUITE" "$new" \
+    "$DEBIAN_MIRROR"
 
-cat >"$new/etc/apt/sources.list" <<EOF
-deb $DEBIAN_MIRROR $SUITE main
-deb $DEBIAN_MIRROR $SUITE-backports main
-EOF
+sources >"$new/etc/apt/sources.list"
 cat >"$new/etc/apt/apt.conf.d/90kroot" <<EOF
 APT::Install-Recommends "false";
 Acquire::Languages "none";
 EOF
 # apt and dpkg inside the root want /proc; debootstrap made the /dev nodes.
 mount -t proc proc "$new/proc"
-step "apt-get install $PACKAGES"
-in_root apt-get -q update
-in_root apt-get -q -y install $PACKAGES
-step "apt-get install -t $SUITE-backports $BACKPORTS"
-in_root apt-get -q -y install -t "$SUITE-backports" "$BACKPORTS"
+build_root
 umount "$new/proc"
-
-# The foreign headers must be the same upload as the common headers.
-ver=$(dpkg-query --admindir="$new/var/lib/dpkg" -W -f '${Version}' \
-      "linux-headers-$KABI-common")
-step "fetching $FOREIGN:$FOREIGN_ARCH $ver"
-apt="$base/apt"
-debs="$base/debs"
-mkdir -p "$apt" "$debs"
-printf 'deb [arch=%s] %s %s-backports main\n' "$FOREIGN_ARCH" \
-    "$DEBIAN_MIRROR" "$SUITE" >"$apt/sources.list"
-deb="$debs/${FOREIGN}_$(echo "$ver" | sed 's/:/%3a/')_$FOREIGN_ARCH.deb"
-if [ ! -f "$deb" ]; then
-    # A private apt configuration: the host's sources and dpkg stay untouched.
-    set -- -c "$(apt_private_conf "$apt" "$FOREIGN_ARCH")"
-    run apt-get "$@" -q update
-    cd "$debs"
-    run apt-get "$@" -q download "$FOREIGN:$FOREIGN_ARCH=$ver"
-    cd "$top"
-    if [ ! -f "$deb" ]; then
-        say "error: apt-get download made no $deb"
-        exit 1
-    fi
-fi
-dpkg-deb -x "$deb" "$new"
-for l in scripts tools; do
-    if [ ! -e "$new/usr/src/$FOREIGN/$l/" ]; then
-        say "error: $FOREIGN/$l does not resolve to the amd64 linux-kbuild"
-        exit 1
-    fi
-done
 
 # Nothing of the archive needs to stay in the root.
 in_root apt-get clean
@@ -196,8 +177,7 @@ rm -rf "$new"/var/lib/apt/lists/*
 
 {
     echo "$want"
-    echo "abi $KABI"
-    echo "foreign $(basename "$deb") $(sha256sum "$deb" | cut -d' ' -f1)"
+    stamp_lines
     dpkg-query --admindir="$new/var/lib/dpkg" -W \
         -f 'package ${Package}:${Architecture} ${Version}\n'
 } >"$new/$stamp_name"
