@@ -9,7 +9,7 @@ export QEMU_TARBALL TARGETS QEMU_CONFIGURE_EXTRA
 # make run's guest: arm64 (aarch64 virt) or amd64 (x86_64 q35)
 ARCH ?= arm64
 
-.PHONY: all run demo bench check check-host check-host-debug check-deps check-debian fuzz coverage series series-check deps base assemble build refresh-patches clean distclean help
+.PHONY: all run demo bench check check-host check-host-arm64 check-host-debug check-deps check-debian fuzz coverage series series-check deps base assemble build refresh-patches clean distclean help
 
 all: build
 
@@ -22,6 +22,9 @@ help:
 	@echo "make check-host       build, then boot Linux 7.3 as a nested host under"
 	@echo "                      q35 with contrib/vfio-cxl-pci, and drive the"
 	@echo "                      accelerator through its VFIO (in make check too)"
+	@echo "make check-host-arm64 boot Linux 7.3 arm64 as a nested host at EL2 under"
+	@echo "                      virt, and run our QEMU cross-built for aarch64 in it,"
+	@echo "                      under qtest and under KVM (not in CI: see the README)"
 	@echo "make check-host-debug the same on the DEBUG=1 test kernel (lockdep, KASAN,"
 	@echo "                      kmemleak, hung tasks), with the driver fuzzer; needs"
 	@echo "                      DEBUG=1 mk/nested-kernel/build.sh first (not in CI)"
@@ -66,6 +69,9 @@ check: build
 
 check-host: build
 	@mk/check-host-suite.sh
+
+check-host-arm64: build
+	@CHECK_HOST_ARCH=arm64 mk/check-host-suite.sh
 
 check-host-debug: build
 	@mk/nested-host/check-host-debug.sh

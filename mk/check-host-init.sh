@@ -9,6 +9,7 @@
 # outer script has a prefix:
 #   HOSTBED: what the init did        TAP NAME: a test program's output
 #   DMESG: the kernel log             RESULT NAME VALUE: facts to check
+#   S2MAP: a stage-2 mapping KVM made in the CXL window (arm64)
 # The accelerator is found by its PCI IDs (contrib/cxl-accel-driver).
 /bin/busybox mkdir -p /usr/bin /sbin /usr/sbin /proc /sys /dev /img /tmp
 /bin/busybox --install -s
@@ -124,6 +125,27 @@ say "bound to '$bound', IOMMU group $group: /dev/vfio: $(ls /dev/vfio | tr '\n' 
 window=$(sed -n 's/^ *\([0-9a-f]*\)-[0-9a-f]* : CXL Window.*/0x\1/p' /proc/iomem | head -n1)
 result window "$window"
 
+# arm64 (hostbed.s2trace=1): every stage-2 mapping KVM makes of the CXL
+# window, with its attributes (kvm_pgtable_stage2_map's arguments: the
+# guest's IPA, size, host PA and enum kvm_pgtable_prot, in x1..x4), as
+# S2MAP: lines after the programs. KVM decides a mapping's memory type
+# there: Device and Normal-NC are bits of prot, cacheable is neither.
+s2=/sys/kernel/tracing
+if [ "$(arg hostbed.s2trace)" = 1 ] && [ -n "$window" ]; then
+    wend=$(sed -n 's/^ *[0-9a-f]*-\([0-9a-f]*\) : CXL Window.*/0x\1/p' /proc/iomem | head -n1)
+    mkdir -p $s2
+    mount -t tracefs nodev $s2 2>/dev/null
+    if echo 'p:cxlbed/s2map kvm_pgtable_stage2_map ipa=%x1:x64 size=%x2:x64 pa=%x3:x64 prot=%x4:x64' \
+            >> $s2/kprobe_events 2>/dev/null &&
+       echo "pa >= $window && pa <= $wend" > $s2/events/cxlbed/s2map/filter &&
+       echo 1 > $s2/events/cxlbed/s2map/enable; then
+        result s2trace on
+    else
+        result s2trace "unavailable"
+        say "cannot trace kvm_pgtable_stage2_map: $(grep -c kvm_pgtable_stage2_map /proc/kallsyms) kallsyms matches"
+    fi
+fi
+
 # The test image: the only virtio disk.
 n=0
 while [ ! -b /dev/vda ] && [ $n -lt 50 ]; do
@@ -141,7 +163,18 @@ mount -t tmpfs -o size=64m tmpfs /img/tmp
 # This run's programs (appended to the initramfs) over the image's empty
 # /hostbed.
 mount --bind /hostbed /img/hostbed
+# A foreign busybox's applets could not be listed where the image was
+# made: their links go to a tmpfs
+if [ ! -e /img/bin/env ]; then
+    mount -t tmpfs -o size=1m tmpfs /img/usr/bin
+    chroot /img /bin/busybox --install -s /usr/bin
+fi
 say "image mounted: $(cat /img/etc/hostbed-release 2>/dev/null)"
+qemu=/usr/local/bin/$(arg hostbed.qemu)
+# The bare-metal guest of the qtest's host/kvm/ cases, where KVM is
+kvm_guest=/hostbed/tests/cxl-kvm-guest.elf
+[ -e /dev/kvm ] && [ -e "/img$kvm_guest" ] || kvm_guest=""
+result kvm "$([ -e /dev/kvm ] && echo yes || echo no)"
 
 # A program that hangs is stopped after hostbed.timeout seconds
 ptimeout=$(arg hostbed.timeout)
@@ -156,14 +189,14 @@ while read -r name args; do
     say "running $name $args"
     t0=$(uptime_s)
     # shellcheck disable=SC2086
-    timeout -k 10 "${ptimeout:-600}" chroot /img /bin/env -i PATH=/usr/local/bin:/usr/bin:/bin \
+    timeout -k 10 "${ptimeout:-600}" chroot /img /bin/busybox env -i PATH=/usr/local/bin:/usr/bin:/bin \
         HOME=/tmp TMPDIR=/tmp LD_LIBRARY_PATH=/hostbed/lib \
         CXL_HOST_BDF="$bdf" CXL_HOST_GROUP="$group" CXL_HOST_DRIVER="$driver" \
         CXL_HOST_WINDOW="$window" CXL_HOST_PATTERN="$(arg hostbed.pattern)" \
         CXL_HOST_WINDOW_SIZE="$(arg hostbed.window_size)" \
         ${uapi:+CXL_HOST_UAPI=$uapi} \
-        ${iommufd:+CXL_HOST_IOMMUFD=1} \
-        QTEST_QEMU_BINARY=/usr/local/bin/qemu-system-x86_64 \
+        ${iommufd:+CXL_HOST_IOMMUFD=1} ${kvm_guest:+CXL_HOST_KVM_GUEST=$kvm_guest} \
+        QTEST_QEMU_BINARY="$qemu" \
         QEMU_DATA_DIR=/usr/local/share/qemu \
         "/hostbed/tests/$name" $args < /dev/null > /tmp/out 2>&1
     rc=$?
@@ -172,5 +205,10 @@ while read -r name args; do
     say "$name exited $rc after $(echo "$(uptime_s) $t0" | awk '{printf "%.2f", $1 - $2}') s"
 done < /hostbed/list
 
+if [ "$(cat $s2/events/cxlbed/s2map/enable 2>/dev/null)" = 1 ]; then
+    echo 0 > $s2/events/cxlbed/s2map/enable
+    grep -v '^#' $s2/trace | sed 's/^/S2MAP: /'
+fi
+mountpoint -q /img/usr/bin && umount /img/usr/bin
 umount /img/hostbed /img/tmp /img/sys /img/proc /img/dev /img
 finish

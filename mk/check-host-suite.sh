@@ -1,9 +1,11 @@
 #!/bin/sh
 # make check-host: the host side on a real kernel. Builds the host driver
-# (contrib/vfio-cxl-pci) for amd64, which the nested host loads, and for
-# arm64, which is only built (the first CXL Type-2 hosts are arm64; see the
-# docs for why the nested run is x86_64 only), and the qtest; then boots
-# the nested host of mk/check-host.sh once per configuration:
+# (contrib/vfio-cxl-pci) for amd64 and arm64 and the qtest; then boots the
+# nested host of mk/check-host.sh once per configuration. The nested host
+# is amd64 (q35); with CHECK_HOST_ARCH=arm64 (make check-host-arm64) it is
+# arm64 (virt, at EL2 with KVM), running our QEMU cross-built for aarch64
+# (mk/nested-host/cross-qemu.sh), in the configurations default and
+# no-s2fwb. The configurations:
 #   default  the driver's checker and the qtest's host/ tests
 #   refused  a device without a committed decoder, and one that is no CXL
 #            device: refused at probe, the reason logged, the host goes on;
@@ -16,6 +18,8 @@
 #            with the inner QEMU behind iommufd. Only where the test
 #            kernel was built (about 30 minutes, once): said and skipped
 #            otherwise
+#   no-s2fwb (arm64) a CPU without FEAT_S2FWB: KVM refuses the device
+#            memory, and so does the inner QEMU under KVM
 # CHECK_HOST_CONFIGS="NAME..." runs only those (e.g. CHECK_HOST_CONFIGS=v5).
 # CHECK_HOST_VARIANT=debug (make check-host-debug, mk/nested-host/): every
 # configuration on the DEBUG=1 test kernel, the driver built against it
@@ -27,9 +31,14 @@
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-configs=${CHECK_HOST_CONFIGS:-default refused 64g v5 iommufd}
+arch=${CHECK_HOST_ARCH:-amd64}
+if [ "$arch" = arm64 ]; then
+    configs=${CHECK_HOST_CONFIGS:-default no-s2fwb}
+else
+    configs=${CHECK_HOST_CONFIGS:-default refused 64g v5 iommufd}
+fi
 variant=${CHECK_HOST_VARIANT:-}
-out=${CHECK_HOST_OUT:-"$top/build/check-host"}
+out=${CHECK_HOST_OUT:-"$top/build/check-host$([ "$arch" = amd64 ] || echo "-$arch")"}
 runs="$out/runs"
 rm -rf "$runs"
 mkdir -p "$runs"
@@ -48,16 +57,24 @@ own() {
     fi
 }
 
-for arch in amd64 arm64; do
-    "$top/mk/kmod.sh" vfio_cxl_pci "$arch" > "$runs/kmod-$arch.log" 2>&1
+for karch in amd64 arm64; do
+    "$top/mk/kmod.sh" vfio_cxl_pci "$karch" > "$runs/kmod-$karch.log" 2>&1
     rc=$?
-    own "vfio_cxl_pci.ko builds for Linux 7.3 $arch" $rc
-    [ $rc = 0 ] || sed 's/^/       /' "$runs/kmod-$arch.log" | tail -n 20
+    own "vfio_cxl_pci.ko builds for Linux 7.3 $karch" $rc
+    [ $rc = 0 ] || sed 's/^/       /' "$runs/kmod-$karch.log" | tail -n 20
 done
-ko="$top/build/kmod/vfio_cxl_pci/amd64/vfio_cxl_pci.ko"
-qtest="$top/build/obj/tests/qtest/vfio-user-cxl-test"
-ninja -C "$top/build/obj" tests/qtest/vfio-user-cxl-test > "$runs/ninja.log" 2>&1
-own "the qtest builds" $?
+ko="$top/build/kmod/vfio_cxl_pci/$arch/vfio_cxl_pci.ko"
+if [ "$arch" = arm64 ]; then
+    t0=$(date +%s)
+    xobj=$("$top/mk/nested-host/cross-qemu.sh" build 2> "$runs/cross-qemu.log")
+    own "our QEMU and the qtest build for aarch64 ($(($(date +%s) - t0)) s)" $?
+    qtest="$xobj/tests/qtest/vfio-user-cxl-test"
+else
+    qtest="$top/build/obj/tests/qtest/vfio-user-cxl-test"
+    ninja -C "$top/build/obj" tests/qtest/vfio-user-cxl-test > "$runs/ninja.log" 2>&1
+    own "the qtest builds" $?
+fi
+export CHECK_HOST_ARCH="$arch"
 
 if [ -n "$variant" ]; then
     # Every configuration on that test kernel, with the driver built for it
@@ -101,7 +118,7 @@ if [ -f "$ko" ] && [ -x "$qtest" ]; then
         # Keep this run's logs: the next run starts afresh
         mkdir -p "$runs/$config"
         cp -r "$out/tap" "$out/"*.log "$runs/$config/" 2>/dev/null
-        grep -E '^(ok  |FAIL|       not ok|       skipped:|check-host: timings)' "$runs/$config.log"
+        grep -E '^(ok  |FAIL|       not ok|       skipped:|check-host: (timings|kvm|bench|stage 2))' "$runs/$config.log"
         last=$(tail -n1 "$runs/$config.log")
         re='^\([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$'
         p=$(echo "$last" | sed -n "s/$re/\\1/p")

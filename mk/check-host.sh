@@ -1,14 +1,21 @@
 #!/bin/sh
-# make check-host: the host side on a real kernel. Our qemu-system-x86_64
-# (q35, UEFI, ACPI, TCG) boots Debian's Linux 7.3 as a nested *host*, with
-# the emulated accelerator passed through over vfio-user behind a pxb-cxl
-# and a cxl-rp (the topology of `mk/demo.sh amd64`) and an Intel IOMMU;
-# inside it the accelerator is bound to a host driver and test programs
-# drive it through the kernel's VFIO -- among them our QEMU itself, under
-# the qtest accelerator. Ends with "N passed, N failed, N skipped".
-#   mk/check-host.sh [--driver MODULE.ko] [--driver-name NAME]
+# make check-host: the host side on a real kernel. Our QEMU (TCG, UEFI,
+# ACPI) boots Debian's Linux 7.3 as a nested *host*, with the emulated
+# accelerator passed through over vfio-user behind a pxb-cxl and a cxl-rp
+# (the topology of `mk/demo.sh`) and an IOMMU; inside it the accelerator is
+# bound to a host driver and test programs drive it through the kernel's
+# VFIO -- among them our QEMU itself, under the qtest accelerator and, on
+# arm64, under KVM. Ends with "N passed, N failed, N skipped".
+#   amd64 (the default): qemu-system-x86_64 -M q35 with an Intel IOMMU
+#   arm64 (--arch arm64, make check-host-arm64): qemu-system-aarch64 -M virt
+#         with virtualization=on, so that the nested host runs at EL2 and has
+#         KVM, and a virtio-iommu; inside it our QEMU cross-built for aarch64
+#         (mk/nested-host/cross-qemu.sh)
+#   mk/check-host.sh [--arch amd64|arm64] [--config NAME]
+#                    [--driver MODULE.ko] [--driver-name NAME]
 #                    [--program PATH]... [--timeout SECONDS]
 # Inputs (options win over the environment):
+#   CHECK_HOST_ARCH=amd64|arm64  the nested host's architecture
 #   HOST_DRIVER=MODULE.ko  the host driver to load (default: none, the
 #                          accelerator goes to the kernel's vfio-pci)
 #   HOST_DRIVER_NAME=NAME  its PCI driver's name, for driver_override
@@ -67,15 +74,17 @@ driver=${HOST_DRIVER:-} driver_name=${HOST_DRIVER_NAME:-}
 driver_args=${HOST_DRIVER_ARGS:-}
 programs=${CHECK_HOST_PROGRAMS:-}
 timeout=${CHECK_HOST_TIMEOUT:-900}
-config=default
+config=default arch=${CHECK_HOST_ARCH:-amd64}
 while [ $# -gt 0 ]; do
     case "$1" in
+    --arch) arch=${2:?}; shift ;;
     --config) config=${2:?}; shift ;;
     --driver) driver=${2:?}; shift ;;
     --driver-name) driver_name=${2:?}; shift ;;
     --program) programs="$programs ${2:?}"; shift ;;
     --timeout) timeout=${2:?}; shift ;;
-    *) echo "usage: mk/check-host.sh [--config default|refused|64g|v5|iommufd|fuzz]" \
+    *) echo "usage: mk/check-host.sh [--arch amd64|arm64]" \
+            "[--config default|refused|64g|v5|iommufd|fuzz|no-s2fwb]" \
             "[--driver MODULE.ko] [--driver-name NAME]" \
             "[--program PATH]... [--timeout SECONDS]" >&2
        exit 2 ;;
@@ -100,6 +109,19 @@ done
 #   fuzz     the default hardware and the driver fuzzer alone, first, so
 #            that on the debug kernel lockdep (which reports once per
 #            boot) is still on for it; then the outer QEMU's unplug
+#   no-s2fwb arm64: the default hardware on a CPU without FEAT_S2FWB
+#            (neoverse-n1), where KVM cannot map cacheable PFNMAP memory:
+#            the checker sees KVM refuse the memory slot, and the inner
+#            QEMU refuses the device under KVM
+# On arm64 the CPU is -cpu max (S2FWB and DIC: KVM maps device memory
+# cacheable at stage 2), and the KVM guest's tests run (the qtest's
+# host/kvm/ cases, contrib's bare-metal guest); the nested host traces
+# each stage-2 mapping of device memory that KVM makes.
+case "$arch" in
+amd64) qarch=x86_64 cpu=max ;;
+arm64) qarch=aarch64 cpu=max ;;
+*) die "unknown architecture '$arch' (amd64 or arm64)" ;;
+esac
 MEM_SIZE=256M WINDOW=4G expect_bound=1 accel_members="" extra_devices=""
 accel_args=""
 glib_args="" check_args="" expect_uapi="" test_kernel=${CHECK_HOST_KERNEL:-}
@@ -113,7 +135,7 @@ refused)
     # IOMMU, tens of seconds at 64 GiB: only the qtest's tests of size
     # and memory, which the default run does not cover at this size.
     MEM_SIZE=64G WINDOW=128G accel_args="--block-at start"
-    glib_args="-p /x86_64/vfio-user-cxl/host/memory -p /x86_64/vfio-user-cxl/host/size" ;;
+    glib_args="-p /$qarch/vfio-user-cxl/host/memory -p /$qarch/vfio-user-cxl/host/size" ;;
 v5)
     accel_args="--block-at middle"
     driver_args="${driver_args:+$driver_args }uapi=v5" check_args="--v5 "
@@ -126,8 +148,14 @@ iommufd)
 fuzz)
     CHECK_HOST_CHECKER=0 programs="" fuzz_args=${CHECK_HOST_FUZZ:-"--seed 1"}
     fuzz_args="$fuzz_args --unplug" ;;
-*) die "unknown configuration '$config' (default, refused, 64g, v5, iommufd or fuzz)" ;;
+no-s2fwb)
+    [ "$arch" = arm64 ] || die "no-s2fwb is an arm64 configuration"
+    cpu=neoverse-n1 accel_args="--cache-capable"
+    glib_args="-p /$qarch/vfio-user-cxl/host/kvm/cacheable-check" ;;
+*) die "unknown configuration '$config' (default, refused, 64g, v5, iommufd, fuzz or no-s2fwb)" ;;
 esac
+[ "$arch" = amd64 ] || [ -z "$test_kernel" ] ||
+    die "the test kernels (mk/nested-kernel) are amd64 only"
 [ -z "$test_kernel" ] || [ -f "$test_kernel/vmlinuz" ] ||
     die "no test kernel in $test_kernel (mk/nested-kernel/build.sh)"
 [ -z "$driver" ] || [ -f "$driver" ] || die "no host driver $driver"
@@ -140,7 +168,7 @@ for p in $programs; do
     [ -x "$p" ] || die "test program $p is not an executable"
 done
 
-out=${CHECK_HOST_OUT:-"$top/build/check-host"}
+out=${CHECK_HOST_OUT:-"$top/build/check-host$([ "$arch" = amd64 ] || echo "-$arch")"}
 nested="$out/nested"
 [ -z "$test_kernel" ] || nested="$out/nested-$(basename "$test_kernel")"
 obj="$top/build/obj"
@@ -173,39 +201,62 @@ trap 'exit 143' TERM
 MODULES='libnvdimm cxl_pmem cxl_mem cxl_acpi cxl_pci
 vfio vfio_iommu_type1 irqbypass vfio_pci_core vfio_pci
 virtio_blk ext4'
-# The test kernel has all of them built in
-[ -z "$test_kernel" ] || MODULES=''
 # The pc-bios files our QEMU opens for -M q35 under qtest: bios-256k.bin
 # only (strace; kvmvapic.bin is optional and Debian's +ds has none); the
 # other ROMs are small and a test may add a device that wants one.
 QEMU_DATA='bios-256k.bin bios.bin vgabios-stdvga.bin efi-virtio.rom efi-e1000e.rom'
+# Where the programs that run in the nested host come from: this machine
+# (amd64), or the arm64 cross build root, whose libraries they load
+sysroot=""
+if [ "$arch" = arm64 ]; then
+    # virtio_iommu first: a device probed before its IOMMU is deferred,
+    # and binding it through drivers_probe fails until the IOMMU is there.
+    # irqbypass (and KVM) are built in.
+    MODULES='virtio_iommu libnvdimm cxl_pmem cxl_mem cxl_acpi cxl_pci
+vfio vfio_iommu_type1 vfio_pci_core vfio_pci
+virtio_blk ext4'
+    # -M virt under qtest: only the virtio NIC's ROM
+    QEMU_DATA='efi-virtio.rom'
+    obj=$("$top/mk/nested-host/cross-qemu.sh" build) ||
+        die "our QEMU does not build for aarch64 (mk/nested-host/cross-qemu.sh)"
+    sysroot=$("$top/mk/nested-host/cross-qemu.sh" root)
+fi
+# The test kernel has all of them built in
+[ -z "$test_kernel" ] || MODULES=''
 
 # --- the nested host: kernel, initramfs, test image (cached) ---------------
 debs="$top/build/guest/debs"
-kdeb() { ls "$debs/$1-$GUEST_KABI-amd64_"*_amd64.deb 2>/dev/null | head -n1; }
+kdeb() { ls "$debs/$1-$GUEST_KABI-${arch}_"*_"$arch".deb 2>/dev/null | head -n1; }
 if [ -z "$(kdeb linux-binary)" ] || [ -z "$(kdeb linux-modules)" ] ||
-   [ -z "$(ls "$debs"/busybox-static_*_amd64.deb 2>/dev/null)" ]; then
-    say "fetching Debian's Linux $GUEST_KABI amd64 (mk/guest.sh)"
-    "$top/mk/guest.sh" amd64 > /dev/null
+   [ -z "$(ls "$debs"/busybox-static_*_"$arch".deb 2>/dev/null)" ]; then
+    say "fetching Debian's Linux $GUEST_KABI $arch (mk/guest.sh)"
+    "$top/mk/guest.sh" "$arch" > /dev/null
 fi
-busybox_deb=$(ls "$debs"/busybox-static_*_amd64.deb | head -n1)
-qemu_bin="$obj/qemu-system-x86_64"
+busybox_deb=$(ls "$debs"/busybox-static_*_"$arch".deb | head -n1)
+qemu_name=qemu-system-$qarch
+qemu_bin="$obj/$qemu_name"
 [ -x "$qemu_bin" ] && [ -s "$qemu_bin" ] || die "no $qemu_bin (or being linked): run make"
 t0=$(now)
 # Every input: the packages, our QEMU and what it loads, this script and
 # the nested host's init.
-libs() { # PROGRAM: the absolute paths of the libraries and loader it needs
-    ldd "$1" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) .*/\1/p'
+libs() { # PROGRAM: the absolute paths (in $sysroot) of the libraries and loader it needs
+    if [ -n "$sysroot" ]; then
+        "$top/mk/nested-host/cross-qemu.sh" libs "$1"
+    else
+        ldd "$1" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) .*/\1/p'
+    fi
 }
+# QEMU's data files are the same for every architecture: this machine's build's
+bundle="$top/build/obj/qemu-bundle/usr/local/share/qemu"
 data_files() {
     for f in $QEMU_DATA; do
-        readlink -f "$obj/qemu-bundle/usr/local/share/qemu/$f"
+        readlink -f "$bundle/$f"
     done
 }
 # shellcheck disable=SC2046
 stamp=$(sha256sum "$(kdeb linux-binary)" "$(kdeb linux-modules)" "$busybox_deb" \
         ${test_kernel:+"$test_kernel/vmlinuz"} \
-        "$qemu_bin" $(libs "$qemu_bin") $(data_files) "$top/mk/check-host.sh" \
+        "$qemu_bin" $(libs "$qemu_bin" | sed "s|^|$sysroot|") $(data_files) "$top/mk/check-host.sh" \
         "$top/mk/check-host-init.sh" | sha256sum | cut -d' ' -f1)
 
 build_nested() {
@@ -261,18 +312,21 @@ build_nested() {
     # ldd names, its data files where an installed QEMU looks (beside
     # ../share/qemu of its binary), busybox for the test scripts.
     img="$tmp/image"
-    mkdir -p "$img/usr/local/bin" "$img/usr/local/share/qemu" "$img/bin" \
+    mkdir -p "$img/usr/local/bin" "$img/usr/local/share/qemu" "$img/bin" "$img/usr/bin" \
         "$img/dev" "$img/proc" "$img/sys" "$img/tmp" "$img/hostbed" "$img/etc"
-    cp "$qemu_bin" "$img/usr/local/bin/qemu-system-x86_64"
+    cp "$qemu_bin" "$img/usr/local/bin/$qemu_name"
     for l in $(libs "$qemu_bin"); do
         mkdir -p "$img$(dirname "$l")"
-        cp -L "$l" "$img$l"
+        cp -L "$sysroot$l" "$img$l"
     done
     for f in $QEMU_DATA; do
-        cp -L "$obj/qemu-bundle/usr/local/share/qemu/$f" "$img/usr/local/share/qemu/"
+        cp -L "$bundle/$f" "$img/usr/local/share/qemu/"
     done
     cp "$root/bin/busybox" "$img/bin/busybox"
-    for a in $("$img/bin/busybox" --list); do
+    # Its applets as links; a foreign busybox cannot list them here, so
+    # the nested host's init installs them at boot (into a tmpfs)
+    ln -s busybox "$img/bin/sh"
+    for a in $("$img/bin/busybox" --list 2>/dev/null); do
         [ -e "$img/bin/$a" ] || ln -s busybox "$img/bin/$a"
     done
     chmod 1777 "$img/tmp"
@@ -305,18 +359,34 @@ mkdir -p "$run/hostbed/tests" "$run/hostbed/lib" "$run/lib/modules"
 add_program() { # PATH ARGS  (@BDF@ in ARGS: the accelerator's address)
     _n=${1##*/}
     cp "$1" "$run/hostbed/tests/$_n"
-    if ldd "$1" > /dev/null 2>&1; then
+    # A dynamic executable (of either architecture) has an interpreter
+    if readelf -l "$1" 2>/dev/null | grep -q 'program interpreter'; then
         for _l in $(libs "$1"); do
             # The image has our QEMU's libraries at their paths; the rest
             # go to /hostbed/lib (LD_LIBRARY_PATH)
             libs "$qemu_bin" | grep -qxF "$_l" ||
-                cp -L "$_l" "$run/hostbed/lib/"
+                cp -L "$sysroot$_l" "$run/hostbed/lib/"
         done
     fi
     echo "$_n $2" >> "$run/hostbed/list"
 }
+# A C program for the nested host, static: this machine's gcc, or the
+# arm64 cross compiler of mk/nested-host/cross-qemu.sh
+host_cc() { # GCC-ARGS...
+    if [ "$arch" = arm64 ]; then
+        "$top/mk/nested-host/cross-qemu.sh" cc "$@"
+    else
+        gcc "$@"
+    fi
+}
 check_c="$top/contrib/vfio-cxl-pci/vfio-cxl-check.c"
 [ "${CHECK_HOST_CHECKER:-1}" != 0 ] || check_c=/nonexistent
+build_checker() { # OUT
+    # shellcheck disable=SC2086
+    host_cc -static -O2 -Wall -I"$top/contrib/vfio-cxl-pci" \
+        -I"$top/contrib/vfio-cxl-pci/user" -I"$top/include/hw/vfio" \
+        -o "$1" "$check_c" "$top/contrib/vfio-cxl-pci/cxl_shadow.c" ${CHECK_HOST_CFLAGS:-}
+}
 if [ "$config" = refused ]; then
     # Nothing to drive: only what the driver refused, and why
     cp "$top/mk/tap-lib.sh" "$run/hostbed/tests/tap-lib.sh"
@@ -326,26 +396,20 @@ if [ "$config" = refused ]; then
     programs=""
     # For its v5 part: the driver to load again, and the checker
     [ -z "$driver" ] || cp "$driver" "$run/hostbed/tests/host-driver.ko"
-    if [ -f "$check_c" ]; then
-        gcc -static -O2 -Wall -I"$top/contrib/vfio-cxl-pci" \
-            -I"$top/contrib/vfio-cxl-pci/user" -I"$top/include/hw/vfio" \
-            -o "$run/hostbed/tests/vfio-cxl-check" \
-            "$check_c" "$top/contrib/vfio-cxl-pci/cxl_shadow.c" ${CHECK_HOST_CFLAGS:-}
-    fi
+    [ ! -f "$check_c" ] || build_checker "$run/hostbed/tests/vfio-cxl-check" ||
+        die "vfio-cxl-check does not build"
 elif [ -f "$check_c" ]; then
-    gcc -static -O2 -Wall -I"$top/contrib/vfio-cxl-pci" \
-        -I"$top/contrib/vfio-cxl-pci/user" -I"$top/include/hw/vfio" \
-        -o "$tmp/vfio-cxl-check" \
-        "$check_c" "$top/contrib/vfio-cxl-pci/cxl_shadow.c" ${CHECK_HOST_CFLAGS:-}
+    build_checker "$tmp/vfio-cxl-check" || die "vfio-cxl-check does not build"
     add_program "$tmp/vfio-cxl-check" "$check_args@BDF@"
 fi
-if [ "$config" != refused ] && [ "${CHECK_HOST_CHECKER:-1}" != 0 ] &&
+# The smoke programs speak x86 port I/O: amd64 only
+if [ "$arch" = amd64 ] && [ "$config" != refused ] && [ "${CHECK_HOST_CHECKER:-1}" != 0 ] &&
    { [ ! -f "$check_c" ] || [ "${CHECK_HOST_SMOKE:-}" = 1 ]; }; then
     gcc -static -O2 -Wall -Wextra -I"$top/contrib/vfio-user-cxl-accel" \
         -o "$tmp/check-host-smoke" "$top/contrib/check-host/check-host-smoke.c"
     add_program "$tmp/check-host-smoke" @BDF@
 fi
-if [ "$config" != refused ] && [ "$config" != fuzz ]; then
+if [ "$arch" = amd64 ] && [ "$config" != refused ] && [ "$config" != fuzz ]; then
     cp "$top/mk/check-host-qtest.sh" "$tmp/check-host-qtest"
     chmod +x "$tmp/check-host-qtest"
     add_program "$tmp/check-host-qtest" ""
@@ -359,11 +423,19 @@ for p in $programs; do
 done
 # The fuzzer last: with --unplug the accelerator is gone after it
 if [ -n "$fuzz_args" ]; then
-    gcc -static -O2 -Wall -Wextra -pthread -I"$top/contrib/vfio-cxl-pci" \
+    host_cc -static -O2 -Wall -Wextra -pthread -I"$top/contrib/vfio-cxl-pci" \
         -o "$tmp/vfio-cxl-fuzz" \
         "$top/contrib/vfio-cxl-pci/vfio-cxl-fuzz.c" ||
         die "vfio-cxl-fuzz does not build"
     add_program "$tmp/vfio-cxl-fuzz" "$fuzz_args @BDF@"
+fi
+# The bare-metal guest the qtest's host/kvm/ cases run under KVM
+kvm_guest_src="$top/tests/qtest/cxl-kvm-guest"
+if [ "$arch" = arm64 ]; then
+    host_cc -ffreestanding -nostdlib -static -O2 -T "$kvm_guest_src/guest.ld" \
+        -o "$run/hostbed/tests/cxl-kvm-guest.elf" \
+        "$kvm_guest_src/boot.S" "$kvm_guest_src/guest.c" ||
+        die "the KVM guest (tests/qtest/cxl-kvm-guest) does not build"
 fi
 append_driver=""
 if [ -n "$driver" ]; then
@@ -385,7 +457,7 @@ t_programs=$(secs "$t0" "$(now)")
 
 # --- boot ------------------------------------------------------------------
 guest=$nested       # guest_run's kernel
-guest_setup amd64 "$tmp"
+guest_setup "$arch" "$tmp"
 PATTERN_OFF=0x100000
 pattern=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 ACCEL_ARGS="${ACCEL_ARGS:+$ACCEL_ARGS }$accel_args"
@@ -410,10 +482,13 @@ alloc_outer=$(du -k "$tmp/devmem" | cut -f1)
 # kernel's IO-APIC check through interrupt remapping, which then panics
 # (seen at a load of 6 on 2 cores). panic=1 and -no-reboot: a panic ends
 # the run at once instead of at the timeout.
-append="intel_iommu=on no_timer_check panic=1 hostbed.pattern=$PATTERN_OFF:$pattern"
+append="panic=1 hostbed.pattern=$PATTERN_OFF:$pattern hostbed.qemu=$qemu_name"
+[ "$arch" != amd64 ] || append="$append intel_iommu=on no_timer_check"
 # The inner QEMU's CXL window must hold the device memory (64g)
 append="$append hostbed.window_size=$WINDOW"
-[ -n "$driver" ] || append="$append intel_iommu=sp_off"
+[ -n "$driver" ] || [ "$arch" != amd64 ] || append="$append intel_iommu=sp_off"
+# arm64: what KVM maps at stage 2 in the CXL window, traced
+[ "$arch" != arm64 ] || append="$append hostbed.s2trace=1"
 append="$append hostbed.timeout=${CHECK_HOST_PROGRAM_TIMEOUT:-600} $append_driver"
 # The inner QEMU behind iommufd (the qtest's $CXL_HOST_IOMMUFD)
 [ "$config" != iommufd ] || append="$append hostbed.iommufd=1"
@@ -421,7 +496,18 @@ append="$append hostbed.timeout=${CHECK_HOST_PROGRAM_TIMEOUT:-600} $append_drive
 # reports are KERN_WARNING) on the console too, for a host that never
 # gets as far as printing its kernel log
 [ "${CHECK_HOST_DEBUG:-}" != 1 ] || append="$append hostbed.kmemleak=1 loglevel=5"
-set -- -no-reboot -device intel-iommu,caching-mode=on \
+# arm64: EL2 for the nested host (virtualization=on) and GICv3, which KVM
+# needs for its in-kernel interrupt controller; virtio-iommu, whose map
+# notifications the outer QEMU follows (its SMMUv3 sends none) and whose
+# ACPI VIOT covers the pxb-cxl bus
+# (../shared/reference/host-kernel-facts.md, section 10)
+if [ "$arch" = arm64 ]; then
+    machine="$machine,virtualization=on,gic-version=3"
+    iommu="virtio-iommu-pci" iommu_name=virtio-iommu
+else
+    iommu="intel-iommu,caching-mode=on" iommu_name=intel-iommu
+fi
+set -- -no-reboot -device "$iommu" \
     -M "$machine,cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=$WINDOW" \
     -device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1,hdm_for_passthrough=off \
     -device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2 \
@@ -432,11 +518,11 @@ set -- -no-reboot -device intel-iommu,caching-mode=on \
 # shellcheck disable=SC2086
 set -- "$@" $extra_devices
 say "booting Debian's Linux $(cat "$nested/release") as a nested host" \
-    "(TCG, intel-iommu; the accelerator to ${driver_name:-${driver:+the driver of }${driver:-vfio-pci}})"
+    "(TCG, -cpu $cpu, $iommu_name; the accelerator to ${driver_name:-${driver:+the driver of }${driver:-vfio-pci}})"
 t_boot=$(now)
 (
     GUEST_WRAP="exec timeout $timeout"
-    GUEST_MEM=${CHECK_HOST_MEM:-2G}
+    GUEST_MEM=${CHECK_HOST_MEM:-2G} GUEST_CPU=$cpu
     guest_run "$tmp/initrd" "$append" "$@"
 ) < /dev/null > "$out/console.raw" 2>&1 &
 qemu_pid=$!
@@ -550,6 +636,25 @@ outer_checks() {
         check "the nested host's programs said what they wrote into device memory ($(wc -l < "$tmp/expect") expect-devmem lines)" \
             test -s "$tmp/expect"
     fi
+    if [ "$arch" = arm64 ]; then
+        check "the nested host has KVM (/dev/kvm)" test "$(res kvm)" = yes
+        check "the nested host traces KVM's stage-2 mappings (kprobe on kvm_pgtable_stage2_map)" \
+            test "$(res s2trace)" = on
+        grep -a '^S2MAP: ' "$log" | sed 's/^S2MAP: //' > "$out/s2map.log" || true
+        # enum kvm_pgtable_prot: bit 4 Device, bit 5 Normal-NC
+        s2_all=$(grep -c 'cxlbed/s2map\|s2map:' "$out/s2map.log" | tr -d ' ')
+        s2_uncached=$(sed -n 's/.*prot=\(0x[0-9a-f]*\).*/\1/p' "$out/s2map.log" |
+                      while read -r p; do echo $((p & 0x30)); done | grep -vc '^0$' | tr -d ' ')
+        if [ "$config" = no-s2fwb ]; then
+            check "without S2FWB KVM mapped nothing of the CXL window ($s2_all stage-2 mappings)" \
+                test "$s2_all" = 0
+        else
+            check "KVM mapped device memory at stage 2 ($s2_all mappings in the CXL window)" \
+                test "$s2_all" -gt 0
+            check "each as cacheable memory: none Device or Normal-NC ($s2_uncached)" \
+                test "$s2_uncached" = 0
+        fi
+    fi
     # Each "expect-devmem OFFSET HEX" a program printed: the emulator's
     # memory file has those bytes there.
     while read -r _a _b off bytes; do
@@ -646,6 +751,11 @@ if [ -n "$unplug" ]; then
     unplug_checks > "$out/tap/unplug.log" 2>&1
     tally "check-host (outer unplug)" "$out/tap/unplug.log" 0
 fi
+
+# What KVM reported and the guest measured (arm64), for the summary
+grep -ah '^check-host: \(kvm\|bench\)' "$out"/tap/*.log | sort -u || true
+[ ! -s "$out/s2map.log" ] ||
+    say "stage 2: $(head -n1 "$out/s2map.log" | sed 's/.*s2map: *//')"
 
 boot=$(res init_uptime)
 inner=$(grep -ah 'RESULT inner_qemu_start_ms ' "$out"/tap/*.log | head -n1 | cut -d' ' -f3)

@@ -82,6 +82,17 @@ if [ -w /dev/kvm ]; then
 fi
 
 export CXL_ACCEL_BINARY="${CXL_ACCEL_BINARY:-$top/build/bin/vfio-user-cxl-accel}"
+# The qtest's bare-metal aarch64 guest (tests/qtest/cxl-kvm-guest), which
+# its guest-code/ cases run under TCG here and make check-host-arm64 runs
+# under KVM: built with the cross compiler, a few KiB
+kvm_guest="$logs/cxl-kvm-guest.elf"
+(cd "$top/tests/qtest/cxl-kvm-guest" &&
+    aarch64-linux-gnu-gcc -ffreestanding -nostdlib -static -O2 -T guest.ld \
+        -o "$kvm_guest" boot.S guest.c && echo "ok 1 $(wc -c < "$kvm_guest") bytes") \
+    > "$logs/cxl-kvm-guest.log" 2>&1
+rc=$?
+tally "the bare-metal guest tests/qtest/cxl-kvm-guest builds" "$logs/cxl-kvm-guest.log" $rc
+[ $rc != 0 ] || export CXL_KVM_GUEST_ELF="$kvm_guest"
 echo "== tests of mk/check.list"
 echo "$lines" > "$logs/list"
 while read -r kind target args; do

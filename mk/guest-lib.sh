@@ -13,7 +13,7 @@
 #                                (stdio); GUEST_WRAP: what runs QEMU
 #                                (timeout $GUEST_TIMEOUT; "exec" for a
 #                                subshell that is to become QEMU); GUEST_MEM: its
-#                                RAM (2G)
+#                                RAM (2G); GUEST_CPU: its -cpu (max)
 #   accel_device ID BUS SOCKET [MEMBERS] -- the -device JSON of a
 #                                vfio-user-pci (MEMBERS: ',"cxl":"off"'...)
 
@@ -76,7 +76,7 @@ guest_run() { # INITRD APPEND QEMU-ARGS...
     _initrd=$1 _append=$2
     shift 2
     ${GUEST_WRAP-timeout $GUEST_TIMEOUT} "$qemu" \
-        -accel tcg -cpu max -smp 2 -m "${GUEST_MEM:-2G}" -nographic -nodefaults \
+        -accel tcg -cpu "${GUEST_CPU:-max}" -smp 2 -m "${GUEST_MEM:-2G}" -nographic -nodefaults \
         -serial "${GUEST_SERIAL:-stdio}" \
         -drive if=pflash,format=raw,readonly=on,file="$code" \
         -drive if=pflash,format=raw,file="$vars" \
