@@ -60,6 +60,7 @@
 #include "cxl-cache.h"
 #include "cxl-hdm.h"
 #include "cxl-kvm.h"
+#include "cxl-query.h"
 #include "cxl-window.h"
 #include "trace.h"
 
@@ -136,6 +137,11 @@ struct VFIOCXL {
     /* The CXL Device DVSEC's Range registers, emulated */
     unsigned ranges;            /* 0 (none), or the DVSEC's HDM_Count */
     uint64_t range_size[VFIO_CXL_DVSEC_RANGES];
+    /* The KVM decision, for x-query-cxl-passthrough */
+    VFIOCXLAccel accel;
+    bool pfnmap;
+    int kvm_cap;
+    VFIOCXLKVMVerdict verdict;
 };
 
 static const char *vfio_cxl_name(VFIOCXL *cxl)
@@ -1551,6 +1557,10 @@ static bool vfio_cxl_check_accel(VFIOCXL *cxl, Error **errp)
     }
 #endif
     verdict = vfio_cxl_kvm_decide(accel, pfnmap, cap, errp);
+    cxl->accel = accel;
+    cxl->pfnmap = pfnmap;
+    cxl->kvm_cap = cap;
+    cxl->verdict = verdict;
     trace_vfio_cxl_kvm_decision(vfio_cxl_name(cxl),
                                 vfio_cxl_kvm_accel_str(accel), pfnmap, cap,
                                 vfio_cxl_kvm_verdict_str(verdict));
@@ -1778,4 +1788,28 @@ void vfio_pci_cxl_finalize(VFIOPCIDevice *vdev)
         vfio_cxl_free(vdev->cxl);
         vdev->cxl = NULL;
     }
+}
+
+bool vfio_pci_cxl_view(VFIOPCIDevice *vdev, VFIOCXLView *view)
+{
+    VFIOCXL *cxl = vdev->cxl;
+
+    if (!cxl) {
+        return false;
+    }
+    *view = (VFIOCXLView) {
+        .uapi = cxl->desc.uapi,
+        .guest_decoders = cxl->guest_decoders,
+        .placed = cxl->placed,
+        .host_inactive = cxl->host_inactive,
+        .dmabuf = cxl->dmabuf_fd >= 0,
+        .mem_size = cxl->desc.mem_size,
+        .hdm = &cxl->hdm,
+        .claim = &cxl->claim,
+        .accel = cxl->accel,
+        .pfnmap = cxl->pfnmap,
+        .kvm_cap = cxl->kvm_cap,
+        .verdict = cxl->verdict,
+    };
+    return true;
 }

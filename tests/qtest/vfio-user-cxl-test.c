@@ -27,6 +27,9 @@
 #include "hw/cxl/cxl-hdm-layout.h"
 #include "hw/cxl/cxl-dvsec-layout.h"
 #include "qobject/qdict.h"
+#include "qobject/qjson.h"
+#include "qobject/qlist.h"
+#include "qobject/qstring.h"
 #include "qemu/units.h"
 #include "qemu/bswap.h"
 #include "standard-headers/linux/pci_regs.h"
@@ -4392,6 +4395,350 @@ static void test_v5_fallback_plain(void)
     cxl_accel_stop(&a);
 }
 
+/*
+ * x-query-cxl-passthrough and info cxl-passthrough: what QEMU did with the
+ * device, guest physical addresses and DPAs only.
+ */
+static QList *cxlq_list(QTestState *qts, QDict **rsp)
+{
+    *rsp = qtest_qmp(qts, "{ 'execute': 'x-query-cxl-passthrough' }");
+    g_assert_true(qdict_haskey(*rsp, "return"));
+    return qdict_get_qlist(*rsp, "return");
+}
+
+/* The answer's only entry; @rsp holds it */
+static QDict *cxlq_one(QTestState *qts, QDict **rsp)
+{
+    QList *list = cxlq_list(qts, rsp);
+
+    g_assert_cmpuint(qlist_size(list), ==, 1);
+    return qobject_to(QDict, qlist_peek(list));
+}
+
+static QDict *cxlq_nth(QDict *info, const char *key, unsigned n)
+{
+    QList *list = qdict_get_qlist(info, key);
+    QListEntry *e;
+
+    g_assert_nonnull(list);
+    QLIST_FOREACH_ENTRY(list, e) {
+        if (!n--) {
+            return qobject_to(QDict, qlist_entry_obj(e));
+        }
+    }
+    g_assert_not_reached();
+}
+
+static void cxlq_check_decoder(QDict *info, unsigned n, bool committed,
+                               bool locked, uint64_t base, uint64_t size,
+                               uint64_t dpa)
+{
+    QDict *dec = cxlq_nth(info, "decoders", n);
+
+    g_assert_cmpint(qdict_get_int(dec, "index"), ==, n);
+    g_assert_cmpint(qdict_get_bool(dec, "committed"), ==, committed);
+    g_assert_cmpint(qdict_get_bool(dec, "locked"), ==, locked);
+    g_assert_cmphex(qdict_get_uint(dec, "base"), ==, base);
+    g_assert_cmphex(qdict_get_uint(dec, "size"), ==, size);
+    g_assert_cmpint(qdict_haskey(dec, "dpa"), ==, committed);
+    if (committed) {
+        g_assert_cmphex(qdict_get_uint(dec, "dpa"), ==, dpa);
+    }
+}
+
+static void cxlq_check_mapped(QDict *info, unsigned n, uint64_t base,
+                              uint64_t size, uint64_t dpa)
+{
+    QDict *m = cxlq_nth(info, "mapped", n);
+
+    g_assert_cmphex(qdict_get_uint(m, "base"), ==, base);
+    g_assert_cmphex(qdict_get_uint(m, "size"), ==, size);
+    g_assert_cmphex(qdict_get_uint(m, "dpa"), ==, dpa);
+}
+
+/*
+ * Every address is guest-side: the window the guest finds in its memory
+ * map, the device's range and every mapping inside it, and the committed
+ * decoders where the guest put them (in the window).
+ */
+static void cxlq_check_guest_side(QDict *info, uint64_t win)
+{
+    QDict *w = qdict_get_qdict(info, "window");
+    uint64_t size = qdict_get_uint(w, "size");
+    uint64_t rbase = qdict_get_uint(w, "range-base");
+    QListEntry *e;
+
+    g_assert_cmphex(qdict_get_uint(w, "base"), ==, win);
+    g_assert_cmphex(rbase, >=, win);
+    g_assert_cmphex(rbase + qdict_get_uint(w, "range-size"), <=, win + size);
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(info, "mapped"), e) {
+        QDict *m = qobject_to(QDict, qlist_entry_obj(e));
+
+        g_assert_cmphex(qdict_get_uint(m, "base"), >=, rbase);
+        g_assert_cmphex(qdict_get_uint(m, "base") + qdict_get_uint(m, "size"),
+                        <=, win + size);
+        g_assert_cmphex(qdict_get_uint(m, "dpa") + qdict_get_uint(m, "size"),
+                        <=, qdict_get_uint(info, "memory-size"));
+    }
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(info, "decoders"), e) {
+        QDict *d = qobject_to(QDict, qlist_entry_obj(e));
+
+        if (qdict_get_bool(d, "committed")) {
+            g_assert_cmphex(qdict_get_uint(d, "base"), >=, win);
+            g_assert_cmphex(qdict_get_uint(d, "base") +
+                            qdict_get_uint(d, "size"), <=, win + size);
+        }
+    }
+}
+
+/* The gate reasons, space-separated ("" if open) */
+static char *cxlq_gated(QDict *info)
+{
+    GString *s = g_string_new("");
+    QListEntry *e;
+
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(info, "gated"), e) {
+        g_string_append_printf(s, "%s%s", s->len ? " " : "",
+                               qstring_get_str(qobject_to(QString,
+                                                          qlist_entry_obj(e))));
+    }
+    return g_string_free(s, false);
+}
+
+/* The emulator's "host" address for its decoder (v5) never shows */
+static void cxlq_check_no_host_address(QTestState *qts, QDict *rsp)
+{
+    g_autoptr(GString) json = qobject_to_json(QOBJECT(rsp));
+    g_autofree char *dec = g_strdup_printf("%" PRIu64,
+                                           (uint64_t)ACCEL_FW_HOST_BASE);
+    g_autofree char *hmp = qtest_hmp(qts, "info cxl-passthrough");
+
+    g_assert_null(strstr(json->str, dec));
+    g_assert_null(strstr(hmp, "4000000000"));
+}
+
+static void cxlq_hmp_has(QTestState *qts, const char *const *lines)
+{
+    g_autofree char *out = qtest_hmp(qts, "info cxl-passthrough");
+
+    for (; *lines; lines++) {
+        if (!strstr(out, *lines)) {
+            g_test_message("info cxl-passthrough: %s", out);
+            g_assert_nonnull(strstr(out, *lines));
+        }
+    }
+}
+
+/*
+ * Firmware mode on v5: before the guest sets Memory Space Enable the
+ * decoder is committed and locked at the window base but nothing is
+ * mapped, for that reason; then the whole memory is mapped there.
+ */
+static void test_query_firmware(void)
+{
+    g_autofree char *gated = NULL;
+    g_autofree char *hb = NULL;
+    g_autofree char *win_line = NULL;
+    g_autofree char *dec_line = NULL;
+    g_autofree char *map_line = NULL;
+    QDict *rsp, *info, *w;
+    uint64_t win;
+    QTestState *qts;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start(&a, V5 "--mem-size 512M", NULL, NULL);
+    win = window_base(qts);
+
+    info = cxlq_one(qts, &rsp);
+    g_assert_cmpstr(qdict_get_str(info, "id"), ==, "accel0");
+    g_assert_cmpstr(qdict_get_str(info, "qom-path"), ==,
+                    "/machine/peripheral/accel0");
+    g_assert_cmpstr(qdict_get_str(info, "interface"), ==, "v5");
+    g_assert_true(qdict_get_bool(info, "vfio-user"));
+    g_assert_cmpstr(qdict_get_str(info, "decoder-mode"), ==, "firmware");
+    g_assert_cmphex(qdict_get_uint(info, "memory-size"), ==, 512 * MiB);
+    g_assert_true(qdict_get_bool(info, "placed"));
+    g_assert_true(qdict_get_bool(info, "host-backed"));
+    w = qdict_get_qdict(info, "window");
+    g_assert_cmpint(qdict_get_int(w, "index"), ==, 0);
+    g_assert_cmphex(qdict_get_uint(w, "size"), ==, 4 * GiB);
+    g_assert_cmphex(qdict_get_uint(w, "range-base"), ==, win);
+    g_assert_cmphex(qdict_get_uint(w, "range-size"), ==, 512 * MiB);
+    gated = cxlq_gated(info);
+    g_assert_cmpstr(gated, ==, "memory-space-enable");
+    g_assert_cmpuint(qlist_size(qdict_get_qlist(info, "mapped")), ==, 0);
+    g_assert_cmpuint(qlist_size(qdict_get_qlist(info, "decoders")), ==, 1);
+    cxlq_check_decoder(info, 0, true, true, win, 512 * MiB, 0);
+    g_assert_cmpstr(qdict_get_str(info, "host-bridge"), ==,
+                    "/machine/peripheral/cxl.1");
+    g_assert_cmpint(qdict_get_int(cxlq_nth(info, "host-bridge-decoders", 0),
+                                  "index"), ==, 0);
+    g_assert_true(qdict_get_bool(cxlq_nth(info, "host-bridge-decoders", 0),
+                                 "committed"));
+    g_assert_cmpstr(qdict_get_str(info, "dma-mapping"), ==, "vfio-user");
+    g_assert_false(qdict_haskey(info, "kvm"));
+    cxlq_check_guest_side(info, win);
+    cxlq_check_no_host_address(qts, rsp);
+    cxlq_hmp_has(qts, (const char *const[]) {
+        "accel0 (/machine/peripheral/accel0):",
+        "interface: v5 (vfio-user server)", "decoders: firmware, placed",
+        "gated: memory-space-enable", "mapped: nothing",
+        "host bridge: /machine/peripheral/cxl.1", "decoder 0: committed",
+        "DMA mapping: vfio-user", NULL });
+    qobject_unref(rsp);
+
+    map_bar(qts);
+    info = cxlq_one(qts, &rsp);
+    g_free(gated);
+    gated = cxlq_gated(info);
+    g_assert_cmpstr(gated, ==, "");
+    g_assert_cmpuint(qlist_size(qdict_get_qlist(info, "mapped")), ==, 1);
+    cxlq_check_mapped(info, 0, win, 512 * MiB, 0);
+    cxlq_check_decoder(info, 0, true, true, win, 512 * MiB, 0);
+    cxlq_check_guest_side(info, win);
+    cxlq_check_no_host_address(qts, rsp);
+    qobject_unref(rsp);
+    win_line = g_strdup_printf("window 0: 0x%" PRIx64 "-0x%" PRIx64,
+                               win, win + 4 * GiB - 1);
+    dec_line = g_strdup_printf("HDM decoder 0: committed, locked, 0x%" PRIx64
+                               "-0x%" PRIx64 " (0x20000000), DPA skip 0x0, "
+                               "DPA 0x0", win, win + 512 * MiB - 1);
+    map_line = g_strdup_printf("    0x%" PRIx64 "-0x%" PRIx64
+                               " (0x20000000) -> DPA 0x0", win,
+                               win + 512 * MiB - 1);
+    cxlq_hmp_has(qts, (const char *const[]) {
+        win_line, dec_line, map_line, "gated: no", NULL });
+
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
+/*
+ * cxl-decoders=guest: nothing committed or mapped until the guest
+ * commits, then exactly what it committed, where it put it; no host
+ * bridge decoder is QEMU's.
+ */
+static void test_query_guest(void)
+{
+    g_autofree char *gated = NULL;
+    g_autofree char *dec_line = NULL;
+    uint64_t win, hdm;
+    QDict *rsp, *info, *w;
+    QTestState *qts;
+    CXLAccel a;
+
+    if (!cxl_accel_binary_or_skip()) {
+        return;
+    }
+    qts = vm_start_guest(&a, "--mem-size 512M --decoders 2", NULL);
+    win = window_base(qts);
+    hdm = hdm_block(qts, map_bar(qts));
+
+    info = cxlq_one(qts, &rsp);
+    g_assert_cmpstr(qdict_get_str(info, "interface"), ==, "v2");
+    g_assert_cmpstr(qdict_get_str(info, "decoder-mode"), ==, "guest");
+    w = qdict_get_qdict(info, "window");
+    /* The device has the window to itself */
+    g_assert_cmphex(qdict_get_uint(w, "range-base"), ==, win);
+    g_assert_cmphex(qdict_get_uint(w, "range-size"), ==, 4 * GiB);
+    gated = cxlq_gated(info);
+    g_assert_cmpstr(gated, ==, "");
+    g_assert_cmpuint(qlist_size(qdict_get_qlist(info, "mapped")), ==, 0);
+    g_assert_cmpuint(qlist_size(qdict_get_qlist(info, "decoders")), ==, 2);
+    cxlq_check_decoder(info, 0, false, false, 0, 0, 0);
+    cxlq_check_decoder(info, 1, false, false, 0, 0, 0);
+    g_assert_cmpuint(qlist_size(qdict_get_qlist(info,
+                                                "host-bridge-decoders")),
+                     ==, 0);
+    cxlq_hmp_has(qts, (const char *const[]) {
+        "interface: v2 (vfio-user server)", "decoders: guest, placed",
+        "HDM decoder 0: not committed", "HDM decoder 1: not committed",
+        "mapped: nothing", NULL });
+    qobject_unref(rsp);
+
+    hdm_enable(qts, hdm, true);
+    g_assert_cmphex(hdm_commit(qts, hdm, 0, win + GiB, 256 * MiB, 0, 0), ==,
+                    CTRL_COMMIT | CTRL_COMMITTED);
+    g_assert_cmphex(hdm_commit(qts, hdm, 1, win + 3 * GiB, 256 * MiB, 0,
+                               CTRL_LOCK), ==,
+                    CTRL_LOCK | CTRL_COMMIT | CTRL_COMMITTED);
+    info = cxlq_one(qts, &rsp);
+    cxlq_check_decoder(info, 0, true, false, win + GiB, 256 * MiB, 0);
+    cxlq_check_decoder(info, 1, true, true, win + 3 * GiB, 256 * MiB,
+                       256 * MiB);
+    g_assert_cmpuint(qlist_size(qdict_get_qlist(info, "mapped")), ==, 2);
+    cxlq_check_mapped(info, 0, win + GiB, 256 * MiB, 0);
+    cxlq_check_mapped(info, 1, win + 3 * GiB, 256 * MiB, 256 * MiB);
+    cxlq_check_guest_side(info, win);
+    qobject_unref(rsp);
+    dec_line = g_strdup_printf("HDM decoder 1: committed, locked, 0x%" PRIx64
+                               "-0x%" PRIx64 " (0x10000000), DPA skip 0x0, "
+                               "DPA 0x10000000", win + 3 * GiB,
+                               win + 3 * GiB + 256 * MiB - 1);
+    cxlq_hmp_has(qts, (const char *const[]) {
+        "HDM decoder 0: committed, 0x", dec_line, NULL });
+
+    /* Memory Space off: v2 does not gate on it, nothing changes */
+    cfg_writel(qts, DEV_BUS, PCI_COMMAND, 0);
+    info = cxlq_one(qts, &rsp);
+    g_assert_cmpuint(qlist_size(qdict_get_qlist(info, "mapped")), ==, 2);
+    qobject_unref(rsp);
+
+    qtest_quit(qts);
+    cxl_accel_stop(&a);
+}
+
+/* Bytes the answer says are mapped */
+static uint64_t cxlq_mapped_total(QDict *info)
+{
+    uint64_t total = 0;
+    QListEntry *e;
+
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(info, "mapped"), e) {
+        total += qdict_get_uint(qobject_to(QDict, qlist_entry_obj(e)),
+                                "size");
+    }
+    return total;
+}
+
+/* Through the nested host's kernel: the answer is the guest's side */
+static void test_host_query(void)
+{
+    const char *uapi = g_getenv("CXL_HOST_UAPI") ?: "v2";
+    QTestState *qts = host_start(NULL);
+    QDict *rsp, *info, *dec;
+    uint64_t base;
+
+    base = window_base(qts);
+    map_bar(qts);
+    info = cxlq_one(qts, &rsp);
+    g_assert_cmpstr(qdict_get_str(info, "id"), ==, "accel0");
+    g_assert_cmpstr(qdict_get_str(info, "interface"), ==, uapi);
+    g_assert_false(qdict_get_bool(info, "vfio-user"));
+    g_assert_cmpstr(qdict_get_str(info, "decoder-mode"), ==, "firmware");
+    g_assert_true(qdict_get_bool(info, "host-backed"));
+    g_assert_cmpuint(qlist_size(qdict_get_qlist(info, "gated")), ==, 0);
+    /* Firmware placed the first decoder at the window base */
+    dec = cxlq_nth(info, "decoders", 0);
+    g_assert_true(qdict_get_bool(dec, "committed"));
+    g_assert_true(qdict_get_bool(dec, "locked"));
+    g_assert_cmphex(qdict_get_uint(dec, "base"), ==, base);
+    g_assert_cmphex(qdict_get_uint(cxlq_nth(info, "mapped", 0), "base"), ==,
+                    base);
+    g_assert_cmpstr(qdict_get_str(info, "dma-mapping"), ==,
+                    !g_getenv("CXL_HOST_IOMMUFD") ? "type1" :
+                    strcmp(uapi, "v5") ? "none" : "iommufd-dma-buf");
+    cxlq_check_guest_side(info, base);
+    /* What the memory tree maps is what the answer says is mapped */
+    g_assert_cmpuint(cxlq_mapped_total(info), ==,
+                     mapped_bytes(qts, base, HOST_WINDOW));
+    qobject_unref(rsp);
+    qtest_quit(qts);
+}
+
 static void register_host_tests(void)
 {
     qtest_add_func("vfio-user-cxl/host/memory", test_host_memory);
@@ -4401,6 +4748,7 @@ static void register_host_tests(void)
     qtest_add_func("vfio-user-cxl/host/replug", test_host_replug);
     qtest_add_func("vfio-user-cxl/host/nonsense", test_host_nonsense);
     qtest_add_func("vfio-user-cxl/host/size", test_host_size);
+    qtest_add_func("vfio-user-cxl/host/query", test_host_query);
     if (arch() == &arch_arm) {
         qtest_add_func("vfio-user-cxl/host/kvm/cacheable-check",
                        test_kvm_cacheable_check);
@@ -4452,6 +4800,8 @@ int main(int argc, char **argv)
     qtest_add_func("vfio-user-cxl/v5/host-address-hidden",
                    test_v5_host_address_hidden);
     qtest_add_func("vfio-user-cxl/v5/gate", test_v5_gate);
+    qtest_add_func("vfio-user-cxl/query/firmware", test_query_firmware);
+    qtest_add_func("vfio-user-cxl/query/guest", test_query_guest);
     qtest_add_func("vfio-user-cxl/v5/guest-decoders",
                    test_v5_guest_decoders);
     qtest_add_func("vfio-user-cxl/v5/reset-clears", test_v5_reset_clears);
