@@ -61,12 +61,17 @@ static const Arch *arch(void)
     return strcmp(qtest_get_arch(), "aarch64") ? &arch_x86 : &arch_arm;
 }
 
-/* The standard topology, with @machine_extra and @dev_extra appended. */
+/*
+ * The standard topology, with @machine_extra and @dev_extra appended. virt
+ * gets -cpu max, whatever the accelerator: with TCG its default CPU is
+ * cortex-a15, whose 40-bit physical address space has no room for a window
+ * above the high PCI MMIO at 1 TiB (see test_window_beyond_pa_space()).
+ */
 static char *cmdline_hb(CXLAccel *a, const char *machine_extra,
                         const char *dev_extra, bool hb_decoders)
 {
     return g_strdup_printf(
-        "-M %s,cxl=on%s -m 1G -nodefaults "
+        "-M %s,cxl=on%s %s-m 1G -nodefaults "
         "-device pxb-cxl,bus_nr=%d,bus=pcie.0,id=cxl.1,"
         "hdm_for_passthrough=%s "
         "-device cxl-rp,port=0,bus=cxl.1,id=rp0,chassis=0,slot=2 "
@@ -74,7 +79,8 @@ static char *cmdline_hb(CXLAccel *a, const char *machine_extra,
         "\"socket\":{\"path\":\"%s\",\"type\":\"unix\"}%s}'",
         arch()->machine, machine_extra ? machine_extra :
         ",cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G",
-        HB_BUS, hb_decoders ? "on" : "off", a->sock,
+        arch() == &arch_arm ? "-cpu max " : "", HB_BUS,
+        hb_decoders ? "on" : "off", a->sock,
         dev_extra ? dev_extra : ",\"bus\":\"rp0\"");
 }
 
@@ -896,6 +902,33 @@ static void test_realize_failure_cleanup(void)
 {
     hotadd_refused("-only-migratable", ",hdm_for_passthrough=on", true,
                    "does not support migration");
+}
+
+/*
+ * virt's default CPU with TCG (cortex-a15; with qtest it is max) has 40-bit
+ * physical addresses, and the windows go above the high PCI MMIO at 1 TiB:
+ * QEMU must refuse to start and say why, not map the window at 0 over
+ * flash, MMIO and RAM. With -cpu max (48 bits) the same window goes right
+ * above the PCI MMIO.
+ */
+static void test_window_beyond_pa_space(void)
+{
+    const char *args = "-M virt,cxl=on,cxl-fmw.0.targets.0=cxl.1,"
+        "cxl-fmw.0.size=4G -m 1G -nodefaults "
+        "-device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1";
+    g_autofree char *err_out = NULL;
+    QTestState *qts;
+
+    err_out = expect_startup_error_accel("tcg", args,
+                                         "CXL Fixed Memory Window cxl-fmw.0 "
+                                         "(4 GiB) does not fit in the "
+                                         "physical address space above "
+                                         "0x10000000000");
+    g_assert_nonnull(strstr(err_out, "limited to 40 bits: use -cpu max"));
+
+    qts = qtest_initf("%s -cpu max", args);
+    g_assert_cmphex(window_base(qts), ==, 1 * TiB);
+    qtest_quit(qts);
 }
 
 static void test_cxl_off(void)
@@ -4818,6 +4851,8 @@ int main(int argc, char **argv)
     } else {
         qtest_add_func("vfio-user-cxl/viommu-smmuv3-refused",
                        test_viommu_smmuv3_refused);
+        qtest_add_func("vfio-user-cxl/window/beyond-pa-space",
+                       test_window_beyond_pa_space);
         qtest_add_data_func("vfio-user-cxl/guest-code/memory", "tcg",
                             test_kvm_memory);
         qtest_add_data_func("vfio-user-cxl/guest-code/guest-decoders", "tcg",
