@@ -246,6 +246,7 @@ libs() { # PROGRAM: the absolute paths (in $sysroot) of the libraries and loader
         ldd "$1" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) .*/\1/p'
     fi
 }
+qemu_libs=$(libs "$qemu_bin")
 # QEMU's data files are the same for every architecture: this machine's build's
 bundle="$top/build/obj/qemu-bundle/usr/local/share/qemu"
 data_files() {
@@ -256,7 +257,7 @@ data_files() {
 # shellcheck disable=SC2046
 stamp=$(sha256sum "$(kdeb linux-binary)" "$(kdeb linux-modules)" "$busybox_deb" \
         ${test_kernel:+"$test_kernel/vmlinuz"} \
-        "$qemu_bin" $(libs "$qemu_bin" | sed "s|^|$sysroot|") $(data_files) "$top/mk/check-host.sh" \
+        "$qemu_bin" $(echo "$qemu_libs" | sed "s|^|$sysroot|") $(data_files) "$top/mk/check-host.sh" \
         "$top/mk/check-host-init.sh" | sha256sum | cut -d' ' -f1)
 
 build_nested() {
@@ -315,7 +316,7 @@ build_nested() {
     mkdir -p "$img/usr/local/bin" "$img/usr/local/share/qemu" "$img/bin" "$img/usr/bin" \
         "$img/dev" "$img/proc" "$img/sys" "$img/tmp" "$img/hostbed" "$img/etc"
     cp "$qemu_bin" "$img/usr/local/bin/$qemu_name"
-    for l in $(libs "$qemu_bin"); do
+    for l in $qemu_libs; do
         mkdir -p "$img$(dirname "$l")"
         cp -L "$sysroot$l" "$img$l"
     done
@@ -364,7 +365,7 @@ add_program() { # PATH ARGS  (@BDF@ in ARGS: the accelerator's address)
         for _l in $(libs "$1"); do
             # The image has our QEMU's libraries at their paths; the rest
             # go to /hostbed/lib (LD_LIBRARY_PATH)
-            libs "$qemu_bin" | grep -qxF "$_l" ||
+            echo "$qemu_libs" | grep -qxF "$_l" ||
                 cp -L "$sysroot$_l" "$run/hostbed/lib/"
         done
     fi
