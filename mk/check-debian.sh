@@ -1,79 +1,19 @@
 #!/bin/sh
 # make check-debian: what a distribution that rebuilds QEMU with this work
-# does. Debian's qemu source package (the .dsc beside the pinned tarball in
-# ../shared/upstream/, its checksums verified) is unpacked with
-# dpkg-source -x, the upstream series (make series) is added to
-# debian/patches as a quilt series after Debian's own patches, and applied
-# the way dpkg-buildpackage does (dpkg-source --before-build). Quilt
-# carries no binary file: the expected ACPI tables (and bios-tables-test's
-# empty placeholders of them) go into the tree and
-# debian/source/include-binaries instead, as a packager would. That tree
-# is built (both targets, mk/build.sh's configuration) in build/debian/,
-# and the tests of mk/check.list run against it, bios-tables-test aside
-# (Debian's tree does not unpack the edk2 images it boots).
+# does. Debian's qemu source package with the series (mk/debian-source.sh)
+# is patched the way dpkg-buildpackage does (dpkg-source --before-build).
+# That tree is built (both targets, mk/build.sh's configuration) in
+# build/debian/, and the tests of mk/check.list run against it,
+# bios-tables-test aside (Debian's tree does not unpack the edk2 images it
+# boots). make deb builds the same source with Debian's packaging.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-. "$top/mk/pin.sh"
-up=${DEBIAN_SOURCE_DIR:-$top/../shared/upstream}
-version=${BASE_VERSION#*:}
-dsc="$up/qemu_$version.dsc"
 work="$top/build/debian"
 src="$work/qemu"
 
-if [ ! -f "$dsc" ]; then
-    echo "error: $dsc is missing: Debian's source package belongs beside" >&2
-    echo "       the pinned tarball (or set DEBIAN_SOURCE_DIR)" >&2
-    exit 1
-fi
-for f in "qemu_$version.dsc" "qemu_$version.debian.tar.xz" "$BASE_TARBALL"; do
-    if ! (cd "$up" && grep " $f\$" SHA256SUMS | sha256sum -c --quiet -); then
-        echo "error: $up/$f does not match its SHA256SUMS" >&2
-        exit 1
-    fi
-done
-
-"$top/mk/series.sh"
-
 rm -rf "$work"
-mkdir -p "$work"
-echo "check-debian: dpkg-source -x ${dsc##*/}"
-dpkg-source -x "$dsc" "$src" > "$work/dpkg-source.log" 2>&1 ||
-    { tail -n 20 "$work/dpkg-source.log" >&2; exit 1; }
-
-# The series as quilt patches after Debian's; binary files apart
-mkdir -p "$src/debian/patches/cxl-type2"
-python3 - "$top" "$src" <<'PY'
-import os, re, sys
-top, src = sys.argv[1:]
-series_dir = os.path.join(top, 'build', 'series')
-binaries = []
-with open(os.path.join(src, 'debian/patches/series'), 'a') as series:
-    for name in sorted(os.listdir(series_dir)):
-        if not re.match(r'\d{4}-', name) or name.startswith('0000-'):
-            continue
-        text = open(os.path.join(series_dir, name)).read()
-        head, *files = re.split(r'^(?=diff --git )', text, flags=re.M)
-        keep = []
-        for f in files:
-            path = re.match(r'diff --git a/(\S+)', f).group(1)
-            # binary, or bios-tables-test's empty placeholder of one
-            if 'GIT binary patch' in f or path.startswith('tests/data/acpi/'):
-                if path not in binaries:
-                    binaries.append(path)
-            else:
-                keep.append(f)
-        open(os.path.join(src, 'debian/patches/cxl-type2', name),
-             'w').write(head + ''.join(keep))
-        series.write('cxl-type2/%s\n' % name)
-with open(os.path.join(src, 'debian/source/include-binaries'), 'a') as inc:
-    for b in binaries:
-        os.makedirs(os.path.dirname(os.path.join(src, b)), exist_ok=True)
-        with open(os.path.join(top, b), 'rb') as i, \
-             open(os.path.join(src, b), 'wb') as o:
-            o.write(i.read())
-        inc.write(b + '\n')
-PY
+"$top/mk/debian-source.sh" "$src"
 echo "check-debian: dpkg-source --before-build (Debian's patches, then ours)"
 (cd "$src" && dpkg-source --before-build .) > "$work/before-build.log" 2>&1 ||
     { tail -n 20 "$work/before-build.log" >&2; exit 1; }

@@ -63,50 +63,9 @@ root_path() {
     "$top/mk/kroot.sh" cross-arm64 || die "the build root does not build (mk/kroot.sh cross-arm64)"
 }
 
-child=
-stop_child() {
-    [ -n "$child" ] || return 0
-    # Its own session: ninja and the compilers too
-    kill -TERM "-$child" 2>/dev/null || true
-    wait "$child" 2>/dev/null || true
-    child=
-}
-trap 'stop_child; exit 130' INT
-trap 'stop_child; exit 143' TERM
-trap 'stop_child; exit 129' HUP
+. "$top/mk/kroot-run.sh"
 
-# COMMAND...: in the build root, in the current directory, with a clean
-# environment (plus the NAME=VALUE words of $ROOT_ENV), /proc mounted and
-# the directories of $BINDS bound at their own paths, in a private mount
-# namespace and a session of its own (stopped with us).
-in_root() {
-    # shellcheck disable=SC2016
-    setsid unshare --mount --propagation private sh -c '
-        r=$1 binds=$2 dir=$3 envs=$4; shift 4
-        mount -t proc proc "$r/proc" || exit 1
-        for b in $binds; do
-            mount --bind "$b" "$r$b" || exit 1
-        done
-        # shellcheck disable=SC2086
-        exec chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-            HOME=/root LC_ALL=C.UTF-8 $envs \
-            sh -c "cd \"\$0\" && exec \"\$@\"" "$dir" "$@"' \
-        sh "$root" "$BINDS" "$PWD" "${ROOT_ENV:-}" "$@" &
-    child=$!
-    rc=0
-    wait "$child" || rc=$?
-    child=
-    return $rc
-}
-
-use_root() { # sets root, holds the root's lock shared (kroot.sh waits)
-    root=$(root_path)
-    exec 8>>"$top/build/xroot-arm64/lock"
-    flock -s 8
-    for b in $BINDS; do
-        mkdir -p "$root$b"
-    done
-}
+use_root() { kroot_use cross-arm64; }
 
 # What went into the root: the packages and their versions
 root_packages() {
