@@ -2215,6 +2215,9 @@ static void test_guest_decoders_flr(void)
     cxl_accel_stop(&a);
 }
 
+static QDict *cxlq_one(QTestState *qts, QDict **rsp);
+static char *cxlq_gated(QDict *info);
+
 static int pm_cap(QTestState *qts, int bus)
 {
     return std_cap(qts, bus, PCI_CAP_ID_PM);
@@ -2223,6 +2226,36 @@ static int pm_cap(QTestState *qts, int bus)
 static void set_power_state(QTestState *qts, int pm, unsigned state)
 {
     cfg_writel(qts, DEV_BUS, pm + PCI_PM_CTRL, state);
+}
+
+/*
+ * x-query-cxl-passthrough says why the memory is out of the guest now
+ * (GATED: the reasons, space-separated) and how many ranges are mapped.
+ */
+static void query_gate(QTestState *qts, const char *gated, unsigned mapped)
+{
+    g_autofree char *got = NULL;
+    QDict *rsp, *info;
+
+    info = cxlq_one(qts, &rsp);
+    got = cxlq_gated(info);
+    g_assert_cmpstr(got, ==, gated);
+    g_assert_cmpuint(qlist_size(qdict_get_qlist(info, "mapped")), ==, mapped);
+    g_assert_true(qdict_get_bool(info, "host-backed"));
+    qobject_unref(rsp);
+}
+
+/* x-query-cxl-passthrough: whether the host backs the device memory */
+static void query_host_backed(QTestState *qts, bool backed)
+{
+    QDict *rsp, *info;
+
+    info = cxlq_one(qts, &rsp);
+    g_assert_cmpint(qdict_get_bool(info, "host-backed"), ==, backed);
+    if (!backed) {
+        g_assert_cmpuint(qlist_size(qdict_get_qlist(info, "mapped")), ==, 0);
+    }
+    qobject_unref(rsp);
 }
 
 /*
@@ -2256,6 +2289,7 @@ static void test_d3hot_gate(const void *data)
     g_assert_cmphex(cfg_readl(qts, DEV_BUS, pm + PCI_PM_CTRL) &
                     PCI_PM_CTRL_STATE_MASK, ==, 3);
     g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 0);
+    query_gate(qts, "power-state", 0);
     g_assert_cmphex(qtest_readl(qts, base + 0x3000), !=, 0xd3d30001);
     g_assert_cmphex(cfg_readl(qts, DEV_BUS, PCI_VENDOR_ID), ==,
                     ACCEL_VENDOR_DEVICE);
@@ -2267,6 +2301,7 @@ static void test_d3hot_gate(const void *data)
     g_assert_cmphex(cfg_readl(qts, DEV_BUS, pm + PCI_PM_CTRL) &
                     PCI_PM_CTRL_STATE_MASK, ==, 0);
     g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 256 * MiB);
+    query_gate(qts, "", 1);
     g_assert_cmphex(qtest_readl(qts, base + 0x3000), ==, 0xd3d30001);
 
     /* A system reset in D3hot comes back in D0, mapped */
@@ -2930,6 +2965,7 @@ static void test_reset_host_uncommitted(const void *data)
     g_assert_cmphex(hdm_commit(qts, hdm, 0, base, 256 * MiB, 0, 0), ==,
                     CTRL_COMMIT | CTRL_ERR);
     g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 0);
+    query_host_backed(qts, false);
     qtest_readq(qts, base + 0x1000);
     qtest_qmp_assert_success(qts, "{ 'execute': 'query-status' }");
     g_assert_true(g_file_get_contents(log_path, &log, NULL, NULL));
@@ -2947,10 +2983,12 @@ static void test_reset_host_uncommitted(const void *data)
     }
     g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 256 * MiB);
     check_dpa(qts, &a, base + 0x2000, 0x2000, 0x600d0010);
+    query_host_backed(qts, true);
 
     /* Gone again: unmapped at once */
     qtest_system_reset(qts);
     g_assert_cmpuint(mapped_bytes(qts, base, 4 * GiB), ==, 0);
+    query_host_backed(qts, false);
     qtest_readq(qts, base + 0x2000);
     qtest_qmp_assert_success(qts, "{ 'execute': 'query-status' }");
     qtest_quit(qts);
@@ -3954,6 +3992,28 @@ static void kg_bench(KVMGuest *g)
  * the bench; after a system reset (the guest image reloaded, the BAR set
  * again) the memory still holds what it wrote, and it all works again.
  */
+/*
+ * x-query-cxl-passthrough's "kvm": under KVM on arm64, a kernel's
+ * VM_PFNMAP memory KVM can map cacheable, mapped; under TCG no decision.
+ */
+static void kg_query_kvm(KVMGuest *g)
+{
+    QDict *rsp, *info, *kvm;
+
+    info = cxlq_one(g->qts, &rsp);
+    if (g->emulated) {
+        g_assert_false(qdict_haskey(info, "kvm"));
+    } else {
+        kvm = qdict_get_qdict(info, "kvm");
+        g_assert_nonnull(kvm);
+        g_assert_cmpstr(qdict_get_str(kvm, "target"), ==, "arm64");
+        g_assert_true(qdict_get_bool(kvm, "pfnmap"));
+        g_assert_true(qdict_get_bool(kvm, "cacheable-pfnmap"));
+        g_assert_cmpstr(qdict_get_str(kvm, "verdict"), ==, "map");
+    }
+    qobject_unref(rsp);
+}
+
 static void test_kvm_memory(const void *data)
 {
     static const uint8_t own[] = CXL_KVM_GUEST_OWN;
@@ -3965,6 +4025,7 @@ static void test_kvm_memory(const void *data)
     }
     kg_memory(&g, 0x6b766d31, KG_DMA_DPA);
     kg_bench(&g);
+    kg_query_kvm(&g);
 
     qtest_system_reset(g.qts);
     kg_firmware(&g);
