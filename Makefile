@@ -9,7 +9,7 @@ export QEMU_TARBALL TARGETS QEMU_CONFIGURE_EXTRA
 # make run's guest: arm64 (aarch64 virt) or amd64 (x86_64 q35)
 ARCH ?= arm64
 
-.PHONY: all run demo bench check check-host check-host-arm64 check-host-debug check-deps check-debian fuzz coverage series series-check deps base assemble build refresh-patches clean distclean help
+.PHONY: all run demo bench check check-host check-host-arm64 check-host-debug check-deps check-debian deb fuzz coverage series series-check deps base assemble build refresh-patches clean distclean help
 
 all: build
 
@@ -34,6 +34,9 @@ help:
 	@echo "make check-deps       mk/deps.sh install in a clean Debian 12 root brings"
 	@echo "                      everything the build and the tests call"
 	@echo "make check-debian     Debian's qemu source package with the series: build, test"
+	@echo "make deb              Debian packages of our QEMU for trixie hosts of"
+	@echo "                      ARCH (amd64, arm64) in build/deb/ARCH/, then"
+	@echo "                      installed and run in a clean trixie root"
 	@echo "make series           the upstream patch series in build/series/"
 	@echo "make series-check     the series, then build every patch of it in turn"
 	@echo "make deps             install the Debian packages (as root)"
@@ -89,6 +92,10 @@ check-deps:
 check-debian: assemble
 	@mk/check-debian.sh
 
+deb: assemble
+	@mk/deb/build.sh $(ARCH)
+	@mk/deb/install-check.sh $(ARCH)
+
 series: assemble
 	@mk/series.sh
 
@@ -99,7 +106,7 @@ refresh-patches:
 	@mk/refresh-patches.sh
 
 clean:
-	rm -rf build/obj build/bin build/obj-san build/bin-san build/fuzz build/obj-cov build/bin-cov build/coverage build/series-tree build/debian build/run
+	rm -rf build/obj build/bin build/obj-san build/bin-san build/fuzz build/obj-cov build/bin-cov build/coverage build/series-tree build/debian build/deb build/run
 
 distclean:
 	rm -rf build config.mk

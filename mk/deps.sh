@@ -20,7 +20,7 @@ PACKAGES='gcc make git pkgconf python3 python3-venv ninja-build bzip2
 zlib1g-dev libglib2.0-dev libfdt-dev device-tree-compiler ccache
 acpica-tools qemu-efi-aarch64 ipxe-qemu ovmf cpio xz-utils
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross gnuplot-nox debootstrap file
-dpkg-dev perl procps clang libclang-rt-14-dev e2fsprogs'
+dpkg-dev patch perl procps clang libclang-rt-14-dev e2fsprogs'
 # Installed without their recommendations: libvirt's would bring Debian's
 # own QEMU, and the test runs ours (mk/tests/libvirt-arm64.sh). libvirtd
 # is in libvirt-daemon, the QEMU driver it loads in -driver-qemu, virsh
@@ -66,6 +66,7 @@ libc-bin                prog    ldd
 file                    prog    file
 dpkg                    prog    dpkg-deb
 dpkg-dev                prog    dpkg-source
+patch                   prog    patch
 apt                     prog    apt-get
 debootstrap             prog    debootstrap
 gnuplot-nox             prog    gnuplot

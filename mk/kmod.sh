@@ -2,6 +2,8 @@
 # The project's Linux modules for Debian's 7.3 kernel:
 #   mk/kmod.sh MODULE ARCH   (MODULE: cxl_accel | vfio_cxl_pci;
 #                             ARCH: amd64 | arm64)
+#   mk/kmod.sh MODULE files  the module's sources, a path a line (the
+#                            DKMS package of make deb copies them)
 # cxl_accel is the guest driver (contrib/cxl-accel-driver), vfio_cxl_pci the
 # host driver (contrib/vfio-cxl-pci). Builds it against
 # linux-headers-KABI-ARCH in the build root of mk/kroot.sh (natively for
@@ -11,12 +13,13 @@
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-usage='usage: mk/kmod.sh cxl_accel|vfio_cxl_pci amd64|arm64'
+usage='usage: mk/kmod.sh cxl_accel|vfio_cxl_pci amd64|arm64|files'
 mod=${1:?$usage}
 arch=${2:?$usage}
 case "$arch" in
 amd64) machine='x86-64' ;;
 arm64) machine='ARM aarch64' ;;
+files) ;;
 *) echo "kmod: error: unknown architecture '$arch'" >&2; exit 2 ;;
 esac
 # Where each module's sources are and what it is built from (the
@@ -31,6 +34,12 @@ vfio_cxl_pci)
            vfio_cxl_uapi.h ../../include/hw/vfio/cxl-uapi-v5.h Kbuild Makefile' ;;
 *) echo "kmod: error: unknown module '$mod'" >&2; exit 2 ;;
 esac
+if [ "$arch" = files ]; then
+    for f in $FILES; do
+        realpath "$src/$f"
+    done
+    exit 0
+fi
 out="$top/build/kmod/$mod/$arch"
 ko="$out/$mod.ko"
 

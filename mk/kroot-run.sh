@@ -10,7 +10,8 @@
 #                       of $ROOT_ENV), /proc mounted and the directories of
 #                       $BINDS bound at their own paths, in a private mount
 #                       namespace (the mounts go with it however it ends)
-#                       and a session of its own, stopped with us
+#                       and a session of its own, stopped with us; its
+#                       standard input is ours
 # The caller says() its errors (a function of its own).
 
 kroot_child=
@@ -38,8 +39,10 @@ kroot_use() { # FLAVOUR
 }
 
 in_root() {
+    # An asynchronous command's input is /dev/null unless redirected: give
+    # it ours through fd 3.
     # shellcheck disable=SC2016
-    setsid unshare --mount --propagation private sh -c '
+    { setsid unshare --mount --propagation private sh -c '
         r=$1 binds=$2 dir=$3 envs=$4; shift 4
         mount -t proc proc "$r/proc" || exit 1
         for b in $binds; do
@@ -49,7 +52,7 @@ in_root() {
         exec chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
             HOME=/root LC_ALL=C.UTF-8 $envs \
             sh -c "cd \"\$0\" && exec \"\$@\"" "$dir" "$@"' \
-        sh "$root" "${BINDS:-}" "$PWD" "${ROOT_ENV:-}" "$@" &
+        sh "$root" "${BINDS:-}" "$PWD" "${ROOT_ENV:-}" "$@" <&3 3<&- & } 3<&0
     kroot_child=$!
     _rc=0
     wait "$kroot_child" || _rc=$?
