@@ -20,7 +20,7 @@ PACKAGES='gcc make git pkgconf python3 python3-venv ninja-build bzip2
 zlib1g-dev libglib2.0-dev libfdt-dev device-tree-compiler ccache
 acpica-tools qemu-efi-aarch64 ipxe-qemu ovmf cpio xz-utils
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross gnuplot-nox debootstrap file
-dpkg-dev patch perl procps clang libclang-rt-14-dev e2fsprogs'
+dpkg-dev libdpkg-perl patch perl procps clang libclang-rt-14-dev e2fsprogs'
 # Installed without their recommendations: libvirt's would bring Debian's
 # own QEMU, and the test runs ours (mk/tests/libvirt-arm64.sh). libvirtd
 # is in libvirt-daemon, the QEMU driver it loads in -driver-qemu, virsh
@@ -73,6 +73,8 @@ gnuplot-nox             prog    gnuplot
 clang                   prog    clang
 libclang-rt-14-dev      file    /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a
 perl                    perl    Term::ANSIColor
+libdpkg-perl            perl    Dpkg::BuildProfiles
+libdpkg-perl            perl    Dpkg::Deps
 procps                  prog    ps
 util-linux              prog    unshare
 util-linux              prog    setpriv

@@ -5,6 +5,8 @@
 #                       settings from the environment), sets $root, holds
 #                       its lock shared on fd 8 so that it is not replaced
 #                       under us, and makes the directories of $BINDS in it
+#   kroot_ccache_dir    prints this machine's ccache directory (made if
+#                       missing), to bind into a root at its own path
 #   in_root COMMAND...  runs COMMAND in $root, in the current directory,
 #                       with a clean environment (plus the NAME=VALUE words
 #                       of $ROOT_ENV), /proc mounted and the directories of
@@ -36,6 +38,16 @@ kroot_use() { # FLAVOUR
     for _b in ${BINDS:-}; do
         mkdir -p "$root$_b"
     done
+}
+
+kroot_ccache_dir() {
+    if command -v ccache >/dev/null 2>&1; then
+        _d=$(ccache -k cache_dir)
+    else
+        _d=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ccache}
+    fi
+    mkdir -p "$_d"
+    echo "$_d"
 }
 
 in_root() {

@@ -67,13 +67,8 @@ when=$(git -C "$top" log -1 --format=%cD 2>/dev/null || date -R)
 mv "$src/debian/changelog.new" "$src/debian/changelog"
 step "qemu $deb_version for $arch: $ours patches of ours after Debian's"
 
-if command -v ccache >/dev/null 2>&1; then
-    ccache_dir=$(ccache -k cache_dir)
-else
-    ccache_dir=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ccache}
-fi
-mkdir -p "$ccache_dir"
 . "$top/mk/kroot-run.sh"
+ccache_dir=$(kroot_ccache_dir)
 BINDS="$out $ccache_dir"
 step "the build root (mk/kroot.sh deb, DEB_ARCH=$arch)"
 DEB_ARCH=$arch kroot_use deb

@@ -100,13 +100,9 @@ if [ "$arch" != amd64 ]; then
     runner=qemu-aarch64
 fi
 run apt-get -q update
-fw=
-for f in $FIRMWARE; do
-    fw="$fw $f"
-done
-step "apt-get install$files$fw${runner:+ qemu-user}"
+step "apt-get install$files $FIRMWARE${runner:+ qemu-user}"
 # shellcheck disable=SC2086
-run apt-get -q -y install $files $fw ${runner:+qemu-user}
+run apt-get -q -y install $files $FIRMWARE ${runner:+qemu-user}
 step "installed"
 
 fails=0

@@ -76,12 +76,7 @@ build() {
     [ -x "$tree/configure" ] || die "no assembled tree $tree: run make assemble"
     # The tree's firmware, from this machine's packages (the root has none)
     "$top/mk/firmware.sh" src "$tree"
-    if command -v ccache >/dev/null 2>&1; then
-        ccache_dir=$(ccache -k cache_dir)
-    else
-        ccache_dir=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ccache}
-    fi
-    mkdir -p "$ccache_dir"
+    ccache_dir=$(kroot_ccache_dir)
     BINDS="$top $ccache_dir"
     use_root
     want=$(root_packages)
